@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Set up the environment and run the main job or the tests, on a machine with Python and pip.
+
+    python3 bootstrap.py run [qroute solve options]   # the main job on the embedded default
+    python3 bootstrap.py test [pytest options]        # the whole test suite
+
+Creates ./.venv (once per requirements.lock content), installs the locked dependency set and
+qroute itself, then runs the command inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / ".qroute-lock-sha256"
+
+
+def _bin(name: str) -> Path:
+    return VENV / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def ensure_environment() -> None:
+    digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest and _bin("qroute").exists():
+        return
+    if sys.version_info < (3, 11):  # noqa: UP036 - bootstrap may run on an older Python
+        sys.exit(f"qroute needs Python 3.11 or 3.12, this is {sys.version.split()[0]}")
+    print(f"bootstrap: creating {VENV} and installing the locked dependencies", flush=True)
+    if not _bin("python").exists():
+        venv.create(VENV, with_pip=True)
+    pip = [str(_bin("python")), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "-r", str(LOCK)], check=True)
+    subprocess.run([*pip, "install", "--no-deps", "-e", str(ROOT)], check=True)
+    STAMP.write_text(digest)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    ensure_environment()
+    action, rest = sys.argv[1], sys.argv[2:]
+    if action == "run":
+        cmd = [str(_bin("qroute")), "solve", *rest]
+    else:
+        cmd = [str(_bin("python")), "-m", "pytest", *rest]
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
