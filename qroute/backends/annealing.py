@@ -1,0 +1,135 @@
+"""Annealing backends: dwave-samplers SA and tabu locally, the D-Wave QPU through Ocean."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dimod
+import numpy as np
+
+from qroute.backends.base import Availability, QuboBackend
+from qroute.solver import Budget
+from qroute.subproblem import Subproblem
+
+
+class SimulatedAnnealingBackend(QuboBackend):
+    """dwave-samplers' SimulatedAnnealingSampler on the subproblem QUBO."""
+
+    name = "dwave-sa"
+    paradigm = "annealing"
+    max_size = 16
+    device = "dwave-samplers SimulatedAnnealingSampler (CPU)"
+
+    def sampler(self) -> dimod.Sampler:
+        from dwave.samplers import SimulatedAnnealingSampler
+
+        return SimulatedAnnealingSampler()
+
+    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        from qroute import qubo
+
+        tuned = getattr(qubo, "annealing_parameters", None)
+        params = tuned(sub) if tuned else {"num_reads": 100, "num_sweeps": 1000}
+        if budget.shots is not None:
+            params["num_reads"] = budget.shots
+        return {**params, "seed": budget.seed}
+
+
+class TabuBackend(QuboBackend):
+    """dwave-samplers' TabuSampler (multistart tabu search on the QUBO)."""
+
+    name = "dwave-tabu"
+    paradigm = "annealing"
+    max_size = 16
+    device = "dwave-samplers TabuSampler (CPU)"
+
+    def sampler(self) -> dimod.Sampler:
+        from dwave.samplers import TabuSampler
+
+        return TabuSampler()
+
+    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        reads = budget.shots or 20
+        timeout_ms = max(5, int(200 * min(budget.time_limit, 1.0) / max(reads, 1)))
+        return {"num_reads": reads, "timeout": timeout_ms, "seed": budget.seed}
+
+
+def dwave_credentials_reason() -> str | None:
+    """None when a D-Wave token is configured (env or dwave config file), else why not."""
+    if os.environ.get("DWAVE_API_TOKEN"):
+        return None
+    try:
+        from dwave.cloud.config import load_config
+
+        config = load_config()
+    except Exception as exc:  # a malformed config file is also "not available"
+        return f"D-Wave config unreadable ({type(exc).__name__})"
+    if config.get("token"):
+        return None
+    return "no D-Wave credentials (DWAVE_API_TOKEN unset, no token in dwave config)"
+
+
+class DWaveQPUBackend(QuboBackend):
+    """A D-Wave QPU through `EmbeddingComposite(DWaveSampler())`.
+
+    `child` replaces the DWaveSampler (tests pass `dwave.system.testing.MockDWaveSampler`);
+    the recorded device is then the mock's solver name, never a QPU name.
+    """
+
+    name = "dwave-qpu"
+    paradigm = "annealing"
+    max_size = 10
+
+    def __init__(self, child: dimod.Sampler | None = None, solver: str | None = None) -> None:
+        self._child = child
+        self._solver = solver
+        self._composite: dimod.Sampler | None = None
+        self.device = "D-Wave QPU (not connected)"
+
+    def availability(self) -> Availability:
+        if self._child is not None:
+            return Availability(True)
+        reason = dwave_credentials_reason()
+        return Availability(reason is None, reason or "ok")
+
+    def sampler(self) -> dimod.Sampler:
+        from dwave.system import DWaveSampler, EmbeddingComposite
+
+        if self._composite is None:
+            child = self._child
+            if child is None:
+                child = DWaveSampler(solver=self._solver) if self._solver else DWaveSampler()
+            props = getattr(child, "properties", {})
+            self.device = str(props.get("chip_id", type(child).__name__))
+            self._composite = EmbeddingComposite(child)
+        return self._composite
+
+    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        from dwave.embedding.chain_strength import uniform_torque_compensation
+
+        return {
+            "num_reads": budget.shots or 100,
+            "chain_strength": uniform_torque_compensation,
+            "return_embedding": True,
+            "answer_mode": "raw",
+        }
+
+    def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
+        info = sampleset.info
+        embedding = info.get("embedding_context", {}).get("embedding", {})
+        chains = [len(chain) for chain in embedding.values()]
+        breaks = (
+            float(np.mean(sampleset.record.chain_break_fraction))
+            if "chain_break_fraction" in sampleset.record.dtype.names
+            else None
+        )
+        timing = info.get("timing", {})
+        return {
+            "chain_strength": info.get("embedding_context", {}).get("chain_strength"),
+            "chain_break_fraction": breaks,
+            "physical_qubits": int(sum(chains)),
+            "max_chain_length": int(max(chains)) if chains else 0,
+            "qpu_access_time_us": timing.get("qpu_access_time"),
+            "problem_id": info.get("problem_id"),
+        }

@@ -1,0 +1,110 @@
+"""Choose a backend for each subproblem and walk a fallback chain to a local simulator.
+
+A policy turns a subproblem into an ordered chain of backend names. The dispatcher tries
+each in turn: a backend that is unavailable here (no credentials, offline, outside its
+window), too small for the subproblem, or that fails, is skipped with its reason recorded;
+the final result's provenance names the backend first requested, the one that really
+produced the answer, and every reason for falling back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+
+from qroute.backends import SubproblemBackend, SubproblemTooLarge, get_backend
+from qroute.solver import BackendUnavailable, Budget, SolveResult
+from qroute.subproblem import Subproblem
+
+log = logging.getLogger(__name__)
+
+QAOA_SDK_BACKENDS = ("braket-local", "pennylane-lightning", "qiskit-aer")
+QAOA_MAX_STOPS = 4  # 16 qubits
+
+POLICIES = ("local", "mixed", "annealer", "qaoa", "exact")
+
+
+def policy_chain(policy: str, sub: Subproblem, index: int = 0) -> list[str]:
+    """Backend names to try, best first, for one subproblem under a policy.
+
+    * ``local``: the local annealer (dwave-sa), exact as the last resort.
+    * ``mixed``: subproblems of at most 4 stops go to QAOA on the three SDKs' simulators
+      in turn (Braket, PennyLane, Qiskit), larger ones to the local annealer.
+    * ``annealer``: the D-Wave QPU, falling back to the local annealer.
+    * ``qaoa``: QAOA on our statevector simulator for small subproblems, else the annealer.
+    * ``exact``: Held-Karp (classical reference).
+    """
+    if policy == "local":
+        chain = ["dwave-sa"]
+    elif policy == "mixed":
+        if sub.size <= QAOA_MAX_STOPS:
+            first = QAOA_SDK_BACKENDS[index % len(QAOA_SDK_BACKENDS)]
+            chain = [first, "qaoa-statevector", "dwave-sa"]
+        else:
+            chain = ["dwave-sa"]
+    elif policy == "annealer":
+        chain = ["dwave-qpu", "dwave-sa"]
+    elif policy == "qaoa":
+        chain = ["qaoa-statevector", "dwave-sa"] if sub.size <= QAOA_MAX_STOPS else ["dwave-sa"]
+    elif policy == "exact":
+        chain = ["exact"]
+    else:
+        raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
+    if "exact" not in chain:
+        chain.append("exact")
+    return chain
+
+
+class Dispatcher:
+    """Solve subproblems through a policy's fallback chain, recording why it fell back."""
+
+    def __init__(
+        self,
+        policy: str = "local",
+        chain: Callable[[Subproblem, int], Sequence[str]] | None = None,
+        backends: dict[str, SubproblemBackend] | None = None,
+    ) -> None:
+        if chain is None and policy not in POLICIES:
+            raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
+        self.policy = policy
+        self._chain = chain or (lambda sub, index: policy_chain(policy, sub, index))
+        self._backends: dict[str, SubproblemBackend] = dict(backends or {})
+
+    def backend(self, name: str) -> SubproblemBackend:
+        if name not in self._backends:
+            self._backends[name] = get_backend(name)
+        return self._backends[name]
+
+    def chain(self, sub: Subproblem, index: int = 0) -> list[str]:
+        return list(self._chain(sub, index))
+
+    def solve(self, sub: Subproblem, budget: Budget, index: int = 0) -> SolveResult:
+        chain = self.chain(sub, index)
+        reasons: list[str] = []
+        for name in chain:
+            backend = self.backend(name)
+            if sub.size > backend.max_size:
+                reasons.append(f"{name}: takes at most {backend.max_size} stops, got {sub.size}")
+                continue
+            status = backend.availability()
+            if not status.available:
+                reasons.append(f"{name}: {status.reason}")
+                continue
+            try:
+                result = backend.solve(sub, budget)
+            except (SubproblemTooLarge, BackendUnavailable) as exc:
+                reasons.append(f"{name}: {exc}")
+                continue
+            except Exception as exc:  # a failing backend falls back; the reason is kept
+                log.warning("backend %s failed on %s: %s", name, sub.name, exc)
+                reasons.append(f"{name}: failed ({type(exc).__name__}: {exc})")
+                continue
+            provenance = dataclasses.replace(
+                result.provenance,
+                backend_requested=chain[0],
+                backend_used=name,
+                fallback_reason="; ".join(reasons) or None,
+            )
+            return dataclasses.replace(result, provenance=provenance)
+        raise BackendUnavailable(f"no backend could solve {sub.name}: {'; '.join(reasons)}")
