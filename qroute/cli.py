@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qroute.errors import InputError
+from qroute.errors import InputError, UsageError
 from qroute.problem import Problem
 
 Handler = Callable[[argparse.Namespace], int]
@@ -106,18 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario-seed", type=int, default=None)
     p.add_argument("--out", default=None)
 
-    from qroute import commands  # registers the subcommands of later layers
+    from qroute import commands, quantum_commands  # register the later layers' subcommands
 
     commands.add_parsers(sub)
+    quantum_commands.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `qroute ... | head` ends quietly
     try:
         return _COMMANDS[args.command](args)
-    except InputError as exc:
+    except (InputError, UsageError) as exc:
         print(f"qroute: error: {exc}", file=sys.stderr)
         return 2
 

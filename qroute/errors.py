@@ -14,3 +14,7 @@ class InputError(ValueError):
         self.message = message
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+class UsageError(ValueError):
+    """A command-line argument that cannot be used (unknown backend, bad size)."""

@@ -113,6 +113,7 @@ class DWaveQPUBackend(QuboBackend):
             "chain_strength": uniform_torque_compensation,
             "return_embedding": True,
             "answer_mode": "raw",
+            "embedding_parameters": {"random_seed": budget.seed},  # reproducible embeddings
         }
 
     def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
