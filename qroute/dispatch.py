@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from qroute.backends import SubproblemBackend, SubproblemTooLarge, get_backend
+from qroute.hardware import Connectivity, HardwareProfile, is_in_window, load_profiles
 from qroute.solver import BackendUnavailable, Budget, SolveResult
 from qroute.subproblem import Subproblem
 
@@ -23,6 +26,32 @@ QAOA_SDK_BACKENDS = ("braket-local", "pennylane-lightning", "qiskit-aer")
 QAOA_MAX_STOPS = 4  # 16 qubits
 
 POLICIES = ("local", "mixed", "annealer", "qaoa", "exact")
+
+
+def clique_capacity(connectivity: Connectivity) -> int | None:
+    """Largest fully connected problem a full-yield annealer graph embeds (busclique sizes).
+
+    Pegasus P_m: 12 (m - 1) (180 on P16); Zephyr Z_{m,t}: 2t (2m - 1) (184 on Z_{12,4}).
+    tests/test_dispatch.py checks both formulas against minorminer's busclique on small
+    graphs. Real QPUs miss a few qubits, so this is an upper bound: a failed embedding
+    still falls back at solve time.
+    """
+    if connectivity.kind == "pegasus" and connectivity.m:
+        return 12 * (connectivity.m - 1)
+    if connectivity.kind == "zephyr" and connectivity.m and connectivity.t:
+        return 2 * connectivity.t * (2 * connectivity.m - 1)
+    return None
+
+
+def max_stops_for(profile: HardwareProfile) -> int | None:
+    """Most subproblem stops (k, needing k² logical variables) a device or simulator takes."""
+    if profile.paradigm == "annealing" and profile.kind == "qpu":
+        logical = clique_capacity(profile.connectivity)
+    elif profile.paradigm == "gate":
+        logical = profile.max_subproblem_qubits or profile.qubits
+    else:
+        return None
+    return math.isqrt(logical) if logical else None
 
 
 def policy_chain(policy: str, sub: Subproblem, index: int = 0) -> list[str]:
@@ -64,12 +93,47 @@ class Dispatcher:
         policy: str = "local",
         chain: Callable[[Subproblem, int], Sequence[str]] | None = None,
         backends: dict[str, SubproblemBackend] | None = None,
+        profiles: dict[str, HardwareProfile] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if chain is None and policy not in POLICIES:
             raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
         self.policy = policy
         self._chain = chain or (lambda sub, index: policy_chain(policy, sub, index))
         self._backends: dict[str, SubproblemBackend] = dict(backends or {})
+        self._profiles = profiles
+        self._clock = clock
+
+    def profile(self, name: str) -> HardwareProfile | None:
+        """The active hardware profile behind a backend name, if one exists."""
+        if self._profiles is None:
+            self._profiles = load_profiles()
+        for profile in self._profiles.values():
+            if profile.backend == name and profile.status != "retired":
+                return profile
+        return None
+
+    def capacity(self, name: str) -> int:
+        """Most stops this backend takes: its own limit, narrowed by its hardware profile."""
+        limit = self.backend(name).max_size
+        profile = self.profile(name)
+        from_profile = max_stops_for(profile) if profile is not None else None
+        return min(limit, from_profile) if from_profile else limit
+
+    def refusal(self, name: str, sub: Subproblem) -> str | None:
+        """Why `name` cannot take `sub` now, or None if it can."""
+        capacity = self.capacity(name)
+        if sub.size > capacity:
+            return f"takes at most {capacity} stops, got {sub.size}"
+        profile = self.profile(name)
+        if (
+            profile is not None
+            and not profile.is_local
+            and not is_in_window(profile, self._clock())
+        ):
+            return f"outside the execution windows of {profile.id}"
+        status = self.backend(name).availability()
+        return None if status.available else status.reason
 
     def backend(self, name: str) -> SubproblemBackend:
         if name not in self._backends:
@@ -84,12 +148,9 @@ class Dispatcher:
         reasons: list[str] = []
         for name in chain:
             backend = self.backend(name)
-            if sub.size > backend.max_size:
-                reasons.append(f"{name}: takes at most {backend.max_size} stops, got {sub.size}")
-                continue
-            status = backend.availability()
-            if not status.available:
-                reasons.append(f"{name}: {status.reason}")
+            refusal = self.refusal(name, sub)
+            if refusal is not None:
+                reasons.append(f"{name}: {refusal}")
                 continue
             try:
                 result = backend.solve(sub, budget)

@@ -80,7 +80,8 @@ BACKENDS: Mapping[str, tuple[Provider, Paradigm, frozenset[Kind]]] = {
     "braket-aws": ("aws-braket", "gate", frozenset({"qpu", "simulator"})),
     "dwave-qpu": ("dwave", "annealing", frozenset({"qpu"})),
     "dwave-hybrid": ("dwave", "annealing", frozenset({"hybrid-solver"})),
-    "dwave-sa": ("local", "classical", frozenset({"classical-solver"})),
+    # simulated annealing: a classical CPU sampler, but of the annealing model (a simulator)
+    "dwave-sa": ("local", "annealing", frozenset({"simulator"})),
     "dwave-tabu": ("local", "classical", frozenset({"classical-solver"})),
     "exact": ("local", "classical", frozenset({"classical-solver"})),
     "braket-local": ("local", "gate", frozenset({"simulator"})),

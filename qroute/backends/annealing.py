@@ -40,7 +40,7 @@ class TabuBackend(QuboBackend):
     """dwave-samplers' TabuSampler (multistart tabu search on the QUBO)."""
 
     name = "dwave-tabu"
-    paradigm = "annealing"
+    paradigm = "classical"  # tabu search on the QUBO: no annealing model at all
     max_size = 16
     device = "dwave-samplers TabuSampler (CPU)"
 

@@ -1,0 +1,126 @@
+"""Dispatcher: policies, capacities from hardware profiles, fallback with recorded reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dwave.graphs as dg
+import pytest
+from minorminer import busclique
+
+from qroute.backends import Availability, ExactBackend
+from qroute.dispatch import Dispatcher, clique_capacity, max_stops_for, policy_chain
+from qroute.hardware import Connectivity, is_in_window, load_profiles
+from qroute.solver import BackendUnavailable, Budget
+from qroute.subproblem import random_route_tsp
+
+
+@pytest.mark.parametrize(("m", "expected"), [(3, 24), (4, 36)])
+def test_pegasus_clique_formula_matches_busclique(m: int, expected: int) -> None:
+    found = len(busclique.busgraph_cache(dg.pegasus_graph(m)).largest_clique())
+    assert found == expected
+    assert clique_capacity(Connectivity(kind="pegasus", m=m)) == expected
+
+
+def test_zephyr_clique_formula_matches_busclique() -> None:
+    found = len(busclique.busgraph_cache(dg.zephyr_graph(3, 4)).largest_clique())
+    assert found == 40
+    assert clique_capacity(Connectivity(kind="zephyr", m=3, t=4)) == 40
+
+
+def test_profiles_set_subproblem_capacities() -> None:
+    profiles = load_profiles()
+    assert max_stops_for(profiles["dwave-advantage"]) == 13  # P16 clique 180 -> 13² = 169
+    assert max_stops_for(profiles["qiskit-aer"]) == 4  # 20 qubits -> 16 used
+    assert max_stops_for(profiles["exact"]) is None
+    dispatcher = Dispatcher("local")
+    assert dispatcher.capacity("dwave-qpu") == 10  # the backend's own cap is tighter
+    assert dispatcher.capacity("qaoa-statevector") == 4
+
+
+def test_mixed_policy_spreads_small_subproblems_over_the_three_sdks() -> None:
+    small = random_route_tsp(3, 0)
+    firsts = {policy_chain("mixed", small, i)[0] for i in range(3)}
+    assert firsts == {"braket-local", "pennylane-lightning", "qiskit-aer"}
+    assert policy_chain("mixed", random_route_tsp(8, 0))[0] == "dwave-sa"
+    assert policy_chain("mixed", small)[-1] == "exact"
+
+
+def test_unknown_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown policy 'quantum-magic'"):
+        Dispatcher("quantum-magic")
+
+
+def test_missing_credentials_fall_back_with_the_reason_recorded(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("DWAVE_API_TOKEN", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    result = Dispatcher("annealer").solve(random_route_tsp(5, 1), Budget(seed=1))
+    prov = result.provenance
+    assert prov.backend_requested == "dwave-qpu"
+    assert prov.backend_used == "dwave-sa"
+    assert prov.fallback_reason is not None
+    assert prov.fallback_reason.startswith("dwave-qpu: no D-Wave credentials")
+
+
+def test_oversize_for_qaoa_goes_to_the_annealer_with_the_reason() -> None:
+    chain = ["qaoa-statevector", "dwave-sa"]
+    result = Dispatcher(chain=lambda sub, i: chain).solve(random_route_tsp(6, 2), Budget())
+    assert result.provenance.backend_used == "dwave-sa"
+    assert result.provenance.fallback_reason == "qaoa-statevector: takes at most 4 stops, got 6"
+
+
+class _Broken(ExactBackend):
+    name = "broken"
+
+    def solve(self, problem, budget):  # type: ignore[no-untyped-def]
+        raise RuntimeError("device returned no result (task FAILED)")
+
+
+class _Offline(ExactBackend):
+    name = "offline"
+
+    def availability(self) -> Availability:
+        return Availability(False, "device OFFLINE")
+
+
+def test_a_failing_and_an_offline_backend_fall_back_in_order() -> None:
+    dispatcher = Dispatcher(
+        chain=lambda sub, i: ["broken", "offline", "exact"],
+        backends={"broken": _Broken(), "offline": _Offline()},
+    )
+    result = dispatcher.solve(random_route_tsp(5, 3), Budget())
+    assert result.provenance.backend_used == "exact"
+    assert result.provenance.fallback_reason == (
+        "broken: failed (RuntimeError: device returned no result (task FAILED)); "
+        "offline: device OFFLINE"
+    )
+
+
+def test_when_every_backend_refuses_the_error_lists_every_reason() -> None:
+    dispatcher = Dispatcher(chain=lambda sub, i: ["offline"], backends={"offline": _Offline()})
+    with pytest.raises(BackendUnavailable, match="offline: device OFFLINE"):
+        dispatcher.solve(random_route_tsp(4, 0), Budget())
+
+
+def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
+    garnet = load_profiles()["iqm-garnet"]
+    moments = [datetime(2026, 11, 23 + d, h, 30, tzinfo=UTC) for d in range(7) for h in range(24)]
+    closed = next(m for m in moments if not is_in_window(garnet, m))
+    opened = next(m for m in moments if is_in_window(garnet, m))
+
+    class _Device(ExactBackend):
+        name = "braket-aws"
+
+    sub = random_route_tsp(2, 0)
+    for moment, expected in (
+        (closed, "outside the execution windows of iqm-garnet"),
+        (opened, None),
+    ):
+        dispatcher = Dispatcher(
+            "local",
+            backends={"braket-aws": _Device()},
+            profiles={"iqm-garnet": garnet},
+            clock=lambda moment=moment: moment,
+        )
+        assert dispatcher.refusal("braket-aws", sub) == expected
