@@ -32,9 +32,13 @@ def load_problem(spec: str, size: int | None = None, seed: int | None = None) ->
     from qroute.scenario import SCENARIO_NAME, yangtze_delta
 
     if spec == SCENARIO_NAME:
-        return yangtze_delta(
-            num_customers=size if size is not None else 60, seed=seed if seed is not None else 2026
-        )
+        try:
+            return yangtze_delta(
+                num_customers=size if size is not None else 60,
+                seed=seed if seed is not None else 2026,
+            )
+        except ValueError as exc:
+            raise InputError(SCENARIO_NAME, str(exc)) from None
     path = Path(spec)
     if not path.exists() and path.suffix == "":
         found = find_instance(spec)

@@ -72,6 +72,7 @@ def check_vrp_structure(path: Path) -> None:
     """Raise InputError at the first structural problem of a CVRPLIB `.vrp` file."""
     lines = _read_lines(path)
     header: dict[str, str] = {}
+    header_line: dict[str, int] = {}
     sections: dict[str, tuple[int, list[tuple[int, str]]]] = {}
     current: str | None = None
     for lineno, raw in enumerate(lines, start=1):
@@ -96,9 +97,10 @@ def check_vrp_structure(path: Path) -> None:
                 )
             key, _, value = line.partition(":")
             header[key.strip().upper()] = value.strip()
+            header_line[key.strip().upper()] = lineno
             continue
-        if ":" in line and not _is_number(line.split()[0]):
-            raise InputError(path, f"header line {line!r} inside {current}", lineno)
+        if not _is_number(line.split()[0]):
+            raise InputError(path, f"unknown section or keyword {first!r} inside {current}", lineno)
         sections[current][1].append((lineno, line))
 
     last = len(lines)
@@ -107,16 +109,28 @@ def check_vrp_structure(path: Path) -> None:
     try:
         dimension = int(header["DIMENSION"])
     except ValueError:
-        raise InputError(path, f"DIMENSION is not an integer: {header['DIMENSION']!r}") from None
+        raise InputError(
+            path, f"DIMENSION is not an integer: {header['DIMENSION']!r}", header_line["DIMENSION"]
+        ) from None
     if dimension < 2:
-        raise InputError(path, f"DIMENSION must be at least 2, is {dimension}")
+        raise InputError(
+            path, f"DIMENSION must be at least 2, is {dimension}", header_line["DIMENSION"]
+        )
     if "CAPACITY" not in header:
         raise InputError(path, "missing CAPACITY in the header")
     if not _is_number(header["CAPACITY"]) or float(header["CAPACITY"]) <= 0:
-        raise InputError(path, f"CAPACITY must be a positive number, is {header['CAPACITY']!r}")
+        raise InputError(
+            path,
+            f"CAPACITY must be a positive number, is {header['CAPACITY']!r}",
+            header_line["CAPACITY"],
+        )
     weight_type = header.get("EDGE_WEIGHT_TYPE", "")
     if weight_type not in _EDGE_WEIGHT_TYPES:
-        raise InputError(path, f"unsupported or missing EDGE_WEIGHT_TYPE {weight_type!r}")
+        raise InputError(
+            path,
+            f"unsupported or missing EDGE_WEIGHT_TYPE {weight_type!r}",
+            header_line.get("EDGE_WEIGHT_TYPE"),
+        )
 
     required = ["DEMAND_SECTION", "DEPOT_SECTION"]
     required.append("EDGE_WEIGHT_SECTION" if weight_type == "EXPLICIT" else "NODE_COORD_SECTION")
@@ -208,6 +222,21 @@ def check_solomon_structure(path: Path) -> None:
             raise InputError(path, "ready time after due date", lineno)
     if len(body) < 2:
         raise InputError(path, "needs a depot row and at least one customer", body[-1][0])
+    expected = _expected_customers(path.stem)
+    if expected is not None and len(body) - 1 != expected:
+        raise InputError(
+            path,
+            f"{len(body) - 1} customer rows, but a {path.stem} instance has {expected}",
+            body[-1][0],
+        )
+
+
+def _expected_customers(stem: str) -> int | None:
+    """Customers implied by a Solomon (C101: 100) or Gehring-Homberger (C1_2_1: 200) name."""
+    if re.fullmatch(r"(C|R|RC)[12]\d\d", stem, re.IGNORECASE):
+        return 100
+    match = re.fullmatch(r"(?:C|R|RC)[12]_(\d+)_\d+", stem, re.IGNORECASE)
+    return int(match.group(1)) * 100 if match else None
 
 
 def _default_rounding(path: Path, name: str, solomon: bool, explicit: bool) -> Rounding:

@@ -50,7 +50,8 @@ def validate(
         stops = [int(c) for c in route]
         if stops and (stops[0] == 0) != (stops[-1] == 0):
             violations.append(f"route {k} does not start and end at the depot")
-        inner = stops[1:-1] if len(stops) >= 2 and stops[0] == 0 and stops[-1] == 0 else stops
+        inner = stops[1:] if stops and stops[0] == 0 else stops
+        inner = inner[:-1] if inner and inner[-1] == 0 else inner
         if 0 in inner:
             violations.append(f"route {k} passes through the depot mid-route")
         unknown = [c for c in inner if c != 0 and not 1 <= c <= n]

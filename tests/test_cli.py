@@ -201,14 +201,6 @@ def test_baseline_on_an_unknown_instance_name_exits_2(capsys: Capture, shared_da
     assert err == "qroute: error: X-n9999-k1: file not found\n"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG qroute/cli.py main/load_problem: yangtze_delta's ValueError for --size 0 (or a "
-        "negative --scenario-seed from numpy) is not turned into an InputError, so the user "
-        "gets a traceback and exit code 1 instead of one line and exit code 2"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("flags", [["--size", "0"], ["--scenario-seed", "-1"]])
 def test_baseline_with_an_impossible_scenario_exits_2(capsys: Capture, flags: list[str]) -> None:
     code, out, err = _run(

@@ -326,14 +326,6 @@ def test_vrp_with_a_section_given_twice(shared_data: Path, tmp_path: Path) -> No
     _raises(path, 109, "section NODE_COORD_SECTION appears twice")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG qroute/instances.py check_vrp_structure: a misspelt section header that does not "
-        "end in _SECTION (here DEMAND_SECTON on line 109) is silently taken as a data row of "
-        "the previous section; the error is 'missing DEMAND_SECTION' at the last line (214)"
-    ),
-    strict=True,
-)
 def test_vrp_with_a_misspelt_section_header_names_its_line(
     shared_data: Path, tmp_path: Path
 ) -> None:
@@ -344,14 +336,6 @@ def test_vrp_with_a_misspelt_section_header_names_its_line(
     _raises(path, 109, "DEMAND_SECTON")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG qroute/instances.py check_vrp_structure: header values (CAPACITY, DIMENSION, "
-        "EDGE_WEIGHT_TYPE) are checked after the loop without their line numbers, so a "
-        "garbled CAPACITY on line 6 is reported with no line"
-    ),
-    strict=True,
-)
 def test_vrp_with_a_garbled_capacity_names_its_line(shared_data: Path, tmp_path: Path) -> None:
     lines = _x_lines(shared_data)
     assert lines[5].startswith("CAPACITY")
@@ -360,20 +344,18 @@ def test_vrp_with_a_garbled_capacity_names_its_line(shared_data: Path, tmp_path:
     _raises(path, 6, "CAPACITY", "'2O6'")
 
 
-def test_vrp_with_a_garbled_capacity_is_still_an_input_error(
-    shared_data: Path, tmp_path: Path
-) -> None:
+def test_vrp_with_a_garbled_capacity_names_its_line(shared_data: Path, tmp_path: Path) -> None:
     lines = _x_lines(shared_data)
     lines[5] = "CAPACITY : 2O6"
     path = _write(tmp_path, "X-n101-k25.vrp", "\n".join(lines))
-    _raises(path, None, "CAPACITY must be a positive number, is '2O6'")
+    _raises(path, 6, "CAPACITY must be a positive number, is '2O6'")
 
 
 def test_vrp_with_an_unsupported_edge_weight_type(shared_data: Path, tmp_path: Path) -> None:
     lines = _x_lines(shared_data)
     lines[4] = "EDGE_WEIGHT_TYPE : EUC_3D"
     path = _write(tmp_path, "X-n101-k25.vrp", "\n".join(lines))
-    _raises(path, None, "unsupported or missing EDGE_WEIGHT_TYPE 'EUC_3D'")
+    _raises(path, 5, "unsupported or missing EDGE_WEIGHT_TYPE 'EUC_3D'")
 
 
 def test_solomon_file_cut_in_the_middle_of_a_row(shared_data: Path, tmp_path: Path) -> None:
@@ -383,14 +365,6 @@ def test_solomon_file_cut_in_the_middle_of_a_row(shared_data: Path, tmp_path: Pa
     _raises(path, 60, "expected 7 values, found 2")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG qroute/instances.py check_solomon_structure: a Solomon/GH file cut at a row "
-        "boundary loads silently as a smaller instance (C101 with 50 customers) although the "
-        "name fixes the size (Solomon 100, GH <k>00 customers)"
-    ),
-    strict=True,
-)
 def test_solomon_file_cut_between_rows_is_rejected(shared_data: Path, tmp_path: Path) -> None:
     lines = _c101_lines(shared_data)
     path = _write(tmp_path, "C101.txt", "\n".join(lines[:60]) + "\n")

@@ -328,13 +328,6 @@ def test_route_with_the_depot_at_one_end_only_is_reported() -> None:
         assert report.cost == pytest.approx(20.0)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG qroute/validation.py validate: a route with the depot at one end only keeps that "
-        "0 in `inner`, so it is also reported as 'passes through the depot mid-route'"
-    ),
-    strict=True,
-)
 def test_route_with_the_depot_at_one_end_only_gets_one_message() -> None:
     report = validate(_tiny(), [[0, 1, 2], [3]])
     assert report.violations == ("route 1 does not start and end at the depot",)
