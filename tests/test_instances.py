@@ -344,13 +344,6 @@ def test_vrp_with_a_garbled_capacity_names_its_line(shared_data: Path, tmp_path:
     _raises(path, 6, "CAPACITY", "'2O6'")
 
 
-def test_vrp_with_a_garbled_capacity_names_its_line(shared_data: Path, tmp_path: Path) -> None:
-    lines = _x_lines(shared_data)
-    lines[5] = "CAPACITY : 2O6"
-    path = _write(tmp_path, "X-n101-k25.vrp", "\n".join(lines))
-    _raises(path, 6, "CAPACITY must be a positive number, is '2O6'")
-
-
 def test_vrp_with_an_unsupported_edge_weight_type(shared_data: Path, tmp_path: Path) -> None:
     lines = _x_lines(shared_data)
     lines[4] = "EDGE_WEIGHT_TYPE : EUC_3D"
