@@ -111,10 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario-seed", type=int, default=None)
     p.add_argument("--out", default=None)
 
-    from qroute import commands, quantum_commands  # register the later layers' subcommands
+    # the later layers' subcommands
+    from qroute import commands, quantum_commands, report_commands
 
     commands.add_parsers(sub)
     quantum_commands.add_parsers(sub)
+    report_commands.add_parsers(sub)
     return parser
 
 
