@@ -18,7 +18,7 @@ def test_mock_pegasus_records_embedding_chains_and_timing() -> None:
     sub = random_route_tsp(4, seed=3)
     result = backend.solve(sub, Budget(seed=2, shots=40))
     details = result.provenance.details
-    assert details["variables"] == 16
+    assert 9 <= details["variables"] <= 16  # k² at most (symmetry breaking may fix some)
     # every logical variable got a chain of physical qubits on the Pegasus graph
     assert details["physical_qubits"] >= 16
     assert details["max_chain_length"] >= 1
@@ -49,4 +49,4 @@ def test_simulated_annealing_reports_raw_feasibility(k: int) -> None:
     result = get_backend("dwave-sa").solve(random_route_tsp(k, seed=k), Budget(seed=1))
     assert result.raw_feasible_rate is not None
     assert 0.0 < result.raw_feasible_rate <= 1.0
-    assert result.provenance.details["variables"] == k * k
+    assert (k - 1) ** 2 <= result.provenance.details["variables"] <= k * k

@@ -35,8 +35,9 @@ BACKEND_CASES: dict[str, Callable[[], SubproblemBackend]] = {
     **{name: (lambda n: lambda: get_backend(n))(name) for name in LOCAL_BACKENDS},
     "dwave-qpu[mock-pegasus]": _mock_qpu,
 }
-# Backends whose answer is a function of the seed (tabu stops on a wall-clock timeout).
-NOT_SEEDED = {"dwave-tabu"}
+# Backends whose answer is not a function of the seed: tabu stops on a wall-clock timeout;
+# the Braket LocalSimulator draws shots from OS entropy.
+NOT_SEEDED = {"dwave-tabu", "braket-local"}  # braket LocalSimulator takes no seed
 
 
 def _path_window(k: int, seed: int) -> Subproblem:
