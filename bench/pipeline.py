@@ -1,0 +1,159 @@
+"""The hybrid pipeline against PyVRP and OR-Tools (equal wall time) on benchmark instances.
+
+Per instance: cost, gap to the best-known solution, wall time, and the honest quantum share
+(solves / adoptions by annealing or gate backends, share of final arcs set by them, arcs
+they reproduced). Prints the machine load (other processes skew timed runs).
+
+    .venv/bin/python bench/pipeline.py                                   # X-n101 ... X-n200, 60 s
+    .venv/bin/python bench/pipeline.py --instances X-n101-k25,X-n120-k6 --time-limit 20
+    .venv/bin/python bench/pipeline.py --instances X-n1001-k43 --time-limit 300 --skip-baselines
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from qroute.cli import load_problem
+from qroute.data import best_known, gap_percent
+from qroute.pipeline import QUANTUM_PARADIGMS, PipelineConfig, run_pipeline
+from qroute.solver import Budget
+
+X_SET = (
+    "X-n101-k25,X-n106-k14,X-n110-k13,X-n120-k6,X-n129-k18,"
+    "X-n139-k10,X-n148-k46,X-n157-k13,X-n172-k51,X-n200-k36"
+)
+
+
+def _load() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def run_baseline(name: str, problem: Any, time_limit: float, seed: int) -> dict[str, Any]:
+    from qroute.baselines import ORToolsSolver, PyVRPSolver
+
+    solver = PyVRPSolver() if name == "pyvrp" else ORToolsSolver()
+    start = time.perf_counter()
+    try:
+        result = solver.solve(problem, Budget(time_limit=time_limit, seed=seed))
+    except Exception as exc:  # report, do not abort the table
+        return {"cost": None, "feasible": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "cost": result.cost,
+        "feasible": bool(result.details.get("feasible")),
+        "wall_seconds": time.perf_counter() - start,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--instances", default=X_SET, help="comma-separated names")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solver")
+    parser.add_argument("--policy", default="local")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-stops", type=int, default=None)
+    parser.add_argument("--shots", type=int, default=None)
+    parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--json", default=None, help="write every row (and records) here")
+    args = parser.parse_args()
+
+    names = [n.strip() for n in args.instances.split(",") if n.strip()]
+    print(f"load at start: {_load()}")
+    print(
+        f"policy={args.policy} time_limit={args.time_limit:g}s seed={args.seed} "
+        f"max_stops={args.max_stops or 'policy default'}"
+    )
+    header = (
+        f"{'instance':<14} {'BKS':>8} {'hybrid':>9} {'gap%':>6} {'wall s':>6} "
+        f"{'solves':>6} {'adopt':>5} {'q-arcs%':>7} {'reprod%':>7}"
+    )
+    if not args.skip_baselines:
+        header += f" {'pyvrp':>9} {'gap%':>6} {'ortools':>9} {'gap%':>6}"
+    print(header)
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        problem = load_problem(name)
+        bks = best_known(name)
+        bks_cost = bks.cost if bks else None
+        config = PipelineConfig(
+            policy=args.policy,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            max_stops=args.max_stops,
+            shots=args.shots,
+        )
+        result = run_pipeline(problem, config)
+        share = result.quantum_share
+        quantum_solves = sum(1 for r in result.records if r.paradigm in QUANTUM_PARADIGMS)
+        quantum_adopted = sum(
+            1 for r in result.records if r.adopted and r.paradigm in QUANTUM_PARADIGMS
+        )
+        arcs = share["arcs_from"]["quantum"] + share["arcs_from"]["classical"]
+        row: dict[str, Any] = {
+            "instance": name,
+            "bks": bks_cost,
+            "cost": result.cost,
+            "feasible": result.feasible,
+            "gap_percent": gap_percent(result.cost, bks_cost) if result.feasible else None,
+            "wall_seconds": result.wall_seconds,
+            "phase_seconds": result.phase_seconds,
+            "quantum_share": share,
+            "quantum_solves": quantum_solves,
+            "quantum_adopted": quantum_adopted,
+            "reproduced_share": share.get("arcs_confirmed_by_quantum", 0) / arcs if arcs else 0,
+        }
+        line = (
+            f"{name:<14} {_fmt(bks_cost, '.0f'):>8} "
+            f"{_fmt(result.cost, '.0f') if result.feasible else 'INFEAS':>9} "
+            f"{_fmt(row['gap_percent']):>6} {result.wall_seconds:>6.1f} "
+            f"{quantum_solves:>6} {quantum_adopted:>5} {100 * share['arc_share']:>7.1f} "
+            f"{100 * row['reproduced_share']:>7.1f}"
+        )
+        if not args.skip_baselines:
+            for solver in ("pyvrp", "ortools"):
+                base = run_baseline(solver, problem, args.time_limit, args.seed)
+                base["gap_percent"] = (
+                    gap_percent(base["cost"], bks_cost) if base.get("feasible") else None
+                )
+                row[solver] = base
+                line += f" {_fmt(base['cost'], '.0f'):>9} {_fmt(base['gap_percent']):>6}"
+        print(line, flush=True)
+        if args.json:
+            row["result"] = result.as_dict()
+        rows.append(row)
+
+    gaps = [r["gap_percent"] for r in rows if r["gap_percent"] is not None]
+    if gaps:
+        print(f"hybrid mean gap {statistics.mean(gaps):.2f}% over {len(gaps)} instance(s)")
+    if not args.skip_baselines:
+        for solver in ("pyvrp", "ortools"):
+            g = [r[solver]["gap_percent"] for r in rows if r[solver]["gap_percent"] is not None]
+            if g:
+                print(f"{solver} mean gap {statistics.mean(g):.2f}% over {len(g)} instance(s)")
+    infeasible = [r["instance"] for r in rows if not r["feasible"]]
+    if infeasible:
+        print(f"INFEASIBLE: {', '.join(infeasible)}")
+    print(f"load at end: {_load()}")
+    print(
+        "q-arcs%: final arcs whose position an adopted annealing/gate answer set last; "
+        "reprod%: classically set arcs that such an answer independently reproduced"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

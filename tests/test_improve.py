@@ -1,0 +1,168 @@
+"""qroute.improve: the SISR ruin-and-recreate engine and arc provenance; pipeline.improve."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from qroute.data import find_instance
+from qroute.improve import ArcLedger, RuinRecreate
+from qroute.instances import read_instance
+from qroute.partition import initial_routes
+from qroute.pipeline import PipelineConfig, default_solve_batch, improve
+from qroute.problem import Problem
+from qroute.scenario import yangtze_delta
+from qroute.solver import Provenance, SolveResult
+from qroute.subproblem import Subproblem
+from qroute.validation import validate
+
+
+def _identity_batch(paradigm: str = "classical"):
+    """A fake SolveBatch that answers every subproblem with the identity order."""
+
+    def batch(subs: list[Subproblem], indices: list[int]) -> list[SolveResult]:
+        return [
+            SolveResult(
+                routes=(tuple(range(1, s.size + 1)),),
+                cost=s.cost(range(1, s.size + 1)),
+                provenance=Provenance("fake", "fake", "none", paradigm, i, 0.0),
+            )
+            for s, i in zip(subs, indices, strict=True)
+        ]
+
+    return batch
+
+
+def _check_engine(problem: Problem, engine: RuinRecreate) -> None:
+    routes = engine.routes()
+    report = validate(problem, routes)
+    assert report.feasible, report.violations
+    assert engine.cost == pytest.approx(report.cost)
+
+
+def test_engine_keeps_solution_feasible_and_cost_consistent() -> None:
+    problem = yangtze_delta(num_customers=50, seed=11)
+    start = initial_routes(problem)
+    engine = RuinRecreate(problem, start, seed=3)
+    start_cost = validate(problem, start).cost
+    assert engine.cost == pytest.approx(start_cost)
+    for _ in range(300):
+        engine.iterate(temperature=0.5 * engine.mean_arc())
+        _check_engine(problem, engine)
+    assert engine.best_cost <= start_cost + 1e-9
+    best = engine.best_routes()
+    assert validate(problem, best).cost == pytest.approx(engine.best_cost)
+    _check_engine(problem, engine)  # best_routes() leaves the current solution in place
+    engine.restore_best()
+    _check_engine(problem, engine)
+    assert engine.cost == pytest.approx(engine.best_cost)
+
+
+def test_engine_grows_route_slots_when_needed() -> None:
+    problem = yangtze_delta(num_customers=30, seed=2, capacity=30)
+    engine = RuinRecreate(problem, [], seed=0)
+    engine.insert_all(list(problem.customers), blink=0.0, force=True)
+    assert engine.num_routes >= problem.lower_bound_vehicles()
+    _check_engine(problem, engine)
+
+
+def test_ledger_tracks_quantum_confirmed_and_classical_arcs() -> None:
+    problem = yangtze_delta(num_customers=8, seed=1)
+    ledger = ArcLedger(problem)
+    assert ledger.symmetric
+    old, new = [1, 2, 3, 4], [1, 3, 2, 4]
+    ledger.set_route(old, new, quantum=True)
+    counts = ledger.counts([new])
+    # new arcs 1-3, 3-2 (=2-3, kept), 2-4: two added; 0-1, 2-3, 4-0 kept as classical
+    assert counts == {"quantum": 2, "confirmed": 0, "classical": 3}
+    ledger.confirm(ledger.route_keys(new))
+    assert ledger.counts([new]) == {"quantum": 2, "confirmed": 3, "classical": 0}
+    ledger.classical([ledger.key(3, 1)])
+    assert ledger.counts([new])["quantum"] == 1
+    assert ledger.counts([new[::-1]]) == ledger.counts([new])  # symmetric: reversal keeps
+
+
+def test_engine_moves_mark_their_arcs_classical() -> None:
+    problem = yangtze_delta(num_customers=30, seed=4)
+    routes = initial_routes(problem)
+    ledger = ArcLedger(problem)
+    for route in routes:
+        ledger.set_route([], route, quantum=True)
+    engine = RuinRecreate(problem, routes, seed=1, ledger=ledger)
+    for _ in range(200):
+        engine.iterate(temperature=engine.mean_arc())
+    current = engine.routes()
+    counts = ledger.counts(current)
+    assert counts["classical"] > 0  # moves created arcs
+    # every arc still marked quantum was in the start (never re-created by a move)
+    start_keys = {k for r in routes for k in ledger.route_keys(r)}
+    quantum_now = {k for r in current for k in ledger.route_keys(r) if ledger.marks.get(k)}
+    assert quantum_now <= start_keys
+
+
+def test_improve_never_worse_and_feasible() -> None:
+    problem = yangtze_delta(num_customers=40, seed=8)
+    start = initial_routes(problem)
+    start_cost = validate(problem, start).cost
+    config = PipelineConfig(policy="exact", time_limit=2.0, seed=1, max_stops=6)
+    deadline = time.perf_counter() + 1.5
+    routes, records, history = improve(
+        problem, start, config, default_solve_batch(config), deadline, start_index=10
+    )
+    report = validate(problem, routes)
+    assert report.feasible
+    assert report.cost <= start_cost + 1e-9
+    assert history[0][1] == pytest.approx(start_cost)
+    costs = [c for _, c in history]
+    assert costs == sorted(costs, reverse=True)  # the best cost never goes up
+    assert all(r.phase == "improve" and r.size <= 6 for r in records)
+    assert [r.index for r in records] == list(range(10, 10 + len(records)))
+    assert all(r.backend_used == "exact" for r in records)
+
+
+def test_improve_reports_progress() -> None:
+    problem = yangtze_delta(num_customers=25, seed=9)
+    seen: list[dict] = []
+    config = PipelineConfig(policy="exact", time_limit=1.0, max_stops=5)
+    improve(
+        problem,
+        initial_routes(problem),
+        config,
+        _identity_batch(),
+        time.perf_counter() + 1.0,
+        progress=seen.append,
+    )
+    assert seen
+    assert {"phase", "subproblems_done", "best_cost", "elapsed"} <= set(seen[-1])
+    assert seen[-1]["phase"] == "improve"
+
+
+@pytest.mark.data
+def test_improve_respects_route_length_limit(shared_data: Path) -> None:
+    path = find_instance("CMT6")
+    if path is None:
+        pytest.skip("CMT6 missing")
+    problem = read_instance(path)
+    start = initial_routes(problem)
+    config = PipelineConfig(policy="exact", time_limit=1.5, max_stops=5)
+    routes, _, _ = improve(problem, start, config, _identity_batch(), time.perf_counter() + 1.5)
+    report = validate(problem, routes)
+    assert report.feasible, report.violations
+    assert report.cost <= validate(problem, start).cost + 1e-9
+
+
+@pytest.mark.data
+def test_improve_keeps_time_windows(shared_data: Path) -> None:
+    path = find_instance("C101")
+    if path is None:
+        pytest.skip("C101 missing")
+    problem = read_instance(path)
+    start = initial_routes(problem)
+    assert validate(problem, start).feasible
+    config = PipelineConfig(policy="exact", time_limit=1.5, max_stops=5)
+    routes, _, _ = improve(problem, start, config, _identity_batch(), time.perf_counter() + 1.5)
+    report = validate(problem, routes)
+    assert report.feasible, report.violations
+    assert report.cost <= validate(problem, start).cost + 1e-9
