@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, unmapped
 from prefect.futures import as_completed
 
 from flows.tasks import improve as improve_task
@@ -72,10 +72,7 @@ def mapped_solve_batch(config: PipelineConfig, progress: Any = None) -> SolveBat
             return []
         if progress is not None:
             progress.add_total(len(subproblems))
-        futures = [
-            solve_subproblem.submit(sub, index, config)
-            for sub, index in zip(subproblems, indices, strict=True)
-        ]
+        futures = solve_subproblem.map(subproblems, indices, unmapped(config))
         for future in as_completed(futures):
             future.wait()
             if progress is not None:

@@ -121,7 +121,7 @@ class ApiServer:
         )
         log.close()
         os.environ["PREFECT_API_URL"] = self.url
-        atexit.register(self.stop)
+        atexit.register(self.stop, wait=None)  # after Prefect's own exit hooks flushed
         return self
 
     def wait_ready(self, timeout: float = 180.0) -> None:
@@ -141,14 +141,17 @@ class ApiServer:
         self.stop()
         raise RuntimeError(f"the local Prefect API server did not start:\n{log}")
 
-    def stop(self) -> None:
+    def stop(self, wait: float | None = 5.0) -> None:
+        """SIGTERM (a graceful shutdown: the server writes what it buffered); with `wait`,
+        wait that long for it and then kill it. At exit the command does not wait."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            if wait is not None:
+                try:
+                    self.process.wait(timeout=wait)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
         self.process = None
 
 

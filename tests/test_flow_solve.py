@@ -247,3 +247,35 @@ def test_the_cache_key_follows_content_policy_seed_and_shots() -> None:
     assert solve_subproblem.retries == 2
     assert solve_subproblem.retry_delay_seconds == [1.0, 2.0]
     assert solve_subproblem.persist_result is True
+
+
+def test_an_infeasible_result_is_reported_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command's own handling, with the flow stubbed (no Prefect in this process)."""
+    import types
+
+    from qroute import commands
+    from qroute.cli import main
+    from qroute.output import result_payload
+    from qroute.scenario import yangtze_delta
+
+    problem = yangtze_delta(num_customers=12)
+    payload = result_payload(problem, [[1, 2, 3]], wall_seconds=1.0, settings={"policy": "local"})
+    calls: list[dict[str, Any]] = []
+    stub = types.ModuleType("flows.solve")
+
+    def run_solve(**kwargs: Any) -> dict[str, Any]:
+        calls.append(kwargs)
+        return payload
+
+    setattr(stub, "run_solve", run_solve)  # noqa: B010
+    monkeypatch.setitem(sys.modules, "flows.solve", stub)
+    monkeypatch.setattr(commands, "start_api_server", lambda: None)
+    monkeypatch.setattr(commands, "prefect_defaults", lambda: None)
+    code = main(["solve", "--size", "12", "--policy", "local", "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert calls[0]["policy"] == "local" and calls[0]["time_limit"] == 30.0
+    assert calls[0]["out"] == tmp_path / "o" and calls[0]["baselines"] is True
+    out = capsys.readouterr().out
+    assert "INFEASIBLE" in out and "not visited" in out
