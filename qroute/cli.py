@@ -132,5 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m qroute.cli`: use the module the commands register in
+    from qroute.cli import main as registered_main
+
+    sys.exit(registered_main())

@@ -43,15 +43,20 @@ class QAOABackend(QuboBackend):
     def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
         keep = (
             "engine",
+            "sampler_backend",
+            "optimizer_engine",
+            "optimizer_method",
             "p",
             "gammas",
             "betas",
             "expectation",
-            "evaluations",
+            "num_evaluations",
+            "optimizer_time_s",
+            "sampling_time_s",
+            "ground_energy",
             "ground_state_probability",
-            "optimizer_seconds",
-            "sampling_seconds",
-            "qubits",
+            "num_qubits",
+            "seeded",
         )
         return {key: sampleset.info[key] for key in keep if key in sampleset.info}
 
