@@ -1,0 +1,791 @@
+"""QAOA on Amazon Braket gate devices (IonQ, IQM, Rigetti QPUs and the SV1/DM1 simulators).
+
+What really happens, and is recorded in the provenance:
+
+1. the subproblem's QUBO becomes an Ising model; the QAOA angles are optimised **locally** on
+   qroute's exact statevector (:func:`qroute.qaoa.optimize_angles`), nothing is sent for that;
+2. the device is read live (``AwsDevice(arn)``): status ONLINE, execution window open, enough
+   qubits, shots within range; the circuit is placed on a connected qubit region (devices that
+   are not all-to-all) and rewritten into gates the device accepts;
+3. the cost is estimated from the hardware profile and the budget guard reserves it, writing
+   the ledger row with an idempotency token **before** the submission;
+4. only the sampling circuit is submitted (``AwsDevice.run`` or PennyLane's
+   ``braket.aws.qubit`` device), the task ARN goes into the ledger **before** waiting;
+5. the answer (counts) and the actual cost (Braket ``Tracker`` usage at the profile's prices)
+   close the ledger row. ``result()`` returning None (timeout, FAILED, CANCELLED) raises
+   :class:`CloudTaskFailed`, which the dispatcher records before falling back.
+
+A rerun finds the ledger row and rebuilds the task from its ARN (``AwsQuantumTask(arn)``)
+instead of submitting again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import math
+import random
+import time
+import uuid
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import dimod
+import numpy as np
+
+from qroute.backends.base import Availability, check_size
+from qroute.cloud.cost import (
+    BudgetExceeded,
+    CostEstimate,
+    estimate_gate_task,
+    gate_task_cost,
+)
+from qroute.cloud.credentials import aws_credentials_reason, module_logger, redact, safe_error
+from qroute.cloud.gate_device import (
+    DeviceInfo,
+    check_device,
+    lower_circuit,
+    place_qubits,
+    profile_window_reason,
+)
+from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
+from qroute.cloud.settings import CloudSettings, current_settings
+from qroute.hardware import HardwareProfile
+from qroute.qubo import decode, tsp_bqm
+from qroute.solver import BackendUnavailable, Budget, Provenance, SolveResult
+from qroute.subproblem import Subproblem
+
+__all__ = [
+    "RETRYABLE_ERRORS",
+    "BraketQAOABackend",
+    "CloudTaskFailed",
+    "braket_backend_name",
+    "default_session",
+]
+
+log = module_logger(__name__)
+
+DEFAULT_DEPTH = 2
+DEFAULT_MAXITER = 150
+#: The statevector angle optimiser handles 16 qubits quickly: 4 stops (k^2 = 16 variables).
+MAX_STOPS = 4
+#: Service errors after which the same request (same client token) is sent again.
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServiceException",
+    }
+)
+QUBO_ENCODING = "tsp-position-v1"
+
+_CLIENT_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "qroute_braket_client_token", default=None
+)
+
+
+@dataclass(frozen=True)
+class _Angles:
+    gammas: list[float]
+    betas: list[float]
+    expectation: float
+    num_evaluations: int
+
+
+class CloudTaskFailed(BackendUnavailable):
+    """A cloud task failed, was cancelled, timed out or was refused; the reason is redacted."""
+
+
+def braket_backend_name(profile: HardwareProfile, via: str = "sdk") -> str:
+    base = profile.id if profile.id.startswith("braket-") else f"braket-{profile.id}"
+    return base if via == "sdk" else f"pennylane-{base}"
+
+
+def _region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] or None if len(parts) > 3 else None
+
+
+def default_session(region: str | None, settings: CloudSettings, *, quick: bool = False) -> Any:
+    """An ``AwsSession`` from boto3's own credential chain, in ``region``.
+
+    ``quick`` (status checks for ``availability()``): short timeouts and no retries, so an
+    unreachable endpoint costs seconds, not minutes.
+    """
+    import boto3
+    from botocore.config import Config
+    from braket.aws import AwsSession
+
+    if quick:
+        config = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
+    else:
+        config = Config(
+            connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5}
+        )
+    return AwsSession(
+        boto_session=boto3.Session(region_name=region),
+        config=config,
+        default_bucket=settings.s3_bucket,
+    )
+
+
+#: Live device status by device ARN: (monotonic time, reason or None), shared by the SDK and
+#: PennyLane backends of one device.
+_LIVE_STATUS: dict[str, tuple[float, str | None]] = {}
+LIVE_STATUS_TTL_S = 60.0
+
+
+def _provide_token(params: dict[str, Any], **_: Any) -> None:
+    token = _CLIENT_TOKEN.get()
+    if token:
+        params["clientToken"] = token
+
+
+def _install_token_hook(session: Any) -> None:
+    """Make CreateQuantumTask send our persisted client token (Braket's idempotency token).
+
+    The hook goes on the current braket client *and* on the boto3 session, because some
+    callers (PennyLane's Braket plugin, via ``add_braket_user_agent``) replace the client with
+    a new one made from the session.
+    """
+    event = "provide-client-params.braket.CreateQuantumTask"
+    for emitter in (session.braket_client.meta.events, session.boto_session.events):
+        emitter.register(event, _provide_token, unique_id="qroute-client-token")
+
+
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        return str(response.get("Error", {}).get("Code") or "") or None
+    return None
+
+
+class _LedgerListener:
+    """Receives the Braket SDK's task-creation event and writes the ARN to the ledger at once.
+
+    Used on the PennyLane path, where the plugin creates the task and waits for it inside one
+    call: the event fires between the two.
+    """
+
+    def __init__(self, ledger: Ledger, key: str, device_arn: str) -> None:
+        self.ledger = ledger
+        self.key = key
+        self.device_arn = device_arn
+        self.arns: list[str] = []
+
+    def receive_event(self, event: Any) -> None:
+        from braket.tracking.tracking_events import _TaskCreationEvent
+
+        if isinstance(event, _TaskCreationEvent) and event.device == self.device_arn:
+            if not self.arns:
+                self.ledger.mark_submitted(self.key, event.arn, via="pennylane")
+            self.arns.append(event.arn)
+
+
+class BraketQAOABackend:
+    """QAOA sampled on one Braket gate device (a subproblem backend).
+
+    ``via="sdk"`` submits with ``AwsDevice.run``; ``via="pennylane"`` with PennyLane's
+    ``braket.aws.qubit`` device. ``session_factory(region)`` returns the ``AwsSession`` (tests
+    pass one with a stubbed boto3 client); the default uses boto3's credential chain.
+    """
+
+    paradigm = "gate"
+
+    def __init__(
+        self,
+        profile: HardwareProfile,
+        *,
+        via: str = "sdk",
+        depth: int = DEFAULT_DEPTH,
+        maxiter: int = DEFAULT_MAXITER,
+        session_factory: Callable[[str | None], Any] | None = None,
+        settings: CloudSettings | None = None,
+    ) -> None:
+        if profile.backend != "braket-aws" or profile.device_arn is None:
+            raise ValueError(f"{profile.id} is not a Braket device profile")
+        if via not in ("sdk", "pennylane"):
+            raise ValueError(f"via must be 'sdk' or 'pennylane', not {via!r}")
+        self.profile = profile
+        self.via = via
+        self.depth = depth
+        self.maxiter = maxiter
+        self.name = braket_backend_name(profile, via)
+        self.device = profile.device_arn
+        self.max_size = min(MAX_STOPS, math.isqrt(profile.qubits))
+        self._session_factory = session_factory
+        self._settings = settings
+
+    # -- settings, sessions ------------------------------------------------------------------
+
+    @property
+    def settings(self) -> CloudSettings:
+        return self._settings if self._settings is not None else current_settings()
+
+    def _region(self, arn: str | None = None) -> str | None:
+        return _region_of(arn or self.device) or self.profile.region
+
+    def _session(self, region: str | None) -> Any:
+        session = (
+            self._session_factory(region)
+            if self._session_factory is not None
+            else default_session(region, self.settings)
+        )
+        _install_token_hook(session)
+        return session
+
+    def _utcnow(self) -> datetime:
+        now = self.settings.now()
+        return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+    # -- availability ------------------------------------------------------------------------
+
+    def offline_reason(self) -> str | None:
+        """Why it cannot run, from the profile and the credential chain only (no network)."""
+        if self.profile.status == "retired":
+            return f"{self.profile.name} is retired (hardware profile {self.profile.id})"
+        if self._session_factory is None:
+            reason = aws_credentials_reason()
+            if reason is not None:
+                return reason
+        window = profile_window_reason(self.profile, self._utcnow())
+        if window is not None:
+            return f"{self.profile.name} is {window}"
+        return None
+
+    def availability(self) -> Availability:
+        reason = self.offline_reason()
+        if reason is None and self.settings.live_checks:
+            reason = self._live_reason()
+        return Availability(reason is None, reason or "ok")
+
+    def _live_reason(self) -> str | None:
+        now = time.monotonic()
+        cache_key = f"{self.device}@{id(self._session_factory)}"
+        cached = _LIVE_STATUS.get(cache_key)
+        if cached is not None and now - cached[0] < LIVE_STATUS_TTL_S:
+            return cached[1]
+        try:
+            if self._session_factory is not None:
+                session = self._session(self._region())
+            else:
+                session = default_session(self._region(), self.settings, quick=True)
+            info = self._device_info(session)[1]
+            reason: str | None = None
+            if info.status.upper() != "ONLINE":
+                reason = f"{info.name} is {info.status}"
+            elif not info.window_open(self._utcnow()):
+                windows = "; ".join(str(w) for w in info.windows)
+                reason = f"{info.name} is outside its execution windows ({windows})"
+        except Exception as exc:
+            reason = f"device status unavailable ({safe_error(exc)})"
+        _LIVE_STATUS[cache_key] = (now, reason)
+        return reason
+
+    def _device_info(self, session: Any) -> tuple[Any, DeviceInfo]:
+        from braket.aws import AwsDevice
+
+        device = AwsDevice(self.device, aws_session=session)
+        return device, DeviceInfo.from_aws(device)
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def shots_for(self, budget: Budget) -> int:
+        return budget.shots or self.profile.shots.default
+
+    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+        """The cost estimate of solving ``sub`` (profile prices, profile shot range; offline)."""
+        qubits = sub.size**2
+        shots = min(max(self.shots_for(budget), self.profile.shots.min, 1), self.profile.shots.max)
+        gates = self.depth * (qubits + qubits * (qubits - 1) // 2 + qubits) + qubits
+        return estimate_gate_task(self.profile, shots, qubits=qubits, gates=gates)
+
+    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "via": self.via,
+            "p": self.depth,
+            "maxiter": self.maxiter,
+            "shots": self.shots_for(budget),
+            "seed": budget.seed,
+            "qubo": QUBO_ENCODING,
+        }
+
+    # -- solving -----------------------------------------------------------------------------
+
+    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
+        check_size(self, problem)
+        start = time.perf_counter()
+        try:
+            return self._solve(problem, budget, start)
+        except BackendUnavailable as exc:
+            raise type(exc)(str(redact(str(exc)))) from None
+        except Exception as exc:
+            log.warning("%s failed on %s: %s", self.name, problem.name, safe_error(exc))
+            raise CloudTaskFailed(f"{self.name}: {safe_error(exc)}") from None
+
+    def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
+        settings = self.settings
+        ledger = settings.ledger()
+        bqm = tsp_bqm(sub)
+        params = self.params(sub, budget)
+        key = ledger_key(sub.key(), self.name, params)
+        entry = ledger.get(key)
+        if entry is not None and entry.state == "completed" and entry.result is not None:
+            return self._finish(sub, bqm, entry, entry.result, start, recovered="ledger")
+        if entry is not None and entry.state == "failed":
+            raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
+        if entry is not None and entry.state in PENDING_STATES and entry.task_id:
+            return self._recover(sub, bqm, ledger, entry, start)
+        return self._submit(sub, bqm, budget, ledger, key, params, entry, start)
+
+    def _submit(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        ledger: Ledger,
+        key: str,
+        params: dict[str, Any],
+        entry: LedgerEntry | None,
+        start: float,
+    ) -> SolveResult:
+        from circuits.braket import qaoa_circuit
+        from circuits.ising import IsingModel
+        from qroute.qaoa import StatevectorQAOA, optimize_angles
+
+        settings = self.settings
+        guard = settings.guard()
+        resumed = entry is not None and entry.state == "reserved" and bool(entry.client_token)
+        if not resumed:  # refuse early, before any network call or optimisation
+            early = guard.check(self.estimate(sub, budget), budget)
+            if early is not None:
+                raise BudgetExceeded(early)
+        model, order = IsingModel.from_bqm(bqm)
+        n = model.num_qubits
+        session = self._session(self._region())
+        device, info = self._device_info(session)
+        shots, shot_notes = check_device(
+            info, qubits=n, shots=self.shots_for(budget), now=self._utcnow()
+        )
+        couplings = [pair for pair, value in model.J.items() if value]
+        placement = place_qubits(info, n, couplings)  # refuses without a connected region
+        opt: Any
+        if resumed:  # resend the very same request (angles, placement), as idempotency needs
+            assert entry is not None
+            stored = entry.extra["angles"]
+            opt = _Angles(
+                stored["gammas"], stored["betas"], stored["expectation"], stored["evaluations"]
+            )
+            placement = dataclasses.replace(
+                placement, mapping=tuple(entry.extra["placement"]["mapping"])
+            )
+        else:
+            opt = optimize_angles(StatevectorQAOA(model), self.depth, maxiter=self.maxiter)
+        if self.via == "sdk":
+            logical = qaoa_circuit(model, opt.gammas, opt.betas)
+            mapping = None if placement.fully_connected else placement.mapping
+            circuit, rewrites = lower_circuit(logical, info.supported_operations, mapping)
+            gates = len(circuit.instructions)
+            placed = placement.as_dict()
+        else:  # PennyLane decomposes for the device's operations; wires 0..n-1, Braket maps them
+            circuit, gates = None, 0
+            rewrites = {"all": "PennyLane decomposition for the device's supported operations"}
+            placed = {
+                **placement.as_dict(),
+                "mapping": list(range(n)),
+                "note": "wires 0..n-1; placement left to Braket's qubit rewiring",
+            }
+        estimate = estimate_gate_task(self.profile, shots, qubits=n, gates=gates)
+        extra = {
+            "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
+            "placement": placed,
+            "shots": shots,
+            "angles": {
+                "gammas": opt.gammas,
+                "betas": opt.betas,
+                "expectation": opt.expectation,
+                "evaluations": opt.num_evaluations,
+            },
+            "gate_rewrites": rewrites,
+            "shot_notes": shot_notes,
+        }
+        if resumed:
+            assert entry is not None and entry.client_token is not None
+            token = entry.client_token  # crashed around the call: same token, no second task
+            ledger.update_extra(key, resumed_after_crash=True)
+        else:
+            token = str(uuid.uuid4())
+            guard.reserve(
+                key=key,
+                subproblem=sub.name,
+                backend=self.name,
+                params=params,
+                estimate=estimate,
+                budget=budget,
+                client_token=token,
+                extra=extra,
+            )
+        from braket.tracking import Tracker
+
+        with Tracker() as tracker:
+            if self.via == "sdk":
+                task = self._create_with_retry(device, circuit, shots, key, token, ledger)
+                ledger.mark_submitted(key, task.id, via="sdk")
+                log.info("%s: submitted task %s for %s", self.name, task.id, sub.name)
+                result = task.result()
+                payload = None if result is None else self._payload(task, result, shots)
+            else:
+                task, payload = self._run_pennylane(session, model, opt, shots, key, token, ledger)
+        if payload is None:
+            self._fail_without_result(task, key, ledger, guard)
+        actual, source = self._actual_cost(tracker, task.id, payload)
+        payload["cost_source"] = source
+        ledger.mark_completed(key, actual, payload)
+        guard.settle(key, actual)
+        done = ledger.get(key)
+        assert done is not None and done.result is not None
+        return self._finish(sub, bqm, done, done.result, start, recovered=None)
+
+    def _create_with_retry(
+        self, device: Any, circuit: Any, shots: int, key: str, token: str, ledger: Ledger
+    ) -> Any:
+        settings = self.settings
+        folder = (settings.s3_bucket, f"{settings.s3_prefix}/{key}") if settings.s3_bucket else None
+        attempts = max(1, settings.retry_attempts)
+        for attempt in range(1, attempts + 1):
+            marker = _CLIENT_TOKEN.set(token)
+            try:
+                return device.run(
+                    circuit,
+                    s3_destination_folder=folder,
+                    shots=shots,
+                    poll_timeout_seconds=settings.wait_seconds,
+                    poll_interval_seconds=settings.poll_interval_seconds,
+                    tags={"qroute": "subproblem"},
+                    quiet=True,
+                )
+            except Exception as exc:
+                code = _error_code(exc)
+                if code in RETRYABLE_ERRORS and attempt < attempts:
+                    delay = settings.retry_base_seconds * 2 ** (attempt - 1)
+                    delay *= 0.5 + random.random() / 2
+                    log.info(
+                        "%s: %s on submission, retry %d in %.2fs", self.name, code, attempt, delay
+                    )
+                    time.sleep(delay)
+                    continue
+                if code is not None:  # the service answered: no task was created
+                    reason = f"Braket refused the task ({safe_error(exc)})"
+                    if code in RETRYABLE_ERRORS:
+                        reason = f"Braket kept throttling after {attempts} attempts ({code})"
+                    ledger.mark_rejected(key, reason)
+                    raise CloudTaskFailed(reason) from None
+                raise  # connection lost mid-call: the row stays reserved, the token is reused
+            finally:
+                _CLIENT_TOKEN.reset(marker)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run_pennylane(
+        self,
+        session: Any,
+        model: Any,
+        opt: Any,
+        shots: int,
+        key: str,
+        token: str,
+        ledger: Ledger,
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """Run the sampling circuit through PennyLane's Braket device.
+
+        The plugin creates the task and waits inside one call; the SDK's creation event puts
+        the ARN in the ledger in between. Returns the task and the answer (None: no result).
+        """
+        import pennylane as qml
+        from braket.aws import AwsQuantumTask
+        from braket.tracking.tracking_context import deregister_tracker, register_tracker
+
+        from circuits.pennylane import qaoa_ops
+
+        settings = self.settings
+        kwargs: dict[str, Any] = {
+            "device_arn": self.device,
+            "wires": model.num_qubits,
+            "aws_session": session,
+            "poll_timeout_seconds": settings.wait_seconds,
+            "poll_interval_seconds": settings.poll_interval_seconds,
+        }
+        if settings.s3_bucket:
+            kwargs["s3_destination_folder"] = (settings.s3_bucket, f"{settings.s3_prefix}/{key}")
+        listener = _LedgerListener(ledger, key, self.device)
+        register_tracker(listener)
+        marker = _CLIENT_TOKEN.set(token)
+        error: str | None = None
+        counts: dict[str, int] | None = None
+        n = model.num_qubits
+        try:
+            dev = qml.device("braket.aws.qubit", **kwargs)
+
+            def circuit() -> Any:
+                qaoa_ops(model, opt.gammas, opt.betas)
+                return qml.counts(wires=range(n))  # the plugin samples Z on every wire
+
+            raw = qml.set_shots(qml.QNode(circuit, dev), shots=shots)()
+            counts = {str(bits): int(c) for bits, c in dict(raw).items()}
+        except Exception as exc:  # e.g. the plugin fails when result() came back None
+            error = safe_error(exc)
+        finally:
+            _CLIENT_TOKEN.reset(marker)
+            deregister_tracker(listener)
+        if not listener.arns:
+            reason = f"PennyLane created no Braket task ({error or 'no error'})"
+            ledger.mark_rejected(key, reason)
+            raise CloudTaskFailed(reason)
+        task = AwsQuantumTask(
+            listener.arns[0],
+            aws_session=session,
+            poll_timeout_seconds=settings.poll_interval_seconds,
+            poll_interval_seconds=settings.poll_interval_seconds,
+            quiet=True,
+        )
+        if counts is not None:  # keys: one character per wire, wire 0 first
+            payload = _bits_payload(
+                task.id,
+                str(task.state()),
+                shots,
+                list(range(n)),
+                np.zeros((0, n), dtype=np.int64),
+                None,
+            )
+            payload["counts"] = counts
+            return task, payload
+        log.warning(
+            "%s: PennyLane run of task %s ended without samples: %s", self.name, task.id, error
+        )
+        if str(task.state()) != "COMPLETED":
+            return task, None
+        result = task.result()
+        return task, None if result is None else self._payload(task, result, shots)
+
+    def _recover(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        ledger: Ledger,
+        entry: LedgerEntry,
+        start: float,
+    ) -> SolveResult:
+        """Rebuild the task from its ARN and wait for it: nothing new is submitted."""
+        from braket.aws import AwsQuantumTask
+
+        assert entry.task_id is not None
+        settings = self.settings
+        session = self._session(self._region(entry.task_id))
+        task = AwsQuantumTask(
+            entry.task_id,
+            aws_session=session,
+            poll_timeout_seconds=settings.wait_seconds,
+            poll_interval_seconds=settings.poll_interval_seconds,
+            quiet=True,
+        )
+        log.info(
+            "%s: recovering task %s for %s from the ledger", self.name, entry.task_id, sub.name
+        )
+        guard = settings.guard()
+        result = task.result()
+        if result is None:
+            self._fail_without_result(task, entry.key, ledger, guard)
+        shots = int(entry.extra.get("shots") or 0)
+        payload = self._payload(task, result, shots)
+        actual, source = self._actual_cost(None, entry.task_id, payload)
+        payload["cost_source"] = source
+        ledger.mark_completed(entry.key, actual, payload)
+        guard.settle(entry.key, actual)
+        done = ledger.get(entry.key)
+        assert done is not None and done.result is not None
+        return self._finish(sub, bqm, done, done.result, start, recovered="task ARN")
+
+    def _fail_without_result(self, task: Any, key: str, ledger: Ledger, guard: Any) -> NoReturn:
+        """``result()`` gave None: FAILED / CANCELLED close the row; a timeout keeps the ARN."""
+        settings = self.settings
+        try:
+            metadata = task.metadata()
+            status = str(metadata.get("status"))
+            why = metadata.get("failureReason")
+        except Exception as exc:
+            status, why = "UNKNOWN", safe_error(exc)
+        if status in ("FAILED", "CANCELLED"):
+            reason = f"task {task.id} {status}" + (f": {redact(str(why))}" if why else "")
+            ledger.mark_failed(key, reason, 0.0)
+            guard.settle(key, 0.0)
+            raise CloudTaskFailed(reason)
+        cancelled = ""
+        if settings.cancel_on_timeout and status in ("CREATED", "QUEUED"):
+            try:
+                task.cancel()
+                cancelled = "; cancellation requested (a queued task is not charged)"
+            except Exception as exc:
+                cancelled = f"; cancel failed ({safe_error(exc)})"
+        reason = (
+            f"timed out after {settings.wait_seconds:g}s waiting for task {task.id} "
+            f"(status {status}){cancelled}; the ARN stays in the ledger for a rerun"
+        )
+        ledger.mark_waiting(key, reason)
+        raise CloudTaskFailed(reason)
+
+    @staticmethod
+    def _payload(task: Any, result: Any, shots: int) -> dict[str, Any]:
+        try:
+            metadata = task.metadata(use_cached_value=True)
+        except Exception:
+            metadata = {}
+        duration = None
+        sim_meta = getattr(getattr(result, "additional_metadata", None), "simulatorMetadata", None)
+        if sim_meta is not None:
+            duration = getattr(sim_meta, "executionDuration", None)
+        rows = np.asarray(result.measurements, dtype=np.int64)
+        return _bits_payload(
+            task.id,
+            str(metadata.get("status", "COMPLETED")),
+            int(metadata.get("shots") or rows.shape[0] or shots),
+            [int(q) for q in result.measured_qubits],
+            rows,
+            duration,
+        )
+
+    def _actual_cost(self, tracker: Any, arn: str, payload: Mapping[str, Any]) -> tuple[float, str]:
+        """Profile prices applied to the usage the Braket Tracker (or the task) reports."""
+        shots = int(payload["shots"])
+        billed_ms = payload.get("execution_duration_ms")
+        source = "profile prices x task metadata"
+        if tracker is not None and tracker.tracked_resources() == [arn]:
+            stats = tracker.quantum_tasks_statistics().get(self.device, {})
+            shots = int(stats.get("shots", shots))
+            billed = stats.get("billed_execution_duration")
+            if billed is not None:
+                billed_ms = billed.total_seconds() * 1000.0
+            source = "profile prices x braket.tracking.Tracker usage"
+        cost = gate_task_cost(
+            self.profile, status=str(payload["status"]), shots=shots, billed_ms=billed_ms
+        )
+        return cost, source
+
+    # -- decoding ----------------------------------------------------------------------------
+
+    def _finish(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        entry: LedgerEntry,
+        payload: Mapping[str, Any],
+        start: float,
+        recovered: str | None,
+    ) -> SolveResult:
+        order: list[Hashable] = [
+            tuple(v) if isinstance(v, list) else v for v in entry.extra["variable_order"]
+        ]
+        mapping = entry.extra["placement"]["mapping"]
+        sampleset = counts_to_sampleset(
+            bqm, order, mapping, payload["measured_qubits"], payload["counts"]
+        )
+        decoded = decode(sampleset, sub)
+        angles = entry.extra.get("angles", {})
+        details = {
+            "variables": bqm.num_variables,
+            "best_energy": decoded.best_raw_energy,
+            "num_reads": decoded.num_reads,
+            "task_arn": payload.get("task_arn"),
+            "task_status": payload.get("status"),
+            "submitted_via": (
+                "PennyLane braket.aws.qubit" if self.via == "pennylane" else "Braket AwsDevice.run"
+            ),
+            "angles_optimised_on": "qroute StatevectorQAOA (local, exact expectation; not sent)",
+            "sampled_on": self.device,
+            "p": self.depth,
+            "gammas": angles.get("gammas"),
+            "betas": angles.get("betas"),
+            "placement": entry.extra.get("placement"),
+            "gate_rewrites": entry.extra.get("gate_rewrites"),
+            "shot_notes": entry.extra.get("shot_notes"),
+            "estimate_usd": entry.estimate_usd,
+            "cost_source": payload.get("cost_source"),
+            "ledger_key": entry.key,
+            "recovered": recovered,
+            # a recovered answer was paid for when its task was first submitted
+            "charged_in_this_solve": recovered is None,
+        }
+        return SolveResult(
+            routes=(decoded.order,),
+            cost=decoded.cost,
+            provenance=Provenance(
+                backend_requested=self.name,
+                backend_used=self.name,
+                device=self.device,
+                paradigm=self.paradigm,
+                seed=entry.params.get("seed"),
+                wall_seconds=time.perf_counter() - start,
+                shots=int(payload.get("shots") or 0),
+                cost_usd=float(entry.actual_usd or 0.0),
+                details=redact(details),
+            ),
+            raw_feasible_rate=decoded.raw_feasible_rate,
+            repaired=decoded.repaired,
+        )
+
+
+def _bits_payload(
+    arn: str,
+    status: str,
+    shots: int,
+    measured: list[int],
+    rows: np.ndarray,
+    duration_ms: float | None,
+) -> dict[str, Any]:
+    """The stored answer: counts of measured bitstrings (column k = ``measured[k]``)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        bits = "".join(str(int(b)) for b in row)
+        counts[bits] = counts.get(bits, 0) + 1
+    return {
+        "task_arn": arn,
+        "status": status,
+        "shots": int(shots),
+        "measured_qubits": measured,
+        "counts": counts,
+        "execution_duration_ms": duration_ms,
+    }
+
+
+def counts_to_sampleset(
+    bqm: dimod.BinaryQuadraticModel,
+    order: Sequence[Hashable],
+    mapping: Sequence[int],
+    measured_qubits: Sequence[int],
+    counts: Mapping[str, int],
+) -> dimod.SampleSet:
+    """Measured bitstrings (column k = physical qubit ``measured_qubits[k]``) -> BQM samples.
+
+    Logical qubit ``q`` ran on physical qubit ``mapping[q]`` and is BQM variable ``order[q]``;
+    a measured 1 is binary 1 (the :mod:`circuits.ising` convention).
+    """
+    column = {int(q): k for k, q in enumerate(measured_qubits)}
+    missing = [mapping[q] for q in range(len(order)) if int(mapping[q]) not in column]
+    if missing:
+        raise CloudTaskFailed(f"the result has no measurement of qubits {missing}")
+    picks = [column[int(mapping[q])] for q in range(len(order))]
+    rows = []
+    weights = []
+    for bits, count in counts.items():
+        rows.append([int(bits[k]) for k in picks])
+        weights.append(int(count))
+    values = np.asarray(rows, dtype=np.int8)
+    if bqm.vartype is dimod.SPIN:
+        values = 2 * values - 1
+    return dimod.SampleSet.from_samples_bqm(
+        (values, list(order)), bqm, num_occurrences=np.asarray(weights, dtype=np.int64)
+    )

@@ -1,0 +1,658 @@
+"""D-Wave Leap: the QPU (EmbeddingComposite over DWaveSampler) and the hybrid BQM solver.
+
+Both backends follow the ledger protocol of :mod:`qroute.cloud.ledger`: the budget guard
+reserves the estimated cost (row ``reserved``) before the problem is sent; the SAPI problem id
+is written as soon as Leap returns it and before waiting for the answer (``submitted``); a rerun
+that finds the id retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of
+submitting again. The QPU path stores the minor embedding and chain strength with the id,
+because the answer comes back on physical qubits and must be unembedded the same way.
+
+Only the QUBO is sent: variables are (stop index, position) pairs or plain integers, with
+distances as biases. Costs: QPU access time (``timing["qpu_access_time"]``) and hybrid run
+time (``info["run_time"]``) at the profile's prices.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, NoReturn
+
+import dimod
+import numpy as np
+
+from qroute.backends.annealing import DWaveQPUBackend
+from qroute.backends.base import Availability, check_size
+from qroute.cloud.braket import CloudTaskFailed
+from qroute.cloud.cost import (
+    BudgetExceeded,
+    CostEstimate,
+    estimate_annealer,
+    estimate_hybrid,
+    hybrid_min_time_limit,
+)
+from qroute.cloud.credentials import (
+    dwave_credentials_reason,
+    dwave_token,
+    module_logger,
+    redact,
+    safe_error,
+)
+from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
+from qroute.cloud.settings import CloudSettings, current_settings
+from qroute.hardware import HardwareProfile
+from qroute.qubo import decode, tsp_bqm
+from qroute.solver import BackendUnavailable, Budget, Provenance, SolveResult
+from qroute.subproblem import Subproblem
+
+__all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
+
+log = module_logger(__name__)
+
+QUBO_ENCODING = "tsp-position-v1"
+HYBRID_MAX_STOPS = 40  # 1600 variables: about the 3-5 s minimum time limit
+
+
+def leap_backend_name(profile: HardwareProfile) -> str:
+    return "leap-" + profile.id.removeprefix("dwave-")
+
+
+def _label(key: str) -> str:
+    return f"qroute-{key[:24]}"
+
+
+def _encode_var(v: Hashable) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _decode_var(v: Any) -> Hashable:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _samples_payload(sampleset: dimod.SampleSet) -> dict[str, Any]:
+    """A JSON-able copy of the (unembedded) samples for the ledger."""
+    record = sampleset.record
+    payload: dict[str, Any] = {
+        "variables": [_encode_var(v) for v in sampleset.variables],
+        "samples": np.asarray(record.sample, dtype=np.int64).tolist(),
+        "num_occurrences": np.asarray(record.num_occurrences, dtype=np.int64).tolist(),
+    }
+    if "chain_break_fraction" in record.dtype.names:
+        payload["chain_break_fraction"] = np.asarray(record.chain_break_fraction).tolist()
+    return payload
+
+
+def _sampleset_from_payload(
+    payload: Mapping[str, Any], bqm: dimod.BinaryQuadraticModel
+) -> dimod.SampleSet:
+    variables = [_decode_var(v) for v in payload["variables"]]
+    vectors: dict[str, Any] = {}
+    if "chain_break_fraction" in payload:
+        vectors["chain_break_fraction"] = np.asarray(payload["chain_break_fraction"])
+    return dimod.SampleSet.from_samples_bqm(
+        (np.asarray(payload["samples"], dtype=np.int8), variables),
+        bqm,
+        num_occurrences=np.asarray(payload["num_occurrences"], dtype=np.int64),
+        **vectors,
+    )
+
+
+class _RecordingChild(dimod.Sampler, dimod.Structured):  # type: ignore[misc]
+    """Wraps the QPU sampler: writes the problem id to the ledger as soon as it is known."""
+
+    def __init__(self, child: Any, on_submitted: Callable[[str], None]) -> None:
+        self.child = child
+        self.on_submitted = on_submitted
+        self.sending = False  # set once the problem is handed to the QPU sampler
+
+    @property
+    def nodelist(self) -> list[Any]:
+        return list(self.child.nodelist)
+
+    @property
+    def edgelist(self) -> list[Any]:
+        return list(self.child.edgelist)
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return dict(self.child.properties)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self.child.parameters)
+
+    def sample(self, bqm: dimod.BinaryQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
+        self.sending = True
+        sampleset = self.child.sample(bqm, **kwargs)
+        problem_id = _wait_id(sampleset)
+        if not problem_id:
+            raise CloudTaskFailed("Leap returned no problem id")
+        self.on_submitted(problem_id)
+        return sampleset
+
+
+def _wait_id(sampleset: dimod.SampleSet, timeout: float | None = None) -> str | None:
+    waiter = getattr(sampleset, "wait_id", None)
+    problem_id = waiter(timeout=timeout) if callable(waiter) else None
+    if not problem_id:
+        problem_id = sampleset.info.get("problem_id") if not hasattr(sampleset, "_future") else None
+    return None if problem_id is None else str(problem_id)
+
+
+class _LeapBase:
+    """Ledger, budget and recovery logic shared by the Leap QPU and hybrid backends."""
+
+    paradigm = "annealing"
+    name: str
+    device: str
+    max_size: int
+
+    def __init__(
+        self,
+        profile: HardwareProfile,
+        *,
+        client_factory: Callable[[], Any] | None = None,
+        problem_lookup: Callable[[str], str | None] | None = None,
+        settings: CloudSettings | None = None,
+        injected: bool = False,
+    ) -> None:
+        self.profile = profile
+        self.device = profile.solver_name or profile.id
+        self._client_factory = client_factory
+        self._problem_lookup = problem_lookup
+        self._settings = settings
+        self._injected = injected
+
+    @property
+    def settings(self) -> CloudSettings:
+        return self._settings if self._settings is not None else current_settings()
+
+    def offline_reason(self) -> str | None:
+        if self.profile.status == "retired":
+            return f"{self.profile.name} is retired (hardware profile {self.profile.id})"
+        if self._injected:
+            return None
+        return dwave_credentials_reason()
+
+    def availability(self) -> Availability:
+        reason = self.offline_reason()
+        return Availability(reason is None, reason or "ok")
+
+    def _config(self) -> dict[str, Any]:
+        token = dwave_token()
+        return {"token": token} if token else {}
+
+    def _client(self) -> Any:
+        if self._client_factory is not None:
+            return self._client_factory()
+        from dwave.cloud import Client
+
+        return Client.from_config(**self._config())
+
+    def _find_by_label(self, label: str) -> str | None:
+        if self._problem_lookup is not None:
+            return self._problem_lookup(label)
+        from dwave.cloud.api.resources import Problems
+
+        with Problems.from_config(**self._config()) as problems:
+            found = problems.list_problems(label=label, max_results=5)
+        return str(found[0].id) if found else None
+
+    # -- the shared flow -------------------------------------------------------------------
+
+    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
+        check_size(self, problem)  # type: ignore[arg-type]
+        start = time.perf_counter()
+        try:
+            return self._solve(problem, budget, start)
+        except BackendUnavailable as exc:
+            raise type(exc)(str(redact(str(exc)))) from None
+        except Exception as exc:
+            log.warning("%s failed on %s: %s", self.name, problem.name, safe_error(exc))
+            raise CloudTaskFailed(f"{self.name}: {safe_error(exc)}") from None
+
+    def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
+        settings = self.settings
+        ledger = settings.ledger()
+        bqm = tsp_bqm(sub)
+        params = self.params(sub, budget)
+        key = ledger_key(sub.key(), self.name, params)
+        entry = ledger.get(key)
+        if entry is not None and entry.state == "completed" and entry.result is not None:
+            return self._finish(sub, bqm, entry, start, recovered="ledger")
+        if entry is not None and entry.state == "failed":
+            raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
+        if entry is not None and entry.state == "reserved" and not entry.task_id:
+            # crashed between sending and hearing the id: ask Leap by label before resending
+            try:
+                found = self._find_by_label(_label(key))
+            except Exception as exc:
+                raise CloudTaskFailed(
+                    f"an earlier submission (label {_label(key)}) may exist but Leap could not "
+                    f"be asked ({safe_error(exc)}); not resubmitting"
+                ) from None
+            if found:
+                ledger.mark_submitted(key, found, found_by_label=True)
+                entry = ledger.get(key)
+        if entry is not None and entry.state in PENDING_STATES and entry.task_id:
+            return self._recover(sub, bqm, ledger, entry, start)
+        guard = settings.guard()
+        estimate = self.estimate(sub, budget)
+        resumed = entry is not None and entry.state == "reserved"
+        if not resumed:
+            reason = guard.check(estimate, budget)
+            if reason is not None:
+                raise BudgetExceeded(reason)
+        sampleset, extra = self._submit(
+            sub, bqm, budget, ledger, key, params, estimate, resumed, guard
+        )
+        self._wait(sampleset, key, ledger)
+        sampleset.resolve()
+        actual = self._actual_cost(sampleset.info)
+        payload = {
+            **_samples_payload(self._to_source(sampleset, extra)),
+            "timing": self._timing(sampleset.info),
+        }
+        ledger.mark_completed(key, actual, payload)
+        guard.settle(key, actual)
+        done = ledger.get(key)
+        assert done is not None
+        return self._finish(sub, bqm, done, start, recovered=None)
+
+    def _wait(self, sampleset: dimod.SampleSet, key: str, ledger: Ledger) -> None:
+        settings = self.settings
+        deadline = time.monotonic() + settings.wait_seconds
+        while not sampleset.done():
+            if time.monotonic() >= deadline:
+                self._timeout(key, ledger, sampleset)
+            time.sleep(min(settings.poll_interval_seconds, 0.5))
+
+    def _timeout(self, key: str, ledger: Ledger, future: Any) -> NoReturn:
+        settings = self.settings
+        entry = ledger.get(key)
+        problem_id = entry.task_id if entry is not None else None
+        reason = (
+            f"timed out after {settings.wait_seconds:g}s waiting for Leap problem {problem_id}; "
+            "the id stays in the ledger for a rerun"
+        )
+        ledger.mark_waiting(key, reason)
+        raise CloudTaskFailed(reason)
+
+    def _recover(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        ledger: Ledger,
+        entry: LedgerEntry,
+        start: float,
+    ) -> SolveResult:
+        """Fetch the answer of a problem submitted earlier (by id): nothing is resubmitted."""
+        assert entry.task_id is not None
+        log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, sub.name)
+        client = self._client()
+        try:
+            future = client.retrieve_answer(entry.task_id)
+            if not future.wait(timeout=self.settings.wait_seconds):
+                self._timeout(entry.key, ledger, future)
+            try:
+                answer = future.sampleset
+                answer.resolve()
+            except Exception as exc:
+                reason = f"Leap problem {entry.task_id} failed: {safe_error(exc)}"
+                ledger.mark_failed(entry.key, reason, 0.0)
+                raise CloudTaskFailed(reason) from None
+            timing = dict(getattr(future, "timing", None) or answer.info.get("timing", {}))
+        finally:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()
+        info = {**answer.info, "timing": timing}
+        actual = self._actual_cost(info)
+        source = self._to_source(answer, entry.extra, bqm=bqm)
+        payload = {**_samples_payload(source), "timing": self._timing(info)}
+        ledger.mark_completed(entry.key, actual, payload)
+        self.settings.guard().settle(entry.key, actual)
+        done = ledger.get(entry.key)
+        assert done is not None
+        return self._finish(sub, bqm, done, start, recovered="problem id")
+
+    def _finish(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        entry: LedgerEntry,
+        start: float,
+        recovered: str | None,
+    ) -> SolveResult:
+        assert entry.result is not None
+        sampleset = _sampleset_from_payload(entry.result, bqm)
+        decoded = decode(sampleset, sub)
+        breaks = entry.result.get("chain_break_fraction")
+        details = {
+            "variables": bqm.num_variables,
+            "best_energy": decoded.best_raw_energy,
+            "num_reads": decoded.num_reads,
+            "problem_id": entry.task_id,
+            "solver": self.device,
+            "timing": entry.result.get("timing"),
+            "chain_break_fraction": float(np.mean(breaks)) if breaks else None,
+            "chain_strength": entry.extra.get("chain_strength"),
+            "estimate_usd": entry.estimate_usd,
+            "ledger_key": entry.key,
+            "recovered": recovered,
+            "charged_in_this_solve": recovered is None,
+            **self._more_details(entry),
+        }
+        return SolveResult(
+            routes=(decoded.order,),
+            cost=decoded.cost,
+            provenance=Provenance(
+                backend_requested=self.name,
+                backend_used=self.name,
+                device=self.device,
+                paradigm=self.paradigm,
+                seed=entry.params.get("seed"),
+                wall_seconds=time.perf_counter() - start,
+                shots=int(entry.params.get("num_reads") or 1),
+                cost_usd=float(entry.actual_usd or 0.0),
+                details=redact(details),
+            ),
+            raw_feasible_rate=decoded.raw_feasible_rate,
+            repaired=decoded.repaired,
+        )
+
+    # -- per backend -----------------------------------------------------------------------
+
+    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+        raise NotImplementedError
+
+    def _submit(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        ledger: Ledger,
+        key: str,
+        params: dict[str, Any],
+        estimate: CostEstimate,
+        resumed: bool,
+        guard: Any,
+    ) -> tuple[dimod.SampleSet, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _to_source(
+        self,
+        answer: dimod.SampleSet,
+        extra: Mapping[str, Any],
+        bqm: dimod.BinaryQuadraticModel | None = None,
+    ) -> dimod.SampleSet:
+        raise NotImplementedError
+
+    def _timing(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _actual_cost(self, info: Mapping[str, Any]) -> float:
+        raise NotImplementedError
+
+    def _more_details(self, entry: LedgerEntry) -> dict[str, Any]:
+        return {}
+
+
+class LeapQPUBackend(_LeapBase):
+    """A D-Wave QPU through Leap, composed over :class:`qroute.backends.DWaveQPUBackend`.
+
+    The sampling parameters (reads, uniform-torque-compensation chain strength, seeded
+    embedding, raw answers) come from the wrapped backend; this class adds the ledger, the
+    budget, recovery by problem id and the QPU-access-time cost. ``child`` replaces the
+    ``DWaveSampler`` (tests pass ``MockDWaveSampler``; the device is then the mock's name).
+    """
+
+    def __init__(
+        self,
+        profile: HardwareProfile,
+        *,
+        child: dimod.Sampler | None = None,
+        client_factory: Callable[[], Any] | None = None,
+        problem_lookup: Callable[[str], str | None] | None = None,
+        settings: CloudSettings | None = None,
+    ) -> None:
+        if profile.backend != "dwave-qpu":
+            raise ValueError(f"{profile.id} is not a D-Wave QPU profile")
+        super().__init__(
+            profile,
+            client_factory=client_factory,
+            problem_lookup=problem_lookup,
+            settings=settings,
+            injected=child is not None,
+        )
+        self.inner = DWaveQPUBackend(child=child, solver=profile.solver_name)
+        self.name = leap_backend_name(profile)
+        self.max_size = self.inner.max_size
+        self._child = child
+
+    def reads(self, budget: Budget) -> int:
+        reads = budget.shots or self.profile.shots.default
+        return int(min(max(reads, self.profile.shots.min), self.profile.shots.max))
+
+    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        return {
+            "solver": self.device,
+            "num_reads": self.reads(budget),
+            "seed": budget.seed,
+            "chain_strength": "uniform_torque_compensation",
+            "qubo": QUBO_ENCODING,
+        }
+
+    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+        return estimate_annealer(self.profile, self.reads(budget))
+
+    def _submit(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        ledger: Ledger,
+        key: str,
+        params: dict[str, Any],
+        estimate: CostEstimate,
+        resumed: bool,
+        guard: Any,
+    ) -> tuple[dimod.SampleSet, dict[str, Any]]:
+        from dwave.embedding.chain_strength import uniform_torque_compensation
+        from dwave.system import DWaveSampler, EmbeddingComposite
+
+        if not resumed:
+            guard.reserve(
+                key=key,
+                subproblem=sub.name,
+                backend=self.name,
+                params=params,
+                estimate=estimate,
+                budget=budget,
+            )
+        kwargs = self.inner.sample_kwargs(sub, Budget(seed=budget.seed, shots=self.reads(budget)))
+        captured: dict[str, Any] = {}
+
+        def chain_strength(source: dimod.BinaryQuadraticModel, embedding: Any) -> float:
+            # called by EmbeddingComposite after embedding, before the problem is sent: the
+            # embedding goes to the ledger first, so any later recovery can unembed the answer
+            value = float(uniform_torque_compensation(source, embedding))
+            captured["chain_strength"] = value
+            captured["embedding"] = [
+                [_encode_var(v), [int(q) for q in chain]] for v, chain in embedding.items()
+            ]
+            ledger.update_extra(key, **captured)
+            return value
+
+        def on_submitted(problem_id: str) -> None:
+            ledger.mark_submitted(key, problem_id)
+            log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, sub.name)
+
+        recording: _RecordingChild | None = None
+        try:
+            child = self._child
+            if child is None:
+                child = DWaveSampler(solver=self.profile.solver_name, **self._config())
+            props = getattr(child, "properties", {}) or {}
+            self.device = str(props.get("chip_id", type(child).__name__))
+            recording = _RecordingChild(child, on_submitted)
+            sampleset = EmbeddingComposite(recording).sample(
+                bqm, **{**kwargs, "chain_strength": chain_strength, "label": _label(key)}
+            )
+        except Exception as exc:
+            if recording is None or not recording.sending:  # nothing reached Leap
+                ledger.mark_rejected(key, f"not sent: {safe_error(exc)}")
+            raise
+        return sampleset, captured
+
+    def _to_source(
+        self,
+        answer: dimod.SampleSet,
+        extra: Mapping[str, Any],
+        bqm: dimod.BinaryQuadraticModel | None = None,
+    ) -> dimod.SampleSet:
+        if bqm is None:  # a fresh answer: EmbeddingComposite already unembedded it
+            return answer
+        from dwave.embedding import unembed_sampleset
+        from dwave.embedding.chain_breaks import majority_vote
+
+        stored = extra.get("embedding")
+        if not stored:
+            raise CloudTaskFailed("the ledger has no embedding for this problem; cannot unembed")
+        embedding = {_decode_var(v): tuple(chain) for v, chain in stored}
+        return unembed_sampleset(
+            answer, embedding, bqm, chain_break_method=majority_vote, chain_break_fraction=True
+        )
+
+    def _timing(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        timing = info.get("timing") or {}
+        keep = ("qpu_access_time", "qpu_programming_time", "qpu_sampling_time")
+        return {k: timing[k] for k in keep if k in timing}
+
+    def _actual_cost(self, info: Mapping[str, Any]) -> float:
+        access_us = float((info.get("timing") or {}).get("qpu_access_time") or 0.0)
+        return self.profile.price.cost_usd(tasks=1, qpu_seconds=access_us / 1e6)
+
+    def _more_details(self, entry: LedgerEntry) -> dict[str, Any]:
+        embedding = entry.extra.get("embedding") or []
+        chains = [len(chain) for _, chain in embedding]
+        return {
+            "qpu_access_time_us": (entry.result or {}).get("timing", {}).get("qpu_access_time"),
+            "physical_qubits": int(sum(chains)),
+            "max_chain_length": int(max(chains)) if chains else 0,
+        }
+
+
+class LeapHybridBackend(_LeapBase):
+    """Leap's hybrid BQM solver (``LeapHybridSampler``) for subproblems too large to embed.
+
+    The BQM is relabelled to integers before it is sent (the ledger keeps the order).
+    ``sampler`` replaces the ``LeapHybridSampler`` in tests.
+    """
+
+    def __init__(
+        self,
+        profile: HardwareProfile,
+        *,
+        sampler: Any | None = None,
+        client_factory: Callable[[], Any] | None = None,
+        problem_lookup: Callable[[str], str | None] | None = None,
+        settings: CloudSettings | None = None,
+    ) -> None:
+        if profile.backend != "dwave-hybrid":
+            raise ValueError(f"{profile.id} is not a D-Wave hybrid profile")
+        super().__init__(
+            profile,
+            client_factory=client_factory,
+            problem_lookup=problem_lookup,
+            settings=settings,
+            injected=sampler is not None,
+        )
+        self.name = leap_backend_name(profile)
+        self.max_size = HYBRID_MAX_STOPS
+        self._sampler = sampler
+
+    def time_limit(self, sub: Subproblem, budget: Budget) -> float:
+        return hybrid_min_time_limit(sub.size**2)
+
+    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        return {
+            "solver": self.device,
+            "time_limit": self.time_limit(sub, budget),
+            "seed": budget.seed,
+            "qubo": QUBO_ENCODING,
+        }
+
+    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+        return estimate_hybrid(self.profile, sub.size**2, self.time_limit(sub, budget))
+
+    def _submit(
+        self,
+        sub: Subproblem,
+        bqm: dimod.BinaryQuadraticModel,
+        budget: Budget,
+        ledger: Ledger,
+        key: str,
+        params: dict[str, Any],
+        estimate: CostEstimate,
+        resumed: bool,
+        guard: Any,
+    ) -> tuple[dimod.SampleSet, dict[str, Any]]:
+        order = list(bqm.variables)
+        extra = {"variable_order": [_encode_var(v) for v in order]}
+        if not resumed:
+            guard.reserve(
+                key=key,
+                subproblem=sub.name,
+                backend=self.name,
+                params=params,
+                estimate=estimate,
+                budget=budget,
+                extra=extra,
+            )
+        sampler = self._sampler
+        sending = False
+        try:
+            if sampler is None:
+                from dwave.system import LeapHybridSampler
+
+                sampler = LeapHybridSampler(solver=self.profile.solver_name, **self._config())
+            numbered = bqm.relabel_variables({v: i for i, v in enumerate(order)}, inplace=False)
+            time_limit = float(params["time_limit"])
+            min_limit = getattr(sampler, "min_time_limit", None)
+            if callable(min_limit):
+                time_limit = max(time_limit, float(min_limit(numbered)))
+            sending = True
+            sampleset = sampler.sample(numbered, time_limit=time_limit, label=_label(key))
+        except Exception as exc:
+            if not sending:  # e.g. no hybrid solver for this token: nothing reached Leap
+                ledger.mark_rejected(key, f"not sent: {safe_error(exc)}")
+            raise
+        problem_id = _wait_id(sampleset)
+        if not problem_id:
+            raise CloudTaskFailed("Leap returned no problem id")
+        ledger.mark_submitted(key, problem_id, time_limit=time_limit)
+        log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, sub.name)
+        return sampleset, extra
+
+    def _to_source(
+        self,
+        answer: dimod.SampleSet,
+        extra: Mapping[str, Any],
+        bqm: dimod.BinaryQuadraticModel | None = None,
+    ) -> dimod.SampleSet:
+        order = [_decode_var(v) for v in extra["variable_order"]]
+        mapping = {i: v for i, v in enumerate(order)}
+        relabel = {label: mapping[int(label)] for label in answer.variables}
+        return answer.relabel_variables(relabel, inplace=False)
+
+    def _timing(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        keep = ("run_time", "charge_time", "qpu_access_time")
+        return {k: info[k] for k in keep if k in info}
+
+    def _actual_cost(self, info: Mapping[str, Any]) -> float:
+        run_us = float(info.get("run_time") or 0.0)
+        return self.profile.price.cost_usd(tasks=1, minutes=run_us / 60e6)

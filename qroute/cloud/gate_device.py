@@ -1,0 +1,438 @@
+"""What a Braket gate device accepts, and fitting a QAOA circuit to it before submission.
+
+:class:`DeviceInfo` is read from the live device (``AwsDevice.properties``: status, execution
+windows, qubit count, connectivity graph, supported and native gates, shots range) or, for the
+dry-run and offline availability, from the hardware profile. :func:`check_device` refuses with a
+clear reason (offline, window closed, too few qubits) and fits the shot count;
+:func:`place_qubits` maps logical qubits onto a connected set of physical qubits for devices that
+are not all-to-all; :func:`lower_circuit` rewrites the QAOA gates (H, RZ, ZZ, RX) into gates the
+device accepts, or refuses naming the missing ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from qroute.hardware import HardwareProfile, is_in_window
+from qroute.solver import BackendUnavailable
+
+__all__ = [
+    "DeviceInfo",
+    "DeviceRefusal",
+    "ExecutionWindow",
+    "Placement",
+    "check_device",
+    "lower_circuit",
+    "place_qubits",
+]
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DeviceRefusal(BackendUnavailable):
+    """The device cannot take this circuit now (the dispatcher records the reason, falls back)."""
+
+
+@dataclass(frozen=True)
+class ExecutionWindow:
+    """A Braket execution window: ``day`` is Everyday, Weekdays, Weekend or a weekday name."""
+
+    day: str
+    start: time
+    end: time
+
+    def contains(self, moment: datetime) -> bool:
+        """Braket's rule (as ``AwsDevice.is_available``): UTC, overnight windows allowed."""
+        now = moment.time().replace(microsecond=0)
+        weekday = moment.weekday()
+        if now < self.end < self.start:  # the early-morning part of an overnight window
+            weekday = (weekday - 1) % 7
+        day = self.day.lower()
+        day_ok = (
+            day == "everyday"
+            or (day == "weekdays" and weekday < 5)
+            or (day in ("weekend", "weekends") and weekday > 4)
+            or (day in _DAYS and _DAYS.index(day) == weekday)
+        )
+        if self.start < self.end:
+            time_ok = self.start <= now <= self.end
+        else:
+            time_ok = now >= self.start or now <= self.end
+        return day_ok and time_ok
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.start:%H:%M}-{self.end:%H:%M} UTC"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """The parts of a gate device's properties that decide whether a circuit can go."""
+
+    arn: str
+    name: str
+    status: str  # ONLINE, OFFLINE, RETIRED
+    qubits: int
+    fully_connected: bool
+    edges: frozenset[tuple[int, int]] = frozenset()  # undirected, (low, high)
+    qubit_labels: tuple[int, ...] = ()  # physical qubits in the connectivity graph
+    supported_operations: frozenset[str] = frozenset()  # empty: unknown, assume the QAOA gates
+    native_gates: tuple[str, ...] = ()
+    shots_min: int = 1
+    shots_max: int = 100_000
+    windows: tuple[ExecutionWindow, ...] = ()  # empty: always open
+    simulator: bool = False
+    source: str = "device"  # "device" (live properties) or "profile"
+
+    @classmethod
+    def from_aws(cls, device: Any) -> DeviceInfo:
+        """Read an ``AwsDevice`` (its GetDevice metadata, already fetched by the SDK)."""
+        props = device.properties
+        service = props.service
+        paradigm = getattr(props, "paradigm", None)
+        qubits = int(getattr(paradigm, "qubitCount", 0) or 0)
+        connectivity = getattr(paradigm, "connectivity", None)
+        fully = connectivity is None or bool(getattr(connectivity, "fullyConnected", True))
+        edges: set[tuple[int, int]] = set()
+        labels: set[int] = set()
+        if not fully:
+            graph = getattr(connectivity, "connectivityGraph", {}) or {}
+            for node, neighbours in graph.items():
+                labels.add(int(node))
+                for other in neighbours:
+                    labels.add(int(other))
+                    a, b = sorted((int(node), int(other)))
+                    if a != b:
+                        edges.add((a, b))
+        supported: set[str] = set()
+        for key, action in (getattr(props, "action", {}) or {}).items():
+            if "openqasm.program" in str(getattr(key, "value", key)) and "set" not in str(
+                getattr(key, "value", key)
+            ):
+                supported.update(op.lower() for op in getattr(action, "supportedOperations", []))
+        shots = list(getattr(service, "shotsRange", None) or (1, 100_000))
+        windows = tuple(
+            ExecutionWindow(
+                day=str(getattr(w.executionDay, "value", w.executionDay)),
+                start=w.windowStartHour,
+                end=w.windowEndHour,
+            )
+            for w in (getattr(service, "executionWindows", None) or ())
+        )
+        device_type = str(getattr(getattr(device, "type", None), "value", device.type))
+        return cls(
+            arn=device.arn,
+            name=str(device.name),
+            status=str(device.status),
+            qubits=qubits,
+            fully_connected=fully,
+            edges=frozenset(edges),
+            qubit_labels=tuple(sorted(labels)) if not fully else tuple(range(qubits)),
+            supported_operations=frozenset(supported),
+            native_gates=tuple(g.lower() for g in (getattr(paradigm, "nativeGateSet", None) or ())),
+            shots_min=int(shots[0]),
+            shots_max=int(shots[1]),
+            windows=windows,
+            simulator="SIMULATOR" in device_type.upper(),
+            source="device",
+        )
+
+    @classmethod
+    def from_profile(cls, profile: HardwareProfile) -> DeviceInfo:
+        """What the hardware profile says (no connectivity graph: only its kind and size)."""
+        return cls(
+            arn=profile.device_arn or profile.id,
+            name=profile.name,
+            status="RETIRED" if profile.status == "retired" else "ONLINE",
+            qubits=profile.qubits,
+            fully_connected=profile.connectivity.kind == "all-to-all",
+            qubit_labels=tuple(range(profile.qubits)),
+            native_gates=profile.native_gates,
+            shots_min=profile.shots.min,
+            shots_max=profile.shots.max,
+            simulator=profile.kind == "simulator",
+            source="profile",
+        )
+
+    def window_open(self, moment: datetime) -> bool:
+        return not self.windows or any(w.contains(moment) for w in self.windows)
+
+
+def check_device(
+    info: DeviceInfo, *, qubits: int, shots: int, now: datetime
+) -> tuple[int, list[str]]:
+    """Refuse (``DeviceRefusal``) or return the shot count to use and notes on adjustments.
+
+    ``now`` is naive UTC.
+    """
+    if info.status.upper() != "ONLINE":
+        raise DeviceRefusal(f"{info.name} is {info.status} (needs ONLINE)")
+    if not info.window_open(now):
+        windows = "; ".join(str(w) for w in info.windows)
+        raise DeviceRefusal(
+            f"{info.name} is outside its execution windows at {now:%a %H:%M} UTC ({windows})"
+        )
+    available = len(info.qubit_labels) if not info.fully_connected else info.qubits
+    if qubits > available:
+        raise DeviceRefusal(
+            f"{info.name} has {available} usable qubits; the circuit needs {qubits}"
+        )
+    notes: list[str] = []
+    used = shots
+    if shots < max(info.shots_min, 1):
+        used = max(info.shots_min, 1)
+        notes.append(f"shots raised from {shots} to the device minimum {used}")
+    elif shots > info.shots_max:
+        used = info.shots_max
+        notes.append(f"shots capped from {shots} at the device maximum {used}")
+    return used, notes
+
+
+def profile_window_reason(profile: HardwareProfile, now: datetime) -> str | None:
+    """Why the profile says the device is closed at ``now`` (naive UTC), or None."""
+    windows = profile.availability.windows
+    if windows in ("always", "unknown"):
+        return None
+    if is_in_window(profile, now):
+        return None
+    shown = "; ".join(
+        f"{','.join(w.days)} {w.start:%H:%M}-{w.end:%H:%M}"
+        for w in profile.availability.windows
+        if not isinstance(w, str)
+    )
+    return f"outside its execution windows at {now:%a %H:%M} UTC ({shown} UTC, per profile)"
+
+
+# --------------------------------------------------------------------------------------------
+# Placement on a connectivity graph
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Logical qubit ``q`` runs on physical qubit ``mapping[q]``."""
+
+    mapping: tuple[int, ...]
+    couplings: int  # logical two-qubit couplings
+    adjacent: int  # of which land on a device edge
+    fully_connected: bool
+
+    @property
+    def routed(self) -> int:
+        """Couplings between non-adjacent physical qubits: the device compiler must route them."""
+        return self.couplings - self.adjacent
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mapping": list(self.mapping),
+            "couplings": self.couplings,
+            "adjacent": self.adjacent,
+            "routed_by_device_compiler": self.routed,
+            "fully_connected": self.fully_connected,
+        }
+
+
+def _adjacency(edges: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    adj: dict[int, set[int]] = {}
+    for a, b in edges:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    return adj
+
+
+def _grow(adj: Mapping[int, set[int]], start: int, size: int) -> list[int]:
+    """Greedy connected region: repeatedly add the frontier qubit with most links into it."""
+    region = [start]
+    chosen = {start}
+    while len(region) < size:
+        frontier = {n for q in region for n in adj.get(q, ()) if n not in chosen}
+        if not frontier:
+            break
+        best = max(sorted(frontier), key=lambda n: (len(adj[n] & chosen), len(adj[n])))
+        region.append(best)
+        chosen.add(best)
+    return region
+
+
+def place_qubits(
+    info: DeviceInfo, num_qubits: int, couplings: Sequence[tuple[int, int]]
+) -> Placement:
+    """Map ``num_qubits`` logical qubits onto a connected set of the device's qubits.
+
+    All-to-all devices keep the identity. Otherwise the densest connected region found by
+    greedy growth from every qubit is used, and logical qubits with the most couplings are put
+    where most of their already-placed partners are adjacent. Couplings that still land on
+    non-adjacent qubits are left to the device compiler (qubit rewiring stays enabled); no
+    connected region large enough is a refusal.
+    """
+    pairs = sorted({tuple(sorted(c)) for c in couplings if c[0] != c[1]})
+    if info.fully_connected:
+        labels = info.qubit_labels or tuple(range(info.qubits))
+        mapping = tuple(labels[:num_qubits])
+        return Placement(mapping, len(pairs), len(pairs), True)
+    adj = _adjacency(info.edges)
+    best: list[int] = []
+    best_links = -1
+    for start in sorted(adj):
+        region = _grow(adj, start, num_qubits)
+        if len(region) < num_qubits:
+            continue
+        members = set(region)
+        links = sum(len(adj[q] & members) for q in region) // 2
+        if links > best_links:
+            best, best_links = region, links
+    if not best:
+        raise DeviceRefusal(
+            f"{info.name} has no connected set of {num_qubits} working qubits "
+            f"({len(adj)} qubits in its connectivity graph)"
+        )
+    partners: dict[int, set[int]] = {q: set() for q in range(num_qubits)}
+    for a, b in pairs:
+        partners[a].add(b)
+        partners[b].add(a)
+    order = sorted(range(num_qubits), key=lambda q: (-len(partners[q]), q))
+    free = list(best)
+    mapping_dict: dict[int, int] = {}
+    for q in order:
+
+        def fit(p: int, q: int = q) -> tuple[int, int]:
+            placed = {mapping_dict[o] for o in partners[q] if o in mapping_dict}
+            return (len(adj[p] & placed), len(adj[p] & set(free)))
+
+        chosen = max(free, key=fit)
+        mapping_dict[q] = chosen
+        free.remove(chosen)
+    current = [mapping_dict[q] for q in range(num_qubits)]
+
+    def adjacent_count(m: Sequence[int]) -> int:
+        return sum(1 for a, b in pairs if m[b] in adj[m[a]])
+
+    # pairwise swaps while they put more couplings on device edges (n <= 16: cheap)
+    score = adjacent_count(current)
+    improved = True
+    while improved:
+        improved = False
+        for a in range(num_qubits):
+            for b in range(a + 1, num_qubits):
+                current[a], current[b] = current[b], current[a]
+                trial = adjacent_count(current)
+                if trial > score:
+                    score, improved = trial, True
+                else:
+                    current[a], current[b] = current[b], current[a]
+    return Placement(tuple(current), len(pairs), score, False)
+
+
+# --------------------------------------------------------------------------------------------
+# Gate lowering
+
+
+@dataclass
+class _Lowering:
+    supported: frozenset[str]
+    ops: list[tuple[str, tuple[int, ...], float | None]] = field(default_factory=list)
+    rewrites: dict[str, str] = field(default_factory=dict)
+
+    def ok(self, *names: str) -> bool:
+        return not self.supported or all(n in self.supported for n in names)
+
+    def emit(self, name: str, targets: tuple[int, ...], angle: float | None = None) -> None:
+        getattr(self, f"_{name}")(targets, angle)
+
+    def _keep(self, name: str, targets: tuple[int, ...], angle: float | None) -> None:
+        self.ops.append((name, targets, angle))
+
+    def _h(self, t: tuple[int, ...], _: float | None) -> None:
+        if self.ok("h"):
+            return self._keep("h", t, None)
+        if self.ok("rz", "rx"):  # H = e^{i pi/2} RZ(pi/2) RX(pi/2) RZ(pi/2)
+            self.rewrites["h"] = "rz rx rz"
+            for name in ("rz", "rx", "rz"):
+                self._keep(name, t, math.pi / 2)
+            return None
+        if self.ok("rz", "ry"):  # H = e^{i pi/2} RY(pi/2) RZ(pi): RZ first
+            self.rewrites["h"] = "rz ry"
+            self._keep("rz", t, math.pi)
+            self._keep("ry", t, math.pi / 2)
+            return None
+        raise DeviceRefusal("cannot express H with the device's gates")
+
+    def _rz(self, t: tuple[int, ...], angle: float | None) -> None:
+        if self.ok("rz"):
+            return self._keep("rz", t, angle)
+        if self.ok("phaseshift"):  # equal up to a global phase
+            self.rewrites["rz"] = "phaseshift"
+            return self._keep("phaseshift", t, angle)
+        raise DeviceRefusal("cannot express RZ with the device's gates")
+
+    def _rx(self, t: tuple[int, ...], angle: float | None) -> None:
+        if self.ok("rx"):
+            return self._keep("rx", t, angle)
+        self.rewrites["rx"] = "h rz h"
+        self._h(t, None)
+        self._rz(t, angle)
+        self._h(t, None)
+        return None
+
+    def _zz(self, t: tuple[int, ...], angle: float | None) -> None:
+        i, j = t
+        if self.ok("zz"):
+            return self._keep("zz", t, angle)
+        if self.ok("cnot"):  # ZZ(a) = CNOT(i,j) RZ_j(a) CNOT(i,j)
+            self.rewrites["zz"] = "cnot rz cnot"
+            self._keep("cnot", (i, j), None)
+            self._rz((j,), angle)
+            self._keep("cnot", (i, j), None)
+            return None
+        if self.ok("cz"):  # CNOT = H_j CZ H_j
+            self.rewrites["zz"] = "h cz h rz h cz h"
+            self._h((j,), None)
+            self._keep("cz", (i, j), None)
+            self._h((j,), None)
+            self._rz((j,), angle)
+            self._h((j,), None)
+            self._keep("cz", (i, j), None)
+            self._h((j,), None)
+            return None
+        raise DeviceRefusal("cannot express ZZ with the device's gates (no zz, cnot or cz)")
+
+
+_NAMES = {"H": "h", "Rz": "rz", "Rx": "rx", "ZZ": "zz"}
+
+
+def lower_circuit(
+    circuit: Any, supported: frozenset[str], mapping: Sequence[int] | None = None
+) -> tuple[Any, dict[str, str]]:
+    """Rewrite a QAOA Braket circuit (H, RZ, ZZ, RX) into gates in ``supported``.
+
+    ``mapping`` relabels logical qubit ``q`` to physical qubit ``mapping[q]``. Returns the new
+    circuit and the rewrites used (e.g. ``{"zz": "cnot rz cnot"}``); an empty ``supported``
+    means the device's list is unknown and the gates are kept.
+    """
+    from braket.circuits import Circuit
+
+    lowering = _Lowering(frozenset(supported))
+    for instruction in circuit.instructions:
+        op = instruction.operator
+        name = _NAMES.get(type(op).__name__) or _NAMES.get(getattr(op, "name", ""))
+        if name is None:
+            raise DeviceRefusal(f"unexpected gate {type(op).__name__} in the QAOA circuit")
+        targets = tuple(int(q) for q in instruction.target)
+        if mapping is not None:
+            targets = tuple(mapping[q] for q in targets)
+        angle = float(op.angle) if hasattr(op, "angle") else None
+        try:
+            lowering.emit(name, targets, angle)
+        except DeviceRefusal as exc:
+            ops = ", ".join(sorted(supported))
+            raise DeviceRefusal(f"{exc}; it accepts: {ops}") from None
+    out = Circuit()
+    for name, targets, angle in lowering.ops:
+        method = getattr(out, name)
+        if angle is None:
+            method(*targets)
+        else:
+            method(*targets, angle)
+    return out, lowering.rewrites

@@ -1,0 +1,87 @@
+"""The ``cloud`` dispatch policy: real QPUs first, managed simulator next, local last.
+
+* up to 4 stops (16 qubits): QAOA on the Braket gate QPUs that are not retired, cheapest
+  estimated task first, then SV1, then our statevector QAOA, then the local annealer;
+* up to 10 stops: the D-Wave QPUs through Leap (Advantage2, then Advantage), then the local
+  annealer;
+* larger: the Leap hybrid BQM solver, then the local annealer;
+* ``exact`` closes every chain (the dispatcher skips it when the subproblem is too big).
+
+Budget refusals, missing credentials, offline devices and closed windows all make the
+dispatcher move down the chain and record why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from qroute.hardware import HardwareProfile, load_profiles
+from qroute.subproblem import Subproblem
+
+__all__ = ["cloud_chain", "cloud_policy", "default_cloud_chains"]
+
+GATE_MAX_STOPS = 4
+QPU_MAX_STOPS = 10
+LOCAL_TAIL = ("dwave-sa", "exact")
+
+
+def _gate_qpus(profiles: dict[str, HardwareProfile]) -> list[str]:
+    from qroute.cloud.braket import braket_backend_name
+    from qroute.cloud.cost import estimate_gate_task
+
+    qpus = [
+        p
+        for p in profiles.values()
+        if p.backend == "braket-aws" and p.kind == "qpu" and p.status != "retired"
+    ]
+    qpus.sort(key=lambda p: (estimate_gate_task(p, p.shots.default, qubits=16).usd, p.id))
+    return [braket_backend_name(p) for p in qpus]
+
+
+@lru_cache(maxsize=1)
+def default_cloud_chains() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(gate, annealer, hybrid) backend names from the hardware profiles."""
+    from qroute.cloud.braket import braket_backend_name
+    from qroute.cloud.dwave_leap import leap_backend_name
+
+    profiles = load_profiles()
+    gate = _gate_qpus(profiles)
+    gate += [
+        braket_backend_name(p)
+        for p in profiles.values()
+        if p.backend == "braket-aws" and p.kind == "simulator" and p.id == "braket-sv1"
+    ]
+    annealers = sorted(
+        (p for p in profiles.values() if p.backend == "dwave-qpu" and p.status != "retired"),
+        key=lambda p: p.id,
+        reverse=True,  # advantage2 before advantage
+    )
+    hybrid = [leap_backend_name(p) for p in profiles.values() if p.backend == "dwave-hybrid"]
+    return tuple(gate), tuple(leap_backend_name(p) for p in annealers), tuple(hybrid)
+
+
+def cloud_policy(
+    *,
+    gate: Sequence[str] | None = None,
+    annealer: Sequence[str] | None = None,
+    hybrid: Sequence[str] | None = None,
+) -> Callable[[Subproblem, int], list[str]]:
+    """A chain function for ``Dispatcher(chain=...)``; None picks the defaults from profiles."""
+
+    def chain(sub: Subproblem, index: int = 0) -> list[str]:
+        default_gate, default_annealer, default_hybrid = default_cloud_chains()
+        if sub.size <= GATE_MAX_STOPS:
+            names = [*(default_gate if gate is None else gate), "qaoa-statevector"]
+        elif sub.size <= QPU_MAX_STOPS:
+            names = list(default_annealer if annealer is None else annealer)
+        else:
+            names = list(default_hybrid if hybrid is None else hybrid)
+        return [*names, *LOCAL_TAIL]
+
+    return chain
+
+
+def cloud_chain(sub: Subproblem, index: int = 0) -> list[str]:
+    """The default ``cloud`` policy chain (see the module docstring)."""
+    return cloud_policy()(sub, index)

@@ -1,0 +1,93 @@
+"""Isolation for the cloud tests: no real credentials, config files or metadata service."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from qroute.cloud import CloudSettings, reset_settings
+
+AWS_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AMZN_BRAKET_OUT_S3_BUCKET",
+    "AMZN_BRAKET_TASK_RESULTS_S3_URI",
+    "DWAVE_API_TOKEN",
+    "DWAVE_CONFIG_FILE",
+    "QROUTE_DWAVE_TOKEN_BLOCK",
+    "QROUTE_RUN_DIR",
+    "QROUTE_BUDGET_USD",
+    "QROUTE_NIGHTLY_BUDGET_USD",
+    "QROUTE_SPEND_DIR",
+    "QROUTE_CLOUD_WAIT_SECONDS",
+    "QROUTE_BRAKET_S3_BUCKET",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for name in AWS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "no-config"))
+    reset_settings()
+    yield
+    reset_settings()
+    for name in (
+        "QROUTE_RUN_DIR",
+        "QROUTE_BUDGET_USD",
+        "QROUTE_NIGHTLY_BUDGET_USD",
+        "QROUTE_SPEND_DIR",
+        "QROUTE_CLOUD_WAIT_SECONDS",
+    ):
+        os.environ.pop(name, None)  # configure() exports these; never leak them to other tests
+
+
+@pytest.fixture
+def registered() -> Iterator[list[str]]:
+    """Register the cloud backends for one test, then restore the registry."""
+    import qroute.backends as backends
+    from qroute.cloud import register
+
+    saved = dict(backends._FACTORIES)
+    try:
+        yield register()
+    finally:
+        backends._FACTORIES.clear()
+        backends._FACTORIES.update(saved)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> CloudSettings:
+    """Settings for a run in tmp_path with a $5 budget, fast polling, a pinned Wednesday noon."""
+    return CloudSettings(
+        run_dir=tmp_path / "run",
+        budget_usd=5.0,
+        nightly_budget_usd=None,
+        spend_dir=tmp_path / "spend",
+        wait_seconds=5.0,
+        poll_interval_seconds=0.01,
+        s3_bucket="qroute-test-results",
+        live_checks=False,
+        retry_base_seconds=0.001,
+        clock=lambda: datetime(2026, 1, 7, 12, 0, 0),
+    )

@@ -1,0 +1,469 @@
+"""Offline test doubles for the cloud paths.
+
+Braket: a real boto3 ``braket`` client with botocore's ``Stubber`` (every GetDevice,
+CreateQuantumTask, GetQuantumTask and CancelQuantumTask call must be queued, in order), inside
+a real ``AwsSession``; S3 result objects are held in memory (``retrieve_s3_object_body``).
+D-Wave: ``MockDWaveSampler`` from dwave-system, wrapped so that its answers come back through
+future-like objects with problem ids, and a fake cloud client that retrieves them by id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import dimod
+import numpy as np
+from botocore.stub import ANY, Stubber
+
+from qroute.hardware import HardwareProfile, load_profiles
+from qroute.problem import Problem, Rounding
+from qroute.qubo import tsp_bqm
+from qroute.subproblem import Subproblem
+
+FAKE_KEY_ID = "AKIAQROUTETESTKEY000"
+FAKE_SECRET = "qrouteFakeSecretKey/NotReal0000000000000"
+BUCKET = "qroute-test-results"
+SIM_PARADIGM = "braket.device_schema.simulators.gate_model_simulator_paradigm_properties"
+ALL_OPS = ["h", "rx", "ry", "rz", "zz", "cnot", "cz", "x", "y", "z"]
+
+
+def profile(profile_id: str) -> HardwareProfile:
+    return load_profiles()[profile_id]
+
+
+def toy_problem(customers: int = 9) -> Problem:
+    """A small seeded CVRP (unit demands, capacity 4)."""
+    rng = np.random.default_rng(3)
+    coords = rng.random((customers + 1, 2)) * 100
+    distances = np.sqrt(((coords[:, None] - coords[None]) ** 2).sum(-1))
+    demands = np.array([0] + [1] * customers)
+    return Problem("toy", distances, demands, capacity=4, rounding=Rounding.EXACT, coords=coords)
+
+
+# --------------------------------------------------------------------------------------------
+# Braket
+
+
+def capabilities(
+    *,
+    simulator: bool = False,
+    qubits: int = 34,
+    ops: Sequence[str] = ALL_OPS,
+    native: Sequence[str] = (),
+    graph: dict[str, list[str]] | None = None,
+    shots: tuple[int, int] = (1, 100_000),
+    windows: Iterable[tuple[str, str, str]] = (("Everyday", "00:00", "23:59:59"),),
+) -> str:
+    """A GetDevice ``deviceCapabilities`` document (validated by the SDK's schemas)."""
+    service = {
+        "braketSchemaHeader": {
+            "name": "braket.device_schema.device_service_properties",
+            "version": "1",
+        },
+        "executionWindows": [
+            {"executionDay": d, "windowStartHour": s, "windowEndHour": e} for d, s, e in windows
+        ],
+        "shotsRange": list(shots),
+    }
+    action = {
+        "braket.ir.openqasm.program": {
+            "actionType": "braket.ir.openqasm.program",
+            "version": ["1"],
+            "supportedOperations": list(ops),
+            "supportedResultTypes": [
+                {
+                    "name": name,
+                    "observables": ["x", "y", "z", "h", "i"],
+                    "minShots": 0,
+                    "maxShots": shots[1],
+                }
+                for name in ("Sample", "Expectation", "Variance", "Probability")
+            ],
+        }
+    }
+    if simulator:
+        doc = {
+            "braketSchemaHeader": {
+                "name": "braket.device_schema.simulators.gate_model_simulator_device_capabilities",
+                "version": "1",
+            },
+            "paradigm": {
+                "braketSchemaHeader": {
+                    "name": SIM_PARADIGM,
+                    "version": "1",
+                },
+                "qubitCount": qubits,
+            },
+        }
+    else:
+        doc = {
+            "braketSchemaHeader": {
+                "name": "braket.device_schema.iqm.iqm_device_capabilities",
+                "version": "1",
+            },
+            "paradigm": {
+                "braketSchemaHeader": {
+                    "name": "braket.device_schema.gate_model_qpu_paradigm_properties",
+                    "version": "1",
+                },
+                "qubitCount": qubits,
+                "nativeGateSet": list(native),
+                "connectivity": {"fullyConnected": graph is None, "connectivityGraph": graph or {}},
+            },
+        }
+    doc.update(service=service, action=action, deviceParameters={})
+    return json.dumps(doc)
+
+
+def grid_graph(rows: int, cols: int, first: int = 1) -> dict[str, list[str]]:
+    """A square lattice numbered from ``first`` (IQM numbers qubits from 1)."""
+    graph: dict[str, list[str]] = {}
+    for r, c in itertools.product(range(rows), range(cols)):
+        q = first + r * cols + c
+        out = []
+        if c + 1 < cols:
+            out.append(str(q + 1))
+        if r + 1 < rows:
+            out.append(str(q + cols))
+        graph[str(q)] = out
+    return graph
+
+
+class FakeBraket:
+    """A stubbed Braket service for one region: queue responses, then run the code under test."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+        self.boto = boto3.Session(
+            aws_access_key_id=FAKE_KEY_ID, aws_secret_access_key=FAKE_SECRET, region_name=region
+        )
+        self.client = self.boto.client("braket", region_name=region)
+        self.stubber = Stubber(self.client)
+        self.stubber.activate()
+        self.s3: dict[tuple[str, str], Any] = {}  # a body, or a function returning one
+        self.calls: dict[str, int] = {}
+        self.create_params: list[dict[str, Any]] = []
+        for op in ("CreateQuantumTask", "GetQuantumTask", "GetDevice", "CancelQuantumTask"):
+            self.client.meta.events.register(
+                f"before-parameter-build.braket.{op}", self._counter(op)
+            )
+
+    def _counter(self, op: str) -> Any:
+        def count(params: dict[str, Any], **_: Any) -> None:
+            self.calls[op] = self.calls.get(op, 0) + 1
+            if op == "CreateQuantumTask":
+                self.create_params.append(dict(params))
+
+        return count
+
+    @property
+    def creates(self) -> int:
+        return self.calls.get("CreateQuantumTask", 0)
+
+    def session(self, region: str | None = None) -> Any:
+        from braket.aws import AwsSession
+
+        session = AwsSession(
+            boto_session=self.boto, braket_client=self.client, default_bucket=BUCKET
+        )
+        session.retrieve_s3_object_body = self._s3_body  # type: ignore[method-assign]
+        # PennyLane's plugin swaps in a new client to add its user agent; keep the stubbed one
+        session.add_braket_user_agent = lambda user_agent: None  # type: ignore[method-assign]
+        return session
+
+    def _s3_body(self, bucket: str, key: str) -> str:
+        body = self.s3[(bucket, key)]
+        return str(body() if callable(body) else body)
+
+    # -- queueing responses ---------------------------------------------------------------
+
+    def device(
+        self, arn: str, caps: str, *, status: str = "ONLINE", simulator: bool = False
+    ) -> None:
+        self.stubber.add_response(
+            "get_device",
+            {
+                "deviceArn": arn,
+                "deviceName": arn.rsplit("/", 1)[-1],
+                "providerName": "Amazon Braket" if simulator else "IQM",
+                "deviceType": "SIMULATOR" if simulator else "QPU",
+                "deviceStatus": status,
+                "deviceCapabilities": caps,
+            },
+            {"deviceArn": arn},
+        )
+
+    def task_arn(self) -> str:
+        return f"arn:aws:braket:{self.region}:123456789012:quantum-task/{uuid.uuid4()}"
+
+    def create(self, arn: str, *, token: str | Any = ANY, tags: bool = True) -> None:
+        expected = {
+            "clientToken": token,
+            "deviceArn": ANY,
+            "shots": ANY,
+            "outputS3Bucket": ANY,
+            "outputS3KeyPrefix": ANY,
+            "action": ANY,
+            "deviceParameters": ANY,
+        }
+        if tags:  # qroute's own submissions tag the task; PennyLane's plugin does not
+            expected["tags"] = ANY
+        self.stubber.add_response("create_quantum_task", {"quantumTaskArn": arn}, expected)
+
+    def create_error(self, code: str, message: str = "rate exceeded", status: int = 400) -> None:
+        self.stubber.add_client_error(
+            "create_quantum_task",
+            service_error_code=code,
+            service_message=message,
+            http_status_code=status,
+        )
+
+    def task(
+        self,
+        arn: str,
+        device_arn: str,
+        status: str,
+        *,
+        shots: int = 100,
+        times: int = 1,
+        failure: str | None = None,
+    ) -> None:
+        for _ in range(times):
+            response: dict[str, Any] = {
+                "quantumTaskArn": arn,
+                "status": status,
+                "deviceArn": device_arn,
+                "deviceParameters": "{}",
+                "shots": shots,
+                "outputS3Bucket": BUCKET,
+                "outputS3Directory": f"results/{arn.rsplit('/', 1)[-1]}",
+                "createdAt": datetime(2026, 1, 1, tzinfo=UTC),
+                "actionMetadata": {"actionType": "braket.ir.openqasm.program"},
+            }
+            if failure is not None:
+                response["failureReason"] = failure
+            self.stubber.add_response(
+                "get_quantum_task",
+                response,
+                {
+                    "quantumTaskArn": arn,
+                    "additionalAttributeNames": ["QueueInfo"],
+                },
+            )
+
+    def cancel(self, arn: str) -> None:
+        self.stubber.add_response(
+            "cancel_quantum_task",
+            {"quantumTaskArn": arn, "cancellationStatus": "CANCELLING"},
+            {"quantumTaskArn": arn},
+        )
+
+    def result(
+        self,
+        arn: str,
+        device_arn: str,
+        rows: Sequence[Sequence[int]],
+        measured: Sequence[int],
+        *,
+        duration_ms: int | None = None,
+    ) -> None:
+        """Store results.json where the task's GetQuantumTask response points."""
+        self.s3[(BUCKET, self.result_key(arn))] = result_body(
+            arn, device_arn, rows, measured, duration_ms=duration_ms
+        )
+
+    @staticmethod
+    def result_key(arn: str) -> str:
+        return f"results/{arn.rsplit('/', 1)[-1]}/results.json"
+
+    def completed(
+        self,
+        arn: str,
+        device_arn: str,
+        rows: Sequence[Sequence[int]],
+        measured: Sequence[int],
+        *,
+        duration_ms: int | None = None,
+    ) -> None:
+        """A task that is COMPLETED when first asked: two GetQuantumTask calls and results.json."""
+        self.task(arn, device_arn, "COMPLETED", shots=len(rows), times=2)
+        self.result(arn, device_arn, rows, measured, duration_ms=duration_ms)
+
+
+def result_body(
+    arn: str,
+    device_arn: str,
+    rows: Sequence[Sequence[int]],
+    measured: Sequence[int],
+    *,
+    duration_ms: int | None = None,
+) -> str:
+    """A Braket GateModelTaskResult document (what results.json in S3 holds)."""
+    additional: dict[str, Any] = {
+        "action": {
+            "braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"},
+            "source": "OPENQASM 3;",
+        }
+    }
+    if duration_ms is not None:
+        additional["simulatorMetadata"] = {
+            "braketSchemaHeader": {"name": "braket.task_result.simulator_metadata", "version": "1"},
+            "executionDuration": duration_ms,
+        }
+    body = {
+        "braketSchemaHeader": {"name": "braket.task_result.gate_model_task_result", "version": "1"},
+        "measurements": [list(map(int, r)) for r in rows],
+        "measuredQubits": list(measured),
+        "taskMetadata": {
+            "braketSchemaHeader": {"name": "braket.task_result.task_metadata", "version": "1"},
+            "id": arn,
+            "shots": len(rows),
+            "deviceId": device_arn,
+        },
+        "additionalMetadata": additional,
+    }
+    return json.dumps(body)
+
+
+def tour_rows(
+    sub: Subproblem,
+    tour: Sequence[int],
+    mapping: Sequence[int],
+    measured: Sequence[int],
+    shots: int,
+) -> list[list[int]]:
+    """``shots`` identical measurement rows encoding ``tour`` (column k = qubit measured[k])."""
+    bqm = tsp_bqm(sub)
+    order = list(bqm.variables)
+    x: dict[Any, int] = {(stop, pos): 1 for pos, stop in enumerate(tour)}
+    physical = {mapping[q]: x.get(v, 0) for q, v in enumerate(order)}
+    row = [physical.get(q, 0) for q in measured]
+    return [row] * shots
+
+
+# --------------------------------------------------------------------------------------------
+# D-Wave
+
+
+class FakeFuture:
+    """A dwave-cloud-client Future look-alike around a finished (or never-finishing) answer."""
+
+    def __init__(self, problem_id: str, answer: dimod.SampleSet | None, done: bool = True) -> None:
+        self.id = problem_id
+        self._answer = answer
+        self._done = done and answer is not None
+
+    def wait_id(self, timeout: float | None = None) -> str:
+        return self.id
+
+    def done(self) -> bool:
+        return self._done
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done
+
+    @property
+    def sampleset(self) -> dimod.SampleSet:
+        assert self._answer is not None
+        return self._answer
+
+    @property
+    def timing(self) -> dict[str, float]:
+        assert self._answer is not None
+        return dict(self._answer.info.get("timing", {}))
+
+    def result(self) -> dimod.SampleSet:
+        return self.sampleset
+
+
+class FakeLeap:
+    """Problems kept 'in the cloud' by id, a QPU child that submits to it, and a client."""
+
+    def __init__(self, *, finish: bool = True) -> None:
+        from dwave.system.testing import MockDWaveSampler
+
+        self.mock = MockDWaveSampler(
+            topology_type="pegasus", topology_shape=[6], substitute_kwargs={"seed": 7}
+        )
+        self.problems: dict[str, dimod.SampleSet] = {}
+        self.labels: dict[str, str] = {}
+        self.submissions = 0
+        self.finish = finish
+
+    # the QPU child (what DWaveSampler would be)
+    def child(self) -> Any:
+        leap = self
+
+        class Child(dimod.Sampler, dimod.Structured):  # type: ignore[misc]
+            nodelist = leap.mock.nodelist
+            edgelist = leap.mock.edgelist
+            properties = leap.mock.properties
+            parameters = leap.mock.parameters
+
+            def sample(self, bqm: dimod.BinaryQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
+                leap.submissions += 1
+                answer = leap.mock.sample(bqm, **kwargs)
+                answer.resolve()
+                problem_id = str(uuid.uuid4())
+                leap.problems[problem_id] = answer
+                if kwargs.get("label"):
+                    leap.labels[kwargs["label"]] = problem_id
+                future = FakeFuture(problem_id, answer, done=leap.finish)
+                return dimod.SampleSet.from_future(future, lambda f: f.sampleset)
+
+        return Child()
+
+    def client(self) -> Any:
+        leap = self
+
+        class Client:
+            closed = False
+
+            def retrieve_answer(self, problem_id: str) -> FakeFuture:
+                return FakeFuture(problem_id, leap.problems.get(problem_id), done=leap.finish)
+
+            def close(self) -> None:
+                self.closed = True
+
+        return Client()
+
+    def lookup(self, label: str) -> str | None:
+        return self.labels.get(label)
+
+
+class FakeHybridSampler:
+    """LeapHybridSampler look-alike: simulated annealing locally, answers with problem ids."""
+
+    def __init__(self, leap: FakeLeap, run_time_us: float = 3_000_000.0) -> None:
+        self.leap = leap
+        self.run_time_us = run_time_us
+        self.calls: list[dict[str, Any]] = []
+
+    def min_time_limit(self, bqm: dimod.BinaryQuadraticModel) -> float:
+        return 3.0
+
+    def sample(
+        self, bqm: dimod.BinaryQuadraticModel, time_limit: float, label: str
+    ) -> dimod.SampleSet:
+        from dwave.samplers import SimulatedAnnealingSampler
+
+        self.calls.append(
+            {"variables": list(bqm.variables), "time_limit": time_limit, "label": label}
+        )
+        self.leap.submissions += 1
+        found = SimulatedAnnealingSampler().sample(bqm, num_reads=20, seed=3).aggregate()
+        problem_id = str(uuid.uuid4())
+        best = found.truncate(1)
+        best.info.update(
+            problem_id=problem_id, run_time=self.run_time_us, charge_time=self.run_time_us
+        )
+        self.leap.problems[problem_id] = best
+        self.leap.labels[label] = problem_id
+        future = FakeFuture(problem_id, best, done=self.leap.finish)
+        return dimod.SampleSet.from_future(future, lambda f: f.sampleset)

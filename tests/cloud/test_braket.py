@@ -1,0 +1,437 @@
+"""Braket gate devices, offline: botocore Stubber on a real boto3 braket client.
+
+Every GetDevice / CreateQuantumTask / GetQuantumTask / CancelQuantumTask the SDK makes must be
+queued in order on the stub, so these tests also pin down exactly what is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from qroute.cloud import CloudSettings
+from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
+from qroute.cloud.ledger import Ledger
+from qroute.dispatch import Dispatcher
+from qroute.exact import held_karp
+from qroute.solver import Budget
+from qroute.subproblem import random_route_tsp
+
+from .fakes import (
+    BUCKET,
+    FakeBraket,
+    capabilities,
+    grid_graph,
+    profile,
+    result_body,
+    tour_rows,
+)
+
+SV1 = profile("braket-sv1")
+GARNET = profile("iqm-garnet")
+SUB = random_route_tsp(3, seed=1)
+TOUR = [2, 1, 3]
+N = 8  # the k = 3 QUBO has 8 variables (one has no bias and no coupling)
+
+
+class SimulatedCrash(BaseException):
+    """Stands in for the process dying (nothing catches a BaseException subclass)."""
+
+
+def sv1(fake: FakeBraket, settings: CloudSettings, via: str = "sdk") -> BraketQAOABackend:
+    return BraketQAOABackend(
+        SV1, via=via, session_factory=fake.session, settings=settings, maxiter=15
+    )
+
+
+def queue_sv1_device(fake: FakeBraket) -> None:
+    assert SV1.device_arn is not None
+    fake.device(SV1.device_arn, capabilities(simulator=True, shots=(0, 100_000)), simulator=True)
+
+
+def rows(shots: int = 100) -> list[list[int]]:
+    return tour_rows(SUB, TOUR, list(range(N)), list(range(N)), shots)
+
+
+def only_entry(settings: CloudSettings) -> Any:
+    entries = settings.ledger().entries()
+    assert len(entries) == 1
+    return entries[0]
+
+
+def test_create_queued_completed_records_arn_answer_and_cost(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.task(arn, SV1.device_arn or "", "QUEUED", times=2)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=1200)
+
+    result = sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+
+    fake.stubber.assert_no_pending_responses()
+    assert fake.creates == 1
+    assert result.routes == (tuple(TOUR),)
+    assert result.cost == pytest.approx(SUB.cost(TOUR))
+    prov = result.provenance
+    assert prov.device == SV1.device_arn  # the managed simulator, named as such
+    assert prov.paradigm == "gate" and prov.shots == 100
+    # SV1: 1.2 s measured, billed at the 3 s minimum, USD 0.075 per minute
+    assert prov.cost_usd == pytest.approx(0.075 * 3 / 60)
+    details = prov.details
+    assert details["task_arn"] == arn
+    assert details["submitted_via"] == "Braket AwsDevice.run"
+    assert (
+        "local" in details["angles_optimised_on"] and "not sent" in details["angles_optimised_on"]
+    )
+    assert details["cost_source"] == "profile prices x braket.tracking.Tracker usage"
+    entry = only_entry(settings)
+    assert entry.state == "completed" and entry.task_id == arn
+    assert entry.actual_usd == pytest.approx(prov.cost_usd)
+    # the idempotency token written before the call is the one that was sent
+    assert fake.create_params[0]["clientToken"] == entry.client_token
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert spend["total_usd"] == pytest.approx(prov.cost_usd)
+    assert spend["entries"][entry.key]["actual"] is True
+
+
+def test_a_completed_answer_in_the_ledger_is_reused_without_any_call(
+    settings: CloudSettings,
+) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    first = sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+
+    again = FakeBraket()  # nothing queued: any call would fail
+    second = sv1(again, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert sum(again.calls.values()) == 0
+    assert second.routes == first.routes
+    assert second.provenance.details["recovered"] == "ledger"
+    assert second.provenance.details["charged_in_this_solve"] is False
+
+
+def test_failed_task_is_a_recorded_failure_and_is_not_resubmitted(
+    settings: CloudSettings,
+) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.task(arn, SV1.device_arn or "", "FAILED", times=2, failure="circuit too deep")
+    with pytest.raises(CloudTaskFailed, match=r"FAILED: circuit too deep"):
+        sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    fake.stubber.assert_no_pending_responses()
+    entry = only_entry(settings)
+    assert entry.state == "failed" and entry.actual_usd == 0.0 and entry.task_id == arn
+
+    again = FakeBraket()
+    with pytest.raises(CloudTaskFailed, match="recorded failure in the run ledger"):
+        sv1(again, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert again.creates == 0
+
+
+def test_cancelled_task_falls_back_with_the_reason_in_provenance(
+    settings: CloudSettings,
+) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.task(arn, SV1.device_arn or "", "CANCELLED", times=2)
+    dispatcher = Dispatcher(
+        chain=lambda sub, i: ["braket-sv1", "exact"],
+        backends={"braket-sv1": sv1(fake, settings)},
+    )
+    result = dispatcher.solve(SUB, Budget(seed=1, shots=100))
+    prov = result.provenance
+    assert prov.backend_requested == "braket-sv1" and prov.backend_used == "exact"
+    assert prov.fallback_reason is not None
+    assert f"braket-sv1: task {arn} CANCELLED" in prov.fallback_reason
+    assert result.cost == pytest.approx(held_karp(SUB)[1])
+
+
+def test_timeout_cancels_the_queued_task_keeps_its_arn_and_a_rerun_recovers_it(
+    settings: CloudSettings,
+) -> None:
+    fast = dataclasses.replace(settings, wait_seconds=0.0)
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.task(arn, SV1.device_arn or "", "QUEUED", times=2)  # result(), then qroute's check
+    fake.cancel(arn)
+    with pytest.raises(
+        CloudTaskFailed,
+        match=r"timed out after 0s waiting for task .*\(status QUEUED\); cancellation requested",
+    ):
+        sv1(fake, fast).solve(SUB, Budget(seed=1, shots=100))
+    fake.stubber.assert_no_pending_responses()
+    entry = only_entry(settings)
+    assert entry.state == "waiting" and entry.task_id == arn
+
+    # the task ran after all (cancellation came too late): the rerun collects it, no new task
+    later = FakeBraket()
+    later.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=800)
+    result = sv1(later, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert later.creates == 0
+    assert result.provenance.details["recovered"] == "task ARN"
+    assert result.routes == (tuple(TOUR),)
+    assert only_entry(settings).state == "completed"
+
+
+def test_throttling_is_retried_with_the_same_client_token(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create_error("ThrottlingException")
+    fake.create_error("ThrottlingException")
+    fake.create(arn)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    result = sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert fake.creates == 3
+    tokens = {params["clientToken"] for params in fake.create_params}
+    assert tokens == {only_entry(settings).client_token}
+    assert result.provenance.details["task_arn"] == arn
+
+
+def test_persistent_throttling_is_a_rejection_that_a_rerun_may_retry(
+    settings: CloudSettings,
+) -> None:
+    two = dataclasses.replace(settings, retry_attempts=2)
+    fake = FakeBraket()
+    queue_sv1_device(fake)
+    fake.create_error("ThrottlingException")
+    fake.create_error("ThrottlingException")
+    with pytest.raises(CloudTaskFailed, match="kept throttling after 2 attempts"):
+        sv1(fake, two).solve(SUB, Budget(seed=1, shots=100))
+    entry = only_entry(settings)
+    assert entry.state == "rejected" and entry.spend_usd == 0.0
+
+    fake2 = FakeBraket()
+    arn = fake2.task_arn()
+    queue_sv1_device(fake2)
+    fake2.create(arn)
+    fake2.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    sv1(fake2, two).solve(SUB, Budget(seed=1, shots=100))
+    entry = only_entry(settings)
+    assert entry.state == "completed" and entry.attempts == 2
+
+
+def test_a_validation_error_is_a_rejection_naming_the_code(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    queue_sv1_device(fake)
+    fake.create_error("ValidationException", "shots out of range")
+    with pytest.raises(CloudTaskFailed, match="ValidationException.*shots out of range"):
+        sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert only_entry(settings).state == "rejected"
+
+
+def test_crash_after_the_arn_is_recorded_recovers_by_arn_without_a_second_task(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    original = Ledger.mark_submitted
+
+    def crash(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
+        original(self, key, task_id, **extra)
+        raise SimulatedCrash
+
+    monkeypatch.setattr(Ledger, "mark_submitted", crash)
+    with pytest.raises(SimulatedCrash):
+        sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    monkeypatch.setattr(Ledger, "mark_submitted", original)
+    entry = only_entry(settings)
+    assert entry.state == "submitted" and entry.task_id == arn
+
+    restarted = FakeBraket()
+    restarted.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=500)
+    result = sv1(restarted, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert fake.creates + restarted.creates == 1
+    assert restarted.calls == {"GetQuantumTask": 2}  # AwsQuantumTask(arn).result()
+    assert result.provenance.details["recovered"] == "task ARN"
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert list(spend["entries"]) == [entry.key]  # counted once, estimate replaced by actual
+    assert spend["entries"][entry.key]["actual"] is True
+
+
+def test_connection_lost_during_create_resends_the_same_token_on_rerun(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from braket.aws import AwsSession
+
+    fake = FakeBraket()
+    queue_sv1_device(fake)
+
+    sent: list[dict[str, Any]] = []
+
+    def lost(self: AwsSession, **request: Any) -> str:
+        sent.append(request)
+        raise EndpointConnectionError(endpoint_url="https://braket.us-east-1.amazonaws.com")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AwsSession, "create_quantum_task", lost)
+        with pytest.raises(CloudTaskFailed, match="EndpointConnectionError"):
+            sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    entry = only_entry(settings)
+    assert entry.state == "reserved" and entry.client_token
+
+    # Braket's idempotency: the same client token returns the task made by the lost request
+    rerun = FakeBraket()
+    arn = rerun.task_arn()
+    queue_sv1_device(rerun)
+    rerun.create(arn, token=entry.client_token)
+    rerun.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    sv1(rerun, settings).solve(SUB, Budget(seed=1, shots=100))
+    rerun.stubber.assert_no_pending_responses()
+    # the very same request: same program, shots and results prefix
+    again = rerun.create_params[0]
+    assert [again[k] for k in ("action", "shots", "outputS3KeyPrefix")] == [
+        sent[0][k] for k in ("action", "shots", "outputS3KeyPrefix")
+    ]
+    done = only_entry(settings)
+    assert done.state == "completed" and done.extra["resumed_after_crash"] is True
+
+
+def garnet(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
+    return BraketQAOABackend(GARNET, session_factory=fake.session, settings=settings, maxiter=15)
+
+
+def test_square_lattice_qpu_gets_a_placed_and_lowered_circuit(settings: CloudSettings) -> None:
+    in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
+    fake = FakeBraket(region="eu-north-1")
+    arn = fake.task_arn()
+    device_arn = GARNET.device_arn or ""
+    caps = capabilities(
+        qubits=20,
+        ops=["h", "rx", "rz", "cz"],  # no zz, no cnot: ZZ must become H-CZ-RZ-CZ-H
+        native=["cz", "prx"],
+        graph=grid_graph(4, 5),
+        shots=(1, 20_000),
+        windows=[("Wednesday", "08:00", "10:00")],
+    )
+    fake.device(device_arn, caps)
+    fake.create(arn)
+    fake.task(arn, device_arn, "COMPLETED", shots=200, times=2)
+
+    def body() -> str:  # the answer on the physical qubits qroute chose
+        mapping = only_entry(settings).extra["placement"]["mapping"]
+        measured = sorted(mapping)
+        return result_body(arn, device_arn, tour_rows(SUB, TOUR, mapping, measured, 200), measured)
+
+    fake.s3[(BUCKET, fake.result_key(arn))] = body
+    result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+
+    program = json.loads(fake.create_params[0]["action"])["source"]
+    assert "zz(" not in program and "cz q[" in program
+    placement = result.provenance.details["placement"]
+    assert placement["fully_connected"] is False
+    assert all(1 <= q <= 20 for q in placement["mapping"])  # IQM numbers qubits from 1
+    assert placement["routed_by_device_compiler"] == (
+        placement["couplings"] - placement["adjacent"]
+    )
+    assert result.provenance.details["gate_rewrites"] == {"zz": "h cz h rz h cz h"}
+    assert result.routes == (tuple(TOUR),)
+    # IQM Garnet: USD 0.30 per task + 0.00145 per shot
+    assert result.provenance.cost_usd == pytest.approx(0.30 + 200 * 0.00145)
+
+
+def test_offline_device_is_refused_before_anything_is_sent(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    assert SV1.device_arn is not None
+    fake.device(SV1.device_arn, capabilities(simulator=True), status="OFFLINE", simulator=True)
+    result = Dispatcher(
+        chain=lambda sub, i: ["braket-sv1", "exact"],
+        backends={"braket-sv1": sv1(fake, settings)},
+    ).solve(SUB, Budget(seed=1, shots=100))
+    assert fake.creates == 0
+    assert result.provenance.fallback_reason == "braket-sv1: sv1 is OFFLINE (needs ONLINE)"
+    assert settings.ledger().entries() == []
+
+
+def test_closed_window_device_is_unavailable_with_the_reason(settings: CloudSettings) -> None:
+    # Wednesday noon is outside Garnet's Mon-Wed 08:00-10:00 window (hardware profile)
+    backend = garnet(FakeBraket(region="eu-north-1"), settings)
+    status = backend.availability()
+    assert not status.available
+    assert "outside its execution windows at Wed 12:00 UTC" in status.reason
+
+
+def test_live_check_reports_an_offline_device(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    assert SV1.device_arn is not None
+    fake.device(SV1.device_arn, capabilities(simulator=True), status="OFFLINE", simulator=True)
+    backend = sv1(fake, dataclasses.replace(settings, live_checks=True))
+    assert backend.availability().reason == "sv1 is OFFLINE"
+    assert backend.availability().reason == "sv1 is OFFLINE"  # cached: one GetDevice
+    assert fake.calls == {"GetDevice": 1}
+
+
+def test_without_credentials_every_braket_backend_says_why(settings: CloudSettings) -> None:
+    for profile_id in ("braket-sv1", "ionq-forte-1", "iqm-emerald"):
+        status = BraketQAOABackend(profile(profile_id), settings=settings).availability()
+        assert not status.available
+        assert status.reason.startswith("no AWS credentials (boto3 found none")
+
+
+def test_retired_devices_are_unavailable(settings: CloudSettings) -> None:
+    status = BraketQAOABackend(profile("rigetti-ankaa-3"), settings=settings).availability()
+    assert status.reason == "Rigetti Ankaa-3 is retired (hardware profile rigetti-ankaa-3)"
+
+
+def test_pennylane_path_records_the_arn_and_samples_on_the_device(
+    settings: CloudSettings,
+) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)  # qroute's checks
+    queue_sv1_device(fake)  # the plugin's own AwsDevice
+    fake.create(arn, tags=False)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=900)
+    fake.task(arn, SV1.device_arn or "", "COMPLETED")  # qroute reads the final status
+    result = sv1(fake, settings, via="pennylane").solve(SUB, Budget(seed=1, shots=100))
+    fake.stubber.assert_no_pending_responses()
+    assert fake.creates == 1
+    assert fake.create_params[0]["clientToken"] == only_entry(settings).client_token
+    details = result.provenance.details
+    assert details["submitted_via"] == "PennyLane braket.aws.qubit"
+    assert details["task_arn"] == arn
+    assert result.routes == (tuple(TOUR),)
+    assert only_entry(settings).extra["via"] == "pennylane"
+
+
+def test_estimates_use_profile_prices_and_shot_limits(settings: CloudSettings) -> None:
+    ionq = BraketQAOABackend(profile("ionq-forte-1"), settings=settings)
+    estimate = ionq.estimate(SUB, Budget(shots=10))  # below IonQ's 100-shot minimum
+    assert estimate.shots == 100
+    assert estimate.usd == pytest.approx(0.30 + 100 * 0.08)
+    assert estimate.basis == "1 task x $0.30 + 100 shots x $0.08"
+    assert ionq.max_size == 4
+
+
+def test_pennylane_path_timeout_is_a_recorded_failure_with_the_arn_kept(
+    settings: CloudSettings,
+) -> None:
+    fast = dataclasses.replace(settings, wait_seconds=0.0)
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    queue_sv1_device(fake)
+    fake.create(arn, tags=False)
+    fake.task(arn, SV1.device_arn or "", "QUEUED", times=3)  # plugin's result(), state, check
+    fake.cancel(arn)
+    with pytest.raises(CloudTaskFailed, match=r"timed out .*\(status QUEUED\)"):
+        sv1(fake, fast, via="pennylane").solve(SUB, Budget(seed=1, shots=100))
+    fake.stubber.assert_no_pending_responses()
+    entry = only_entry(settings)
+    assert entry.state == "waiting" and entry.task_id == arn

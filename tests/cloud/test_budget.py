@@ -1,0 +1,157 @@
+"""Cost estimates, the run and nightly budget guard, and budget fallbacks in dispatch."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+
+import pytest
+
+from qroute.cloud import CloudSettings
+from qroute.cloud.braket import BraketQAOABackend
+from qroute.cloud.cost import (
+    BudgetExceeded,
+    SpendFile,
+    estimate_annealer,
+    estimate_gate_task,
+    estimate_hybrid,
+    night_of,
+)
+from qroute.cloud.dwave_leap import LeapQPUBackend
+from qroute.dispatch import Dispatcher
+from qroute.solver import Budget
+from qroute.subproblem import random_route_tsp
+
+from .fakes import FakeBraket, FakeLeap, profile
+
+SUB = random_route_tsp(3, seed=1)
+
+
+def test_estimates_follow_the_profile_prices() -> None:
+    garnet = estimate_gate_task(profile("iqm-garnet"), 1000, qubits=16)
+    assert garnet.usd == pytest.approx(0.30 + 1000 * 0.00145)
+    sv1 = estimate_gate_task(profile("braket-sv1"), 1000, qubits=16, gates=300)
+    assert sv1.usd == pytest.approx(0.075 * 3 / 60)  # the 3-second minimum
+    assert "3 s minimum" in sv1.basis
+    annealer = estimate_annealer(profile("dwave-advantage"), 1000)
+    assert annealer.usd == pytest.approx((15_800 + 1000 * 191) / 1e6 * 0.5556)
+    assert annealer.price_is_estimate  # the profile flags its D-Wave price as an estimate
+    hybrid = estimate_hybrid(profile("dwave-hybrid-bqm"), 64)
+    assert hybrid.usd == pytest.approx(3 / 60 * 1.6667)
+
+
+def test_nights_run_from_noon_to_noon() -> None:
+    assert night_of(datetime(2026, 1, 8, 2, 0)) == date(2026, 1, 7)
+    assert night_of(datetime(2026, 1, 7, 23, 0)) == date(2026, 1, 7)
+    assert night_of(datetime(2026, 1, 7, 11, 59)) == date(2026, 1, 6)
+
+
+def sv1(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
+    return BraketQAOABackend(
+        profile("braket-sv1"), session_factory=fake.session, settings=settings, maxiter=10
+    )
+
+
+def dispatch(backend: BraketQAOABackend | LeapQPUBackend, name: str):  # type: ignore[no-untyped-def]
+    return Dispatcher(chain=lambda sub, i: [name, "exact"], backends={name: backend})
+
+
+def test_without_a_run_budget_paid_work_is_refused_and_falls_back(
+    settings: CloudSettings,
+) -> None:
+    unbudgeted = dataclasses.replace(settings, budget_usd=None)
+    fake = FakeBraket()  # nothing queued: not even GetDevice may happen
+    result = dispatch(sv1(fake, unbudgeted), "braket-sv1").solve(SUB, Budget(seed=1))
+    assert sum(fake.calls.values()) == 0
+    prov = result.provenance
+    assert prov.backend_used == "exact" and prov.backend_requested == "braket-sv1"
+    assert prov.fallback_reason is not None
+    assert prov.fallback_reason.startswith(
+        "braket-sv1: budget: no run budget set (--budget-usd), so the paid dispatch"
+    )
+    assert prov.cost_usd == 0.0
+    assert settings.ledger().entries() == []
+
+
+def test_a_dispatch_over_the_run_budget_is_refused_with_the_numbers(
+    settings: CloudSettings,
+) -> None:
+    tight = dataclasses.replace(settings, budget_usd=0.002)
+    fake = FakeBraket()
+    result = dispatch(sv1(fake, tight), "braket-sv1").solve(SUB, Budget(seed=1))
+    assert fake.creates == 0
+    reason = result.provenance.fallback_reason or ""
+    assert "would bring this run to $0.0037, over its $0.0020 budget" in reason
+
+
+def test_max_cost_per_solve_is_honoured(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    result = dispatch(sv1(fake, settings), "braket-sv1").solve(
+        SUB, Budget(seed=1, max_cost_usd=0.001)
+    )
+    assert "exceeds this solve's max_cost_usd $0.0010" in (result.provenance.fallback_reason or "")
+
+
+def test_the_nightly_budget_spans_runs(settings: CloudSettings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    leap = FakeLeap()
+    sub = random_route_tsp(4, seed=2)
+    first = dataclasses.replace(settings, nightly_budget_usd=0.118)
+    backend = LeapQPUBackend(
+        profile("dwave-advantage2"), child=leap.child(), client_factory=leap.client, settings=first
+    )
+    # 1000 reads are estimated at ~USD 0.115, reserved, then settled at the mock's real timing
+    backend.solve(sub, Budget(seed=1, shots=1000))
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7))
+    assert spend.total_usd() == pytest.approx(8550.28 / 1e6 * 0.5556, abs=1e-6)
+
+    # another run (its own ledger) the same night: its estimate no longer fits the night
+    second = dataclasses.replace(first, run_dir=tmp_path / "second-run")
+    other = LeapQPUBackend(
+        profile("dwave-advantage2"), child=leap.child(), client_factory=leap.client, settings=second
+    )
+    result = dispatch(other, "leap-advantage2").solve(
+        random_route_tsp(4, seed=9), Budget(seed=1, shots=1000)
+    )
+    assert leap.submissions == 1
+    reason = result.provenance.fallback_reason or ""
+    assert "would bring the night of 2026-01-07 to" in reason
+    assert "over the nightly $0.12 budget" in reason
+
+
+def test_the_guard_reserves_then_settles_once_per_dispatch(settings: CloudSettings) -> None:
+    guard = settings.guard()
+    estimate = estimate_gate_task(profile("iqm-garnet"), 1000, qubits=16)
+    guard.reserve(
+        key="k1",
+        subproblem="s",
+        backend="braket-iqm-garnet",
+        params={},
+        estimate=estimate,
+        budget=Budget(),
+    )
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert spend["entries"]["k1"] == {**spend["entries"]["k1"], "usd": 1.75, "actual": False}
+    assert settings.ledger().run_spend_usd() == pytest.approx(1.75)
+    # a second reservation would take the $5 run to $5.25
+    guard.reserve(
+        key="k2", subproblem="s", backend="b", params={}, estimate=estimate, budget=Budget()
+    )
+    with pytest.raises(BudgetExceeded, match=r"this run to \$5.25, over its \$5.00 budget"):
+        guard.reserve(
+            key="k3", subproblem="s", backend="b", params={}, estimate=estimate, budget=Budget()
+        )
+    settings.ledger().mark_completed("k1", 0.5, {})
+    guard.settle("k1", 0.5)
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert spend["total_usd"] == pytest.approx(0.5 + 1.75)
+    assert settings.ledger().run_spend_usd() == pytest.approx(0.5 + 1.75)
+
+
+def test_an_unreadable_spend_file_refuses_paid_work(settings: CloudSettings) -> None:
+    settings.spend_dir.mkdir(parents=True)
+    (settings.spend_dir / "2026-01-07.json").write_text("{not json")
+    fake = FakeBraket()
+    result = dispatch(sv1(fake, settings), "braket-sv1").solve(SUB, Budget(seed=1))
+    assert "nightly spend file" in (result.provenance.fallback_reason or "")
+    assert fake.creates == 0

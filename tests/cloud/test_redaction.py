@@ -1,0 +1,163 @@
+"""Planted secrets never reach logs, exceptions, provenance/result JSON, files or CLI output."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qroute.cloud import CloudSettings, configure, install_log_redaction
+from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
+from qroute.cloud.credentials import REDACTED, redact, register_secret, safe_error
+from qroute.cloud.dwave_leap import LeapQPUBackend
+from qroute.dispatch import Dispatcher
+from qroute.solver import Budget
+from qroute.subproblem import random_route_tsp
+
+from .fakes import FakeBraket, FakeLeap, capabilities, profile, toy_problem
+
+KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SESSION = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDfakeSessionToken0123456789"
+DWAVE = "DEV-0123456789abcdef0123456789abcdef01234567"
+SIGNATURE = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+PRESIGNED = (
+    "https://qroute-results.s3.amazonaws.com/tasks/results.json?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+    f"&X-Amz-Credential={KEY_ID}%2F20260107%2Fus-east-1%2Fs3%2Faws4_request"
+    "&X-Amz-Date=20260107T120000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host"
+    f"&X-Amz-Security-Token={SESSION}&X-Amz-Signature={SIGNATURE}"
+)
+SECRETS = (KEY_ID, SECRET, SESSION, DWAVE, SIGNATURE)
+SUB = random_route_tsp(3, seed=1)
+
+
+def assert_clean(text: str, where: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"a planted secret leaked into {where}"
+    # partial leaks too: no long run of any secret survives
+    for secret in SECRETS:
+        assert secret[:16] not in text and secret[-16:] not in text, where
+
+
+@pytest.fixture
+def planted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION)
+    monkeypatch.setenv("DWAVE_API_TOKEN", DWAVE)
+
+
+def test_redact_removes_every_form() -> None:
+    text = (
+        f"key {KEY_ID} secret={SECRET} token: {SESSION} leap {DWAVE} url {PRESIGNED} "
+        f"Authorization: AWS4-HMAC-SHA256 Credential={KEY_ID}/x, Signature={SIGNATURE}"
+    )
+    cleaned = redact(text)
+    assert_clean(cleaned, "redact()")
+    assert "X-Amz-Signature=" + REDACTED in cleaned
+    assert "https://qroute-results.s3.amazonaws.com/tasks/results.json?" in cleaned
+    nested = redact({"a": [PRESIGNED, {"b": (SECRET,)}], "n": 3})
+    assert_clean(json.dumps(nested), "redact(dict)")
+    assert nested["n"] == 3
+
+
+def test_redact_keeps_ordinary_text() -> None:
+    text = (
+        "task arn:aws:braket:us-east-1:123456789012:quantum-task/550e8400-e29b-41d4-a716-"
+        "446655440000 on arn:aws:braket:::device/quantum-simulator/amazon/sv1, "
+        "ledger key e6d0bf08f25a69a7987d81e7e03ab56d, "
+        "commit 0123456789abcdef0123456789abcdef01234567"
+    )
+    assert redact(text) == text
+
+
+def test_registered_secrets_and_env_values_are_removed(planted: None) -> None:
+    register_secret("prefect-block-value-xyz")
+    message = safe_error(RuntimeError(f"bad {SECRET} and prefect-block-value-xyz"))
+    assert message == f"RuntimeError: bad {REDACTED} and {REDACTED}"
+
+
+def test_no_planted_secret_escapes_any_output(
+    planted: None,
+    settings: CloudSettings,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    registered: list[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    install_log_redaction()
+    outputs: dict[str, str] = {}
+    sv1 = profile("braket-sv1")
+    assert sv1.device_arn is not None
+
+    # 1. Braket refuses the submission with an error quoting secrets and a presigned URL
+    fake = FakeBraket()
+    fake.device(sv1.device_arn, capabilities(simulator=True), simulator=True)
+    fake.create_error(
+        "AccessDeniedException", f"denied for {KEY_ID} {SECRET} session {SESSION} at {PRESIGNED}"
+    )
+    backend = BraketQAOABackend(sv1, session_factory=fake.session, settings=settings, maxiter=8)
+    result = Dispatcher(
+        chain=lambda sub, i: ["braket-sv1", "exact"], backends={"braket-sv1": backend}
+    ).solve(SUB, Budget(seed=1))
+    outputs["fallback reason"] = result.provenance.fallback_reason or ""
+    assert "AccessDeniedException" in outputs["fallback reason"]
+    outputs["provenance json"] = json.dumps(result.provenance.as_dict())
+
+    # 2. a task FAILED with a reason quoting a presigned URL and the D-Wave token
+    other = random_route_tsp(3, seed=2)
+    fake2 = FakeBraket()
+    arn = fake2.task_arn()
+    fake2.device(sv1.device_arn, capabilities(simulator=True), simulator=True)
+    fake2.create(arn)
+    fake2.task(arn, sv1.device_arn, "FAILED", times=2, failure=f"read {PRESIGNED} with {DWAVE}")
+    backend2 = BraketQAOABackend(sv1, session_factory=fake2.session, settings=settings, maxiter=8)
+    with pytest.raises(CloudTaskFailed) as failed:
+        backend2.solve(other, Budget(seed=1))
+    outputs["exception"] = str(failed.value) + repr(failed.value)
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+
+    # 3. the D-Wave QPU raising with its token in the message
+    leap = FakeLeap()
+    child = leap.child()
+
+    def broken(bqm: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"SAPI rejected token {DWAVE}; retry at {PRESIGNED}")
+
+    child.sample = broken  # type: ignore[method-assign]
+    qpu = LeapQPUBackend(profile("dwave-advantage2"), child=child, settings=settings)
+    leap_result = Dispatcher(
+        chain=lambda sub, i: ["leap-advantage2", "exact"], backends={"leap-advantage2": qpu}
+    ).solve(random_route_tsp(4, seed=3), Budget(seed=1))
+    outputs["leap fallback"] = leap_result.provenance.fallback_reason or ""
+    assert "SAPI rejected token" in outputs["leap fallback"]
+    outputs["leap provenance"] = json.dumps(leap_result.provenance.as_dict())
+
+    # 4. the CLI: `qroute backends` and the dry run, with credentials in the environment
+    configure(run_dir=settings.run_dir, spend_dir=settings.spend_dir, live_checks=False)
+    from qroute.cli import main
+    from qroute.cloud_commands import print_dry_run
+
+    assert main(["backends"]) == 0
+    buffer = io.StringIO()
+    print_dry_run(toy_problem(), "cloud", 5.0, subproblems=[SUB], out=buffer)
+    captured = capsys.readouterr()
+    outputs["cli stdout"] = captured.out + buffer.getvalue()
+    outputs["cli stderr"] = captured.err
+
+    # 5. everything written to disk, and every log record
+    for path in Path(settings.run_dir).rglob("*"):
+        if path.is_file():
+            outputs[f"file {path.name}"] = path.read_bytes().decode("utf-8", "replace")
+    for path in Path(settings.spend_dir).rglob("*.json"):
+        outputs[f"file {path.name}"] = path.read_text()
+    outputs["logs"] = caplog.text
+    outputs["log records"] = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+
+    assert "braket-sv1" in outputs["cli stdout"]
+    for where, text in outputs.items():
+        assert_clean(text, where)
