@@ -14,7 +14,6 @@ while the heavy imports happen, runs the flow once and adds the end-to-end timin
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,14 +36,13 @@ from flows.tasks import (
 )
 from qroute.improve import ArcLedger
 from qroute.pipeline import PipelineConfig, SolveBatch, quantum_share
+from qroute.progress import current_progress, reset_progress, use_progress
 from qroute.solver import SolveResult
 from qroute.subproblem import Subproblem
 from qroute.validation import validate
 
 BASELINE_SOLVERS = ("pyvrp", "ortools")
 DEFAULT_TIME_LIMIT = 30.0
-
-_PROGRESS: contextvars.ContextVar[Any] = contextvars.ContextVar("qroute_progress", default=None)
 
 
 class _Clock:
@@ -114,7 +112,7 @@ def solve_flow(
 
     flow_start = time.perf_counter()
     started_at = started_at if started_at is not None else time.time()
-    progress = _PROGRESS.get()
+    progress = current_progress()
     clock = _Clock()
     with clock.part("load"):
         problem = load_problem(instance, size, scenario_seed)
@@ -237,8 +235,12 @@ def run_solve(
     progress: Any = None,
     started_at: float | None = None,
     wait_for_api: Callable[[], None] | None = None,
+    task_runner: Any | None = None,
 ) -> dict[str, Any]:
     """Run `solve_flow` once with subproblem results persisted under `cache_dir`.
+
+    `task_runner` (see flows.runners.task_runner) fans the subproblem tasks out, e.g. to
+    a Dask cluster; None keeps the default thread pool.
 
     `progress` (e.g. qroute.progress.LiveProgress) sees phases, subproblem completions and
     the best cost. `wait_for_api` blocks until an API server started in the background
@@ -254,10 +256,13 @@ def run_solve(
     if wait_for_api is not None:
         wait_for_api()
     api_ready = time.time() - started_at
-    token = _PROGRESS.set(progress)
+    token = use_progress(progress)
     try:
+        runnable = (
+            solve_flow if task_runner is None else solve_flow.with_options(task_runner=task_runner)
+        )
         with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: cache}):
-            payload = solve_flow(
+            payload = runnable(
                 instance=instance,
                 time_limit=time_limit,
                 policy=policy,
@@ -271,7 +276,7 @@ def run_solve(
                 started_at=started_at,
             )
     finally:
-        _PROGRESS.reset(token)
+        reset_progress(token)
     timing = payload["timing"]
     total = time.time() - started_at
     timing["api_ready_seconds"] = api_ready  # imports + ephemeral server start, overlapped
@@ -286,6 +291,9 @@ def run_solve(
     timing["orchestration_share"] = timing["orchestration_seconds"] / total if total else 0.0
     payload["orchestration_seconds"] = timing["orchestration_seconds"]
     payload["settings"]["cache_dir"] = str(cache)
+    from flows.runners import describe
+
+    payload["settings"]["task_runner"] = describe(task_runner)
     if out is not None:
         from qroute.output import RESULT_JSON, SUMMARY_MD, write_result_json, write_summary
 

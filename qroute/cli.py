@@ -125,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `qroute ... | head` ends quietly
+    from qroute.cloud import install_log_redaction
+    from qroute.cloud import register as register_cloud
+
+    install_log_redaction()  # no credential, token or signed URL reaches a log line
+    register_cloud()  # the Braket and D-Wave Leap backends
     try:
         return _COMMANDS[args.command](args)
     except (InputError, UsageError) as exc:

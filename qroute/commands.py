@@ -18,7 +18,7 @@ from typing import Any
 from qroute.cli import command, load_problem
 from qroute.errors import UsageError
 
-SOLVE_POLICIES = ("mixed", "local", "annealer", "qaoa")
+SOLVE_POLICIES = ("mixed", "local", "annealer", "qaoa", "cloud")
 DEFAULT_SOLVE_TIME_LIMIT = 30.0  # hybrid and each baseline; the command takes about 1-1.5 min
 DEFAULT_CACHE_DIR = Path(".qroute") / "cache"  # persisted subproblem results (Prefect)
 DEFAULT_PREFECT_HOME = Path(".qroute") / "prefect"
@@ -52,6 +52,20 @@ def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
         "--cache-dir",
         default=None,
         help=f"persisted subproblem results, reused by reruns (default {DEFAULT_CACHE_DIR})",
+    )
+    from qroute.cloud_commands import add_solve_options
+
+    add_solve_options(p)  # --budget-usd --nightly-budget-usd --spend-dir --dry-run ...
+    p.add_argument(
+        "--dask-address",
+        default=None,
+        help="run subproblem tasks on an existing Dask cluster (or set QROUTE_DASK_ADDRESS)",
+    )
+    p.add_argument(
+        "--dask-workers",
+        type=int,
+        default=None,
+        help="run subproblem tasks on a local Dask cluster of N workers (QROUTE_DASK_WORKERS)",
     )
 
 
@@ -191,7 +205,38 @@ def _solve(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
 
+    from qroute.cloud_commands import configure_from_args, print_dry_run
+
+    configure_from_args(args, run_dir=out)
+    if args.dry_run:
+        from qroute.pipeline import PipelineConfig, initial_routes, make_subproblems
+
+        config = PipelineConfig(
+            policy=args.policy, seed=args.seed, max_stops=args.max_stops, shots=args.shots
+        )
+        print_dry_run(
+            problem,
+            args.policy,
+            args.budget_usd,
+            nightly_budget_usd=args.nightly_budget_usd,
+            spend_dir=args.spend_dir,
+            shots=args.shots,
+            seed=args.seed,
+            subproblems=make_subproblems(
+                problem, initial_routes(problem, config), config.resolved_max_stops()
+            ),
+        )
+        return 0
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
+
     prefect_defaults()
+    from flows.runners import task_runner
+
+    try:
+        runner = task_runner(args.dask_address, args.dask_workers)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     server = start_api_server()
     from flows.solve import run_solve
     from qroute.progress import LiveProgress, print_summary
@@ -212,6 +257,7 @@ def _solve(args: argparse.Namespace) -> int:
             progress=progress,
             started_at=started_at,
             wait_for_api=server.wait_ready if server is not None else None,
+            task_runner=runner,
         )
     print_summary(payload)
     print(f"outputs: {out}/ (result.json, summary.md, routes.png, solution.sol)")

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 QAOA_SDK_BACKENDS = ("braket-local", "pennylane-lightning", "qiskit-aer")
 QAOA_MAX_STOPS = 4  # 16 qubits
 
-POLICIES = ("local", "mixed", "annealer", "qaoa", "exact")
+POLICIES = ("local", "mixed", "annealer", "qaoa", "exact", "cloud")
 
 
 def clique_capacity(connectivity: Connectivity) -> int | None:
@@ -63,6 +63,8 @@ def policy_chain(policy: str, sub: Subproblem, index: int = 0) -> list[str]:
     * ``annealer``: the D-Wave QPU, falling back to the local annealer.
     * ``qaoa``: QAOA on our statevector simulator for small subproblems, else the annealer.
     * ``exact``: Held-Karp (classical reference).
+    * ``cloud``: QPUs and managed simulators (Braket, D-Wave Leap) within the budget,
+      falling back to local simulators (qroute.cloud.policy).
     """
     if policy == "local":
         chain = ["dwave-sa"]
@@ -78,6 +80,10 @@ def policy_chain(policy: str, sub: Subproblem, index: int = 0) -> list[str]:
         chain = ["qaoa-statevector", "dwave-sa"] if sub.size <= QAOA_MAX_STOPS else ["dwave-sa"]
     elif policy == "exact":
         chain = ["exact"]
+    elif policy == "cloud":
+        from qroute.cloud.policy import cloud_chain
+
+        chain = list(cloud_chain(sub, index))
     else:
         raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
     if "exact" not in chain:

@@ -7,6 +7,7 @@ few times a second and ended with a newline, so logs stay readable.
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 import time
@@ -198,3 +199,22 @@ def print_summary(payload: Mapping[str, Any], stream: TextIO | None = None) -> N
         console.print("[bold red]The validator rejected the hybrid solution:[/]")
         for violation in payload.get("violations", []):
             console.print(f"  - {violation}")
+
+
+# The live view of the command that is running the flow. Kept here, not in flows/, so that a
+# flow pickled by value (Dask ships the flow run context to its workers) never captures the
+# unpicklable ContextVar itself: the flow only refers to these importable functions.
+_CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("qroute_progress", default=None)
+
+
+def current_progress() -> Any:
+    """The progress view set by `use_progress`, or None."""
+    return _CURRENT.get()
+
+
+def use_progress(progress: Any) -> contextvars.Token[Any]:
+    return _CURRENT.set(progress)
+
+
+def reset_progress(token: contextvars.Token[Any]) -> None:
+    _CURRENT.reset(token)
