@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import socket
 import time
 from collections.abc import Sequence
 from functools import lru_cache
@@ -82,8 +84,14 @@ def _solver(config: PipelineConfig) -> SolveBatch:
     result_serializer="pickle",
 )
 def solve_subproblem(sub: Subproblem, index: int, config: PipelineConfig) -> SolveResult:
-    """Solve one subproblem through the policy's backend chain (the dispatcher)."""
-    return _solver(config)([sub], [index])[0]
+    """Solve one subproblem through the policy's backend chain (the dispatcher); the
+    provenance notes which process ran it (a Dask worker, or the flow's own process)."""
+    result = _solver(config)([sub], [index])[0]
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    provenance = dataclasses.replace(
+        result.provenance, details={**result.provenance.details, "worker": worker}
+    )
+    return dataclasses.replace(result, provenance=provenance)
 
 
 def mark_reused(result: SolveResult) -> SolveResult:
