@@ -69,7 +69,12 @@ def hardware_comparison(
     time_limit: float = 10.0,
     warm: bool = True,
 ) -> list[dict[str, Any]]:
-    """Measure `backends` (default: every registered one) on sizes x seeds; return the records."""
+    """Measure `backends` (default: every registered one, cloud devices included: those
+    without credentials or budget are recorded as skipped) on sizes x seeds; writes the JSONL
+    records and rebuilds `out_dir`/report.html; returns the records."""
+    from qroute.cloud import register as register_cloud_backends
+
+    register_cloud_backends()
     jobs = plan(sizes, seeds, backends)
     run_id = new_run_id(out_dir)
     path = Path(out_dir) / f"{run_id}.jsonl"
@@ -89,6 +94,10 @@ def hardware_comparison(
     create_table_artifact(
         table_rows(records), key=TABLE_KEY, description=f"Every solve of {run_id}"
     )
+    from qroute.html_report import build_report
+
+    report = build_report(out_dir, Path(out_dir) / "report.html")
+    print(f"report: {report}")
     return records
 
 
