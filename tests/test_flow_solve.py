@@ -50,6 +50,7 @@ DRIVER = textwrap.dedent(
             deadline = time.monotonic() + 120
             while len(list(cache.iterdir())) < kill_after and time.monotonic() < deadline:
                 time.sleep(0.02)
+            time.sleep(1.0)  # let the last result file finish writing (no other solve can start)
             os._exit(CRASH_EXIT)
         result = original(self, sub, budget, index)
         with lock, log.open("a") as handle:
