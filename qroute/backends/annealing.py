@@ -9,6 +9,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.base import Availability, QuboBackend
+from qroute.qubo import annealing_parameters
 from qroute.solver import Budget
 from qroute.subproblem import Subproblem
 
@@ -27,10 +28,7 @@ class SimulatedAnnealingBackend(QuboBackend):
         return SimulatedAnnealingSampler()
 
     def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
-        from qroute import qubo
-
-        tuned = getattr(qubo, "annealing_parameters", None)
-        params = tuned(sub) if tuned else {"num_reads": 100, "num_sweeps": 1000}
+        params = annealing_parameters(sub)
         if budget.shots is not None:
             params["num_reads"] = budget.shots
         return {**params, "seed": budget.seed}
