@@ -21,10 +21,12 @@ def test_runner_selection_from_arguments_and_environment(monkeypatch) -> None:
     assert task_runner() is None
     assert describe(None) == "threads (in-process)"
     local = task_runner(dask_workers=3)
+    assert local is not None
     assert local.cluster_kwargs["n_workers"] == 3
     assert describe(local) == "local dask cluster (3 workers)"
     monkeypatch.setenv("QROUTE_DASK_ADDRESS", "tcp://127.0.0.1:8786")
     remote = task_runner()
+    assert remote is not None
     assert remote.address == "tcp://127.0.0.1:8786"
     assert describe(remote) == "dask cluster at tcp://127.0.0.1:8786"
     monkeypatch.delenv("QROUTE_DASK_ADDRESS")

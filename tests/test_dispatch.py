@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import dwave.graphs as dg
 import pytest
@@ -103,6 +104,10 @@ def test_when_every_backend_refuses_the_error_lists_every_reason() -> None:
         dispatcher.solve(random_route_tsp(4, 0), Budget())
 
 
+def _fixed(moment: datetime) -> datetime:
+    return moment
+
+
 def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
     garnet = load_profiles()["iqm-garnet"]
     moments = [datetime(2026, 11, 23 + d, h, 30, tzinfo=UTC) for d in range(7) for h in range(24)]
@@ -121,6 +126,6 @@ def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
             "local",
             backends={"braket-aws": _Device()},
             profiles={"iqm-garnet": garnet},
-            clock=lambda moment=moment: moment,
+            clock=partial(_fixed, moment),
         )
         assert dispatcher.refusal("braket-aws", sub) == expected
