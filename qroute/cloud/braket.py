@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 import dimod
 import numpy as np
 
-from qroute.backends.base import Availability, check_size
+from qroute.backends.base import Availability
 from qroute.cloud.cost import (
     BudgetExceeded,
     CostEstimate,
@@ -50,11 +50,12 @@ from qroute.cloud.gate_device import (
     place_qubits,
     profile_window_reason,
 )
+from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
 from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.hardware import HardwareProfile
 from qroute.qubo import decode, tsp_bqm
-from qroute.solver import BackendUnavailable, Budget, Provenance, SolveResult
+from qroute.solver import Budget, Provenance, SolveResult
 from qroute.subproblem import Subproblem
 
 __all__ = [
@@ -95,10 +96,6 @@ class _Angles:
     betas: list[float]
     expectation: float
     num_evaluations: int
-
-
-class CloudTaskFailed(BackendUnavailable):
-    """A cloud task failed, was cancelled, timed out or was refused; the reason is redacted."""
 
 
 def braket_backend_name(profile: HardwareProfile, via: str = "sdk") -> str:
@@ -319,15 +316,7 @@ class BraketQAOABackend:
     # -- solving -----------------------------------------------------------------------------
 
     def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        check_size(self, problem)
-        start = time.perf_counter()
-        try:
-            return self._solve(problem, budget, start)
-        except BackendUnavailable as exc:
-            raise type(exc)(str(redact(str(exc)))) from None
-        except Exception as exc:
-            log.warning("%s failed on %s: %s", self.name, problem.name, safe_error(exc))
-            raise CloudTaskFailed(f"{self.name}: {safe_error(exc)}") from None
+        return guarded_solve(self, problem, budget, self._solve, log)
 
     def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
         settings = self.settings

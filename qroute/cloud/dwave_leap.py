@@ -22,8 +22,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.annealing import DWaveQPUBackend
-from qroute.backends.base import Availability, check_size
-from qroute.cloud.braket import CloudTaskFailed
+from qroute.backends.base import Availability
 from qroute.cloud.cost import (
     BudgetExceeded,
     CostEstimate,
@@ -38,11 +37,12 @@ from qroute.cloud.credentials import (
     redact,
     safe_error,
 )
+from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
 from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.hardware import HardwareProfile
 from qroute.qubo import decode, tsp_bqm
-from qroute.solver import BackendUnavailable, Budget, Provenance, SolveResult
+from qroute.solver import Budget, Provenance, SolveResult
 from qroute.subproblem import Subproblem
 
 __all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
@@ -201,15 +201,7 @@ class _LeapBase:
     # -- the shared flow -------------------------------------------------------------------
 
     def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        check_size(self, problem)  # type: ignore[arg-type]
-        start = time.perf_counter()
-        try:
-            return self._solve(problem, budget, start)
-        except BackendUnavailable as exc:
-            raise type(exc)(str(redact(str(exc)))) from None
-        except Exception as exc:
-            log.warning("%s failed on %s: %s", self.name, problem.name, safe_error(exc))
-            raise CloudTaskFailed(f"{self.name}: {safe_error(exc)}") from None
+        return guarded_solve(self, problem, budget, self._solve, log)  # type: ignore[arg-type]
 
     def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
         settings = self.settings

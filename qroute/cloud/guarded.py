@@ -1,0 +1,36 @@
+"""The error boundary every cloud backend's `solve` goes through."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from qroute.backends.base import SubproblemBackend, check_size
+from qroute.cloud.credentials import redact, safe_error
+from qroute.solver import BackendUnavailable, Budget, SolveResult
+from qroute.subproblem import Subproblem
+
+
+class CloudTaskFailed(BackendUnavailable):
+    """A cloud task failed, was cancelled, timed out or was refused; the reason is redacted."""
+
+
+def guarded_solve(
+    backend: SubproblemBackend,
+    problem: Subproblem,
+    budget: Budget,
+    run: Callable[[Subproblem, Budget, float], SolveResult],
+    log: logging.Logger,
+) -> SolveResult:
+    """Check the size, then `run(problem, budget, start)`; any error leaves as a
+    BackendUnavailable / CloudTaskFailed with secrets removed and no SDK cause chain."""
+    check_size(backend, problem)
+    start = time.perf_counter()
+    try:
+        return run(problem, budget, start)
+    except BackendUnavailable as exc:
+        raise type(exc)(str(redact(str(exc)))) from None
+    except Exception as exc:
+        log.warning("%s failed on %s: %s", backend.name, problem.name, safe_error(exc))
+        raise CloudTaskFailed(f"{backend.name}: {safe_error(exc)}") from None
