@@ -31,6 +31,13 @@ def _configure_cloud(out: Path, budget_usd: float | None, nightly_budget_usd: fl
     configure(run_dir=out, budget_usd=budget_usd, nightly_budget_usd=nightly_budget_usd)
 
 
+def _solve_row(out: Path, **solve: Any) -> dict[str, Any]:
+    """One solve flow run (as a subflow) writing to `out`; its results-store row."""
+    out.mkdir(parents=True, exist_ok=True)
+    payload = run_solve(out=out, started_at=time.time(), task_runner=task_runner(), **solve)
+    return _row(payload)
+
+
 def _row(payload: dict[str, Any]) -> dict[str, Any]:
     spent = sum(float(s["provenance"].get("cost_usd") or 0.0) for s in payload["subproblems"])
     return {
@@ -63,18 +70,9 @@ def nightly_routing(
     rows = []
     for instance in instances or DEFAULT_NIGHTLY:
         out = Path(out_root) / stamp / instance
-        out.mkdir(parents=True, exist_ok=True)
         _configure_cloud(out, budget_usd, nightly_budget_usd)
-        payload = run_solve(
-            instance=instance,
-            time_limit=time_limit,
-            policy=policy,
-            out=out,
-            baselines=baselines,
-            started_at=time.time(),
-            task_runner=task_runner(),
-        )
-        row = _row(payload)
+        row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,
+                         baselines=baselines)  # fmt: skip
         append_run(results_db, {**row, "ts": datetime.now(UTC)})
         rows.append({**row, "out": str(out)})
         print(
@@ -113,19 +111,9 @@ def solve_on_demand(
     """One solve triggered with parameters; writes the usual outputs and an artifact."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(out_root) / f"{instance}-{stamp}"
-    out.mkdir(parents=True, exist_ok=True)
     _configure_cloud(out, budget_usd, None)
-    payload = run_solve(
-        instance=instance,
-        time_limit=time_limit,
-        policy=policy,
-        out=out,
-        baselines=baselines,
-        size=size,
-        started_at=time.time(),
-        task_runner=task_runner(),
-    )
-    row = _row(payload)
+    row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,
+                     baselines=baselines, size=size)  # fmt: skip
     gap = "–" if row["gap_percent"] is None else f"{row['gap_percent']:.2f} %"
     create_markdown_artifact(
         key="solve-on-demand",

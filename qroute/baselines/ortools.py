@@ -6,10 +6,10 @@ import time
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from qroute.baselines.result import baseline_result
 from qroute.baselines.scaling import fleet_size, scale_factor, scaled
 from qroute.problem import Problem
-from qroute.solver import Budget, Provenance, SolveResult
-from qroute.validation import validate
+from qroute.solver import Budget, SolveResult
 
 
 class ORToolsSolver:
@@ -79,18 +79,12 @@ class ORToolsSolver:
                     index = assignment.Value(routing.NextVar(index))
                 if stops:
                     routes.append(tuple(stops))
-        report = validate(problem, routes)
-        return SolveResult(
-            routes=tuple(routes),
-            cost=report.cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device="or-tools routing (GLS, CPU)",
-                paradigm="classical",
-                seed=budget.seed,
-                wall_seconds=time.perf_counter() - start,
-                details={"found": assignment is not None, "vehicles": vehicles},
-            ),
-            details={"feasible": report.feasible},
+        return baseline_result(
+            problem,
+            routes,
+            name=self.name,
+            device="or-tools routing (GLS, CPU)",
+            seed=budget.seed,
+            start=start,
+            details={"found": assignment is not None, "vehicles": vehicles},
         )

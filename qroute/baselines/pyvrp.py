@@ -8,10 +8,10 @@ import numpy as np
 import pyvrp
 from pyvrp.stop import MaxRuntime
 
+from qroute.baselines.result import baseline_result
 from qroute.baselines.scaling import scale_factor, scaled
 from qroute.problem import Problem
-from qroute.solver import Budget, Provenance, SolveResult
-from qroute.validation import validate
+from qroute.solver import Budget, SolveResult
 
 _INT_MAX = np.iinfo(np.int64).max
 
@@ -67,21 +67,14 @@ class PyVRPSolver:
         routes = tuple(
             tuple(_location(a) for a in route if a.is_client()) for route in result.best.routes()
         )
-        wall = time.perf_counter() - start
-        report = validate(problem, routes)
-        return SolveResult(
-            routes=routes,
-            cost=report.cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device="pyvrp (HGS, CPU)",
-                paradigm="classical",
-                seed=budget.seed,
-                wall_seconds=wall,
-                details={"iterations": int(result.num_iterations)},
-            ),
-            details={"feasible": report.feasible},
+        return baseline_result(
+            problem,
+            routes,
+            name=self.name,
+            device="pyvrp (HGS, CPU)",
+            seed=budget.seed,
+            start=start,
+            details={"iterations": int(result.num_iterations)},
         )
 
 

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
+from qroute.baselines.result import baseline_result
 from qroute.problem import Problem
-from qroute.solver import Budget, Provenance, SolveResult
-from qroute.validation import validate
+from qroute.solver import Budget, SolveResult
 
 
 def savings_routes(problem: Problem) -> list[list[int]]:
@@ -65,18 +65,11 @@ class SavingsSolver:
 
     def solve(self, problem: Problem, budget: Budget) -> SolveResult:
         start = time.perf_counter()
-        routes = tuple(tuple(r) for r in savings_routes(problem))
-        report = validate(problem, routes)
-        return SolveResult(
-            routes=routes,
-            cost=report.cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device="clarke-wright savings (CPU)",
-                paradigm="classical",
-                seed=None,
-                wall_seconds=time.perf_counter() - start,
-            ),
-            details={"feasible": report.feasible},
+        return baseline_result(
+            problem,
+            savings_routes(problem),
+            name=self.name,
+            device="clarke-wright savings (CPU)",
+            seed=None,
+            start=start,
         )
