@@ -35,9 +35,11 @@ BACKEND_CASES: dict[str, Callable[[], SubproblemBackend]] = {
     **{name: (lambda n: lambda: get_backend(n))(name) for name in LOCAL_BACKENDS},
     "dwave-qpu[mock-pegasus]": _mock_qpu,
 }
-# Backends whose answer is not a function of the seed: tabu stops on a wall-clock timeout;
-# the Braket LocalSimulator draws shots from OS entropy.
-NOT_SEEDED = {"dwave-tabu", "braket-local"}  # braket LocalSimulator takes no seed
+# Backends whose answer is not a function of the seed, and why.
+NOT_SEEDED = {
+    "dwave-tabu": "tabu search stops on a wall-clock timeout",
+    "braket-local": "the Braket LocalSimulator takes no seed (it draws shots from OS entropy)",
+}
 
 
 def _path_window(k: int, seed: int) -> Subproblem:
@@ -90,7 +92,7 @@ def test_solves_a_path_window(case) -> None:
 def test_deterministic_for_a_seed(case) -> None:
     label, backend = case
     if label in NOT_SEEDED:
-        pytest.skip(f"{label} stops on a wall-clock timeout, so its answer is not seeded")
+        pytest.skip(f"{label} is not seeded: {NOT_SEEDED[label]}")
     sub = random_route_tsp(3, seed=4)
     first = backend.solve(sub, Budget(seed=9, shots=100))
     second = backend.solve(sub, Budget(seed=9, shots=100))
