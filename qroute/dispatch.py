@@ -22,7 +22,6 @@ from qroute.subproblem import Subproblem
 
 log = logging.getLogger(__name__)
 
-QAOA_SDK_BACKENDS = ("braket-local", "pennylane-lightning", "qiskit-aer")
 QAOA_MAX_STOPS = 4  # 16 qubits
 
 POLICIES = ("local", "mixed", "annealer", "qaoa", "exact", "cloud")
@@ -58,8 +57,9 @@ def policy_chain(policy: str, sub: Subproblem, index: int = 0) -> list[str]:
     """Backend names to try, best first, for one subproblem under a policy.
 
     * ``local``: the local annealer (dwave-sa), exact as the last resort.
-    * ``mixed``: subproblems of at most 4 stops go to QAOA on the three SDKs' simulators
-      in turn (Braket, PennyLane, Qiskit), larger ones to the local annealer.
+    * ``mixed``: subproblems of at most 4 stops go to QAOA whose shots are split over the
+      three SDKs' simulators (Braket, PennyLane, Qiskit: backend ``qaoa-sdks``), larger ones
+      to the local annealer; every small subproblem exercises all three SDKs.
     * ``annealer``: the D-Wave QPU, falling back to the local annealer.
     * ``qaoa``: QAOA on our statevector simulator for small subproblems, else the annealer.
     * ``exact``: Held-Karp (classical reference).
@@ -70,8 +70,7 @@ def policy_chain(policy: str, sub: Subproblem, index: int = 0) -> list[str]:
         chain = ["dwave-sa"]
     elif policy == "mixed":
         if sub.size <= QAOA_MAX_STOPS:
-            first = QAOA_SDK_BACKENDS[index % len(QAOA_SDK_BACKENDS)]
-            chain = [first, "qaoa-statevector", "dwave-sa"]
+            chain = ["qaoa-sdks", "qaoa-statevector", "dwave-sa"]
         else:
             chain = ["dwave-sa"]
     elif policy == "annealer":

@@ -39,12 +39,21 @@ def test_profiles_set_subproblem_capacities() -> None:
     assert dispatcher.capacity("qaoa-statevector") == 4
 
 
-def test_mixed_policy_spreads_small_subproblems_over_the_three_sdks() -> None:
+def test_mixed_policy_sends_small_subproblems_to_all_three_sdks() -> None:
     small = random_route_tsp(3, 0)
-    firsts = {policy_chain("mixed", small, i)[0] for i in range(3)}
-    assert firsts == {"braket-local", "pennylane-lightning", "qiskit-aer"}
+    assert policy_chain("mixed", small, 0)[:2] == ["qaoa-sdks", "qaoa-statevector"]
     assert policy_chain("mixed", random_route_tsp(8, 0))[0] == "dwave-sa"
     assert policy_chain("mixed", small)[-1] == "exact"
+    result = Dispatcher("mixed").solve(small, Budget(seed=2, shots=90))
+    details = result.provenance.details
+    assert result.provenance.backend_used == "qaoa-sdks"
+    assert details["engines"] == ["braket-local", "pennylane-lightning", "qiskit-aer"]
+    assert details["shots_per_engine"] == {
+        "braket-local": 30,
+        "pennylane-lightning": 30,
+        "qiskit-aer": 30,
+    }
+    assert details["num_reads"] == 90
 
 
 def test_unknown_policy_is_refused() -> None:

@@ -13,13 +13,14 @@ from qroute.backends.base import (
     check_size,
 )
 from qroute.backends.classical import ExactBackend
-from qroute.backends.gate import QAOABackend, qaoa_backends
+from qroute.backends.gate import QAOABackend, QAOAEnsembleBackend, qaoa_backends
 
 _FACTORIES: dict[str, Callable[[], SubproblemBackend]] = {
     "exact": ExactBackend,
     "dwave-sa": SimulatedAnnealingBackend,
     "dwave-tabu": TabuBackend,
     "dwave-qpu": DWaveQPUBackend,
+    "qaoa-sdks": QAOAEnsembleBackend,
 }
 for _backend in qaoa_backends():
     _FACTORIES[_backend.name] = (lambda b: lambda: QAOABackend(b.engine, b.name, b.device))(
@@ -34,6 +35,7 @@ LOCAL_BACKENDS = (
     "braket-local",
     "pennylane-lightning",
     "qiskit-aer",
+    "qaoa-sdks",
 )
 
 
@@ -59,6 +61,7 @@ __all__ = [
     "DWaveQPUBackend",
     "ExactBackend",
     "QAOABackend",
+    "QAOAEnsembleBackend",
     "QuboBackend",
     "SimulatedAnnealingBackend",
     "SubproblemBackend",

@@ -61,6 +61,83 @@ class QAOABackend(QuboBackend):
         return {key: sampleset.info[key] for key in keep if key in sampleset.info}
 
 
+SDK_ENGINES = ("braket-local", "pennylane-lightning", "qiskit-aer")
+
+
+class _SplitShotSampler(dimod.Sampler):  # type: ignore[misc]
+    """QAOA whose shots are split over several SDK simulators; the sample sets are merged.
+
+    Each engine runs the same QAOA (angles optimised on our statevector, identically for a
+    given BQM and seed) and draws its share of the shots; `info["engines"]` keeps each
+    engine's own info.
+    """
+
+    parameters = {"engines": [], "p": [], "shots": [], "seed": [], "max_qubits": []}
+    properties: dict[str, Any] = {}
+
+    def sample(  # type: ignore[override]
+        self,
+        bqm: dimod.BinaryQuadraticModel,
+        *,
+        engines: tuple[str, ...] = SDK_ENGINES,
+        p: int = DEFAULT_DEPTH,
+        shots: int = DEFAULT_SHOTS,
+        seed: int | None = None,
+        max_qubits: int = 16,
+    ) -> dimod.SampleSet:
+        from qroute.qaoa import QAOASampler
+
+        sampler = QAOASampler()
+        share = [shots // len(engines) + (i < shots % len(engines)) for i in range(len(engines))]
+        parts = [
+            sampler.sample(bqm, engine=e, p=p, shots=n, seed=seed, max_qubits=max_qubits)
+            for e, n in zip(engines, share, strict=True)
+            if n > 0
+        ]
+        merged = dimod.concatenate(parts)
+        merged.info.update(
+            {
+                "engines": {e: part.info for e, part in zip(engines, parts, strict=False)},
+                "shots_per_engine": dict(zip(engines, share, strict=True)),
+            }
+        )
+        return merged
+
+
+class QAOAEnsembleBackend(QAOABackend):
+    """One QAOA per subproblem, its shots sampled on Braket, PennyLane and Qiskit in turn."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "+".join(SDK_ENGINES),
+            "qaoa-sdks",
+            "braket LocalSimulator + pennylane lightning.qubit + qiskit-aer AerSimulator",
+        )
+
+    def sampler(self) -> dimod.Sampler:
+        return _SplitShotSampler()
+
+    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+        kwargs = super().sample_kwargs(sub, budget)
+        kwargs.pop("engine")
+        return kwargs
+
+    def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
+        engines = sampleset.info.get("engines", {})
+        first: dict[str, Any] = next(iter(engines.values()), {})
+        return {
+            "engines": list(engines),
+            "shots_per_engine": sampleset.info.get("shots_per_engine"),
+            "sampler_backends": {e: i.get("sampler_backend") for e, i in engines.items()},
+            "optimizer_engine": first.get("optimizer_engine"),
+            "p": first.get("p"),
+            "gammas": first.get("gammas"),
+            "betas": first.get("betas"),
+            "ground_state_probability": first.get("ground_state_probability"),
+            "num_qubits": first.get("num_qubits"),
+        }
+
+
 def qaoa_backends() -> list[QAOABackend]:
     return [
         QAOABackend("statevector", "qaoa-statevector", "qroute numpy statevector QAOA"),

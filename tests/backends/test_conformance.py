@@ -39,6 +39,7 @@ BACKEND_CASES: dict[str, Callable[[], SubproblemBackend]] = {
 NOT_SEEDED = {
     "dwave-tabu": "tabu search stops on a wall-clock timeout",
     "braket-local": "the Braket LocalSimulator takes no seed (it draws shots from OS entropy)",
+    "qaoa-sdks": "a third of its shots come from the unseeded Braket LocalSimulator",
 }
 
 
