@@ -486,6 +486,12 @@ def _bits_to_counts(bits: npt.NDArray[np.integer], qubits: Sequence[int]) -> dic
     return {int(v): int(c) for v, c in zip(values, counts, strict=True)}
 
 
+# Braket's local simulator runs numba ``parallel=True`` kernels whose default threading layer
+# aborts the process when two Python threads enter it at once (seen with concurrent Prefect
+# subproblem tasks), so its runs are serialised within a process.
+_BRAKET_LOCK = threading.Lock()
+
+
 def sample_engine(
     model: IsingModel,
     gammas: Angles,
@@ -514,7 +520,8 @@ def sample_engine(
         from circuits.braket import qaoa_circuit as braket_circuit
 
         circ = braket_circuit(model, gammas, betas)
-        result = LocalSimulator("braket_sv").run(circ, shots=shots).result()
+        with _BRAKET_LOCK:  # its numba kernels (parallel=True) crash if run from two threads
+            result = LocalSimulator("braket_sv").run(circ, shots=shots).result()
         return _bits_to_counts(result.measurements, [int(q) for q in result.measured_qubits])
     if engine == "pennylane-lightning":
         from circuits.pennylane import make_qnode

@@ -267,3 +267,23 @@ def test_fast_sincos_and_large_angle_fallback() -> None:
     assert big.expectation(gammas, betas) - shift == pytest.approx(
         small.expectation(gammas, betas), abs=1e-6
     )
+
+
+def test_braket_local_is_safe_from_concurrent_threads() -> None:
+    """Two threads on the Braket local simulator at once must not abort the process
+    (its numba kernels are not thread-safe; qroute serialises them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import dimod
+
+    from qroute.qaoa import QAOASampler
+
+    bqm = dimod.generators.gnp_random_bqm(8, 0.5, "BINARY", random_state=3)
+    with ThreadPoolExecutor(3) as pool:
+        sets = list(
+            pool.map(
+                lambda s: QAOASampler().sample(bqm, engine="braket-local", shots=50, seed=s),
+                range(3),
+            )
+        )
+    assert [int(ss.record.num_occurrences.sum()) for ss in sets] == [50, 50, 50]
