@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import dimod
 
-from qroute.qubo import decode, tsp_bqm
+from qroute.qubo import Decoded, decode, tsp_bqm
 from qroute.solver import Budget, Provenance, SolveResult
 from qroute.subproblem import Subproblem
 
@@ -85,7 +85,6 @@ class QuboBackend:
         sampleset = self.sampler().sample(bqm, **kwargs)
         sampleset.resolve()
         decoded = decode(sampleset, problem)
-        wall = time.perf_counter() - start
         details = {
             "variables": bqm.num_variables,
             "interactions": bqm.num_interactions,
@@ -93,19 +92,42 @@ class QuboBackend:
             "num_reads": decoded.num_reads,
             **self.postprocess_info(sampleset),
         }
-        return SolveResult(
-            routes=(decoded.order,),
-            cost=decoded.cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device=self.device,
-                paradigm=self.paradigm,
-                seed=budget.seed,
-                wall_seconds=wall,
-                shots=self.shots(kwargs),
-                details=details,
-            ),
-            raw_feasible_rate=decoded.raw_feasible_rate,
-            repaired=decoded.repaired,
+        return decoded_result(
+            self,
+            decoded,
+            seed=budget.seed,
+            start=start,
+            shots=self.shots(kwargs),
+            details=details,
         )
+
+
+def decoded_result(
+    backend: SubproblemBackend,
+    decoded: Decoded,
+    *,
+    seed: int | None,
+    start: float,
+    shots: int | None,
+    details: dict[str, Any],
+    cost_usd: float = 0.0,
+) -> SolveResult:
+    """The SolveResult of a decoded sample set, with the backend's provenance; `start` is
+    the solve's perf_counter start."""
+    return SolveResult(
+        routes=(decoded.order,),
+        cost=decoded.cost,
+        provenance=Provenance(
+            backend_requested=backend.name,
+            backend_used=backend.name,
+            device=str(getattr(backend, "device", backend.name)),
+            paradigm=backend.paradigm,
+            seed=seed,
+            wall_seconds=time.perf_counter() - start,
+            shots=shots,
+            cost_usd=cost_usd,
+            details=details,
+        ),
+        raw_feasible_rate=decoded.raw_feasible_rate,
+        repaired=decoded.repaired,
+    )

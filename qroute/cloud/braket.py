@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 import dimod
 import numpy as np
 
-from qroute.backends.base import Availability
+from qroute.backends.base import Availability, decoded_result
 from qroute.cloud.cost import (
     BudgetExceeded,
     CostEstimate,
@@ -55,7 +55,7 @@ from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.hardware import HardwareProfile
 from qroute.qubo import decode, tsp_bqm
-from qroute.solver import Budget, Provenance, SolveResult
+from qroute.solver import Budget, SolveResult
 from qroute.subproblem import Subproblem
 
 __all__ = [
@@ -708,22 +708,14 @@ class BraketQAOABackend:
             # a recovered answer was paid for when its task was first submitted
             "charged_in_this_solve": recovered is None,
         }
-        return SolveResult(
-            routes=(decoded.order,),
-            cost=decoded.cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device=self.device,
-                paradigm=self.paradigm,
-                seed=entry.params.get("seed"),
-                wall_seconds=time.perf_counter() - start,
-                shots=int(payload.get("shots") or 0),
-                cost_usd=float(entry.actual_usd or 0.0),
-                details=redact(details),
-            ),
-            raw_feasible_rate=decoded.raw_feasible_rate,
-            repaired=decoded.repaired,
+        return decoded_result(
+            self,  # type: ignore[arg-type]
+            decoded,
+            seed=entry.params.get("seed"),
+            start=start,
+            shots=int(payload.get("shots") or 0),
+            details=redact(details),
+            cost_usd=float(entry.actual_usd or 0.0),
         )
 
 

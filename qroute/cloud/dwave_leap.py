@@ -22,7 +22,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.annealing import DWaveQPUBackend
-from qroute.backends.base import Availability
+from qroute.backends.base import Availability, decoded_result
 from qroute.cloud.cost import (
     BudgetExceeded,
     CostEstimate,
@@ -42,7 +42,7 @@ from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.hardware import HardwareProfile
 from qroute.qubo import decode, tsp_bqm
-from qroute.solver import Budget, Provenance, SolveResult
+from qroute.solver import Budget, SolveResult
 from qroute.subproblem import Subproblem
 
 __all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
@@ -335,22 +335,14 @@ class _LeapBase:
             "charged_in_this_solve": recovered is None,
             **self._more_details(entry),
         }
-        return SolveResult(
-            routes=(decoded.order,),
-            cost=decoded.cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device=self.device,
-                paradigm=self.paradigm,
-                seed=entry.params.get("seed"),
-                wall_seconds=time.perf_counter() - start,
-                shots=int(entry.params.get("num_reads") or 1),
-                cost_usd=float(entry.actual_usd or 0.0),
-                details=redact(details),
-            ),
-            raw_feasible_rate=decoded.raw_feasible_rate,
-            repaired=decoded.repaired,
+        return decoded_result(
+            self,  # type: ignore[arg-type]
+            decoded,
+            seed=entry.params.get("seed"),
+            start=start,
+            shots=int(entry.params.get("num_reads") or 1),
+            details=redact(details),
+            cost_usd=float(entry.actual_usd or 0.0),
         )
 
     # -- per backend -----------------------------------------------------------------------
