@@ -17,10 +17,10 @@ from typing import Any
 from prefect import flow
 from prefect.futures import wait
 
-from flows.runners import task_runner
-from flows.tasks import solve_subproblem
-from qroute.cli import load_problem
-from qroute.pipeline import PipelineConfig, initial_routes, make_subproblems
+from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
+from qroute.model.loader import load_problem
+from qroute.orchestration.runners import task_runner
+from qroute.orchestration.tasks import solve_subproblem
 
 
 @flow(name="dask-fanout-bench", persist_result=False)

@@ -33,7 +33,11 @@ def run_flow(args: argparse.Namespace, work: Path) -> tuple[float, dict]:
     env = dict(os.environ)
     if args.fresh_home:
         env["PREFECT_HOME"] = str(work / "prefect-home")
-    command = [sys.executable, "-c", "import sys; from qroute.cli import main; sys.exit(main())"]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from qroute.cli.app import main; sys.exit(main())",
+    ]
     command += ["solve", "--policy", "local", "--time-limit", str(args.time_limit)]
     command += ["--size", str(args.size), "--out", str(out), "--cache-dir", str(work / "cache")]
     if not args.baselines:
@@ -48,8 +52,8 @@ def run_flow(args: argparse.Namespace, work: Path) -> tuple[float, dict]:
 
 def run_direct(size: int, time_limit: float) -> tuple[float, int, float]:
     """The pipeline without Prefect: wall seconds, subproblem solves, cost."""
-    from qroute.pipeline import PipelineConfig, run_pipeline
-    from qroute.scenario import yangtze_delta
+    from qroute.hybrid.pipeline import PipelineConfig, run_pipeline
+    from qroute.model.scenario import yangtze_delta
 
     problem = yangtze_delta(num_customers=size)
     start = time.perf_counter()

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qroute.cli import load_problem
-from qroute.data import best_known, gap_percent
-from qroute.pipeline import QUANTUM_PARADIGMS, PipelineConfig, run_pipeline
-from qroute.solver import Budget
+from qroute.hybrid.pipeline import QUANTUM_PARADIGMS, PipelineConfig, run_pipeline
+from qroute.model.data import best_known, gap_percent
+from qroute.model.loader import load_problem
+from qroute.model.solver import Budget
 
 X_SET = (
     "X-n101-k25,X-n106-k14,X-n110-k13,X-n120-k6,X-n129-k18,"

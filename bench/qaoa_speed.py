@@ -20,9 +20,9 @@ from functools import partial
 
 import numpy as np
 
-from circuits.ising import random_ising
-from circuits.pennylane import make_qnode
-from qroute.qaoa import StatevectorQAOA
+from qroute.circuits.ising import random_ising
+from qroute.circuits.pennylane import make_qnode
+from qroute.circuits.qaoa import StatevectorQAOA
 
 
 def _interleaved(

@@ -12,9 +12,9 @@ import statistics
 import time
 
 from qroute.backends import LOCAL_BACKENDS, get_backend
-from qroute.exact import held_karp
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
+from qroute.qubo.held_karp import held_karp
 
 
 def main() -> None:

@@ -6,14 +6,14 @@
     .venv/bin/python bench/subproblems_sa_tuning.py --default-beta --margin 1.02     # ablation
 
 For each K and seed: ``random_route_tsp(K, seed)`` (route), or ``random_route_tsp(K + 1, seed)``
-with its last node as the fixed end (path window); BQM from ``qroute.qubo.tsp_bqm``, sampler
-``dwave.samplers.SimulatedAnnealingSampler`` with ``qroute.qubo.annealing_parameters`` (the
-options below override single entries), samples decoded by ``qroute.qubo.decode`` (cheapest
+with its last node as the fixed end (path window); BQM from ``qroute.qubo.tsp.tsp_bqm``, sampler
+``dwave.samplers.SimulatedAnnealingSampler`` with ``qroute.qubo.tsp.annealing_parameters`` (the
+options below override single entries), samples decoded by ``qroute.qubo.tsp.decode`` (cheapest
 valid raw sample; no local search; repair only if no sample is valid, counted in "repaired").
-Gap is against ``qroute.exact.held_karp``. Time per subproblem is penalty + BQM build +
+Gap is against ``qroute.qubo.held_karp.held_karp``. Time per subproblem is penalty + BQM build +
 sampling + decoding, wall clock and this process's CPU time (the two differ when the machine
 is shared), medians over seeds. ``--certify`` runs the exact penalty-threshold DP
-(``qroute.qubo.penalty_threshold``) and counts instances whose penalty A exceeded A*
+(``qroute.qubo.tsp.penalty_threshold``) and counts instances whose penalty A exceeded A*
 (ground state = optimal tour).
 """
 
@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from dwave.samplers import SimulatedAnnealingSampler  # noqa: E402
 
-from qroute import qubo  # noqa: E402
-from qroute.exact import held_karp  # noqa: E402
-from qroute.subproblem import Subproblem, random_route_tsp  # noqa: E402
+from qroute.model.subproblem import Subproblem, random_route_tsp  # noqa: E402
+from qroute.qubo import tsp as qubo  # noqa: E402
+from qroute.qubo.held_karp import held_karp  # noqa: E402
 
 
 def path_tsp(k: int, seed: int) -> Subproblem:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qroute.data import DATA_ENV, data_dir
+from qroute.model.data import DATA_ENV, data_dir
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,13 @@ from pyvrp.stop import MaxIterations
 from qroute.baselines import BASELINES, ORToolsSolver, PyVRPSolver, SavingsSolver, savings_routes
 from qroute.baselines.pyvrp import to_pyvrp
 from qroute.baselines.scaling import fleet_size, scale_factor, scaled
-from qroute.cli import main
-from qroute.data import data_dir
-from qroute.instances import read_instance
-from qroute.problem import Problem, Rounding
-from qroute.scenario import yangtze_delta
-from qroute.solver import Budget, Solver, SolveResult
-from qroute.validation import validate
+from qroute.cli.app import main
+from qroute.model.data import data_dir
+from qroute.model.instances import read_instance
+from qroute.model.problem import Problem, Rounding
+from qroute.model.scenario import yangtze_delta
+from qroute.model.solver import Budget, Solver, SolveResult
+from qroute.model.validation import validate
 
 BUDGET = Budget(time_limit=1.0, seed=7)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from qroute.cli import main
-from qroute.instances import read_solution, write_solution
+from qroute.cli.app import main
+from qroute.model.instances import read_solution, write_solution
 
 Capture = pytest.CaptureFixture[str]
 

@@ -15,10 +15,14 @@ from typing import Any
 import pytest
 
 from qroute import backends as backends_module
-from qroute import comparison, report_commands
 from qroute.backends import Availability, DWaveQPUBackend, ExactBackend
-from qroute.cli import _COMMANDS
-from qroute.comparison import (
+from qroute.cli import report_commands
+from qroute.cli.app import _COMMANDS
+from qroute.model.errors import UsageError
+from qroute.model.subproblem import random_route_tsp
+from qroute.qubo.held_karp import held_karp
+from qroute.reporting import comparison
+from qroute.reporting.comparison import (
     RECORD_FIELDS,
     STATUS_ERROR,
     STATUS_OK,
@@ -31,9 +35,6 @@ from qroute.comparison import (
     summary_markdown,
     summary_rows,
 )
-from qroute.errors import UsageError
-from qroute.exact import held_karp
-from qroute.subproblem import random_route_tsp
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["exact", "dwave-sa", "dwave-tabu", "qaoa-statevector", "dwave-qpu"]
@@ -203,7 +204,7 @@ def test_estimated_cost_comes_from_the_matching_profile() -> None:
 
 
 def test_repository_profiles_price_the_cloud_devices() -> None:
-    hardware = pytest.importorskip("qroute.hardware")
+    hardware = pytest.importorskip("qroute.backends.hardware")
     profiles = hardware.load_profiles()
     if "braket-sv1" not in profiles or "exact" not in profiles:
         pytest.skip("hardware_profiles/ lacks braket-sv1 or exact")
@@ -277,7 +278,7 @@ def test_command_usage_errors(argv: tuple[str, ...], message: str) -> None:
 
 
 def test_commands_are_wired_into_qroute() -> None:
-    from qroute.cli import build_parser
+    from qroute.cli.app import build_parser
 
     parser = build_parser()
     try:
@@ -292,7 +293,7 @@ def test_commands_are_wired_into_qroute() -> None:
 
 FLOW_SCRIPT = """
 import json, sys
-from flows.hardware_comparison import hardware_comparison
+from qroute.orchestration.hardware_comparison import hardware_comparison
 records = hardware_comparison(
     sizes=(3,), seeds=1, backends=["exact", "dwave-sa", "qaoa-statevector"], out_dir=sys.argv[1]
 )

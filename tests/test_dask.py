@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.runners import describe, task_runner
+from qroute.orchestration.runners import describe, task_runner
 
 QROUTE = str(Path(sys.executable).with_name("qroute"))
 

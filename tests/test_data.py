@@ -1,4 +1,4 @@
-"""qroute.data: the data folder, best-known costs, instance lookup and the BKS gap."""
+"""qroute.model.data: the data folder, best-known costs, instance lookup and the BKS gap."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qroute.data import DATA_ENV, REPO_ROOT, best_known, data_dir, find_instance, gap_percent
-from qroute.instances import read_solution
+from qroute.model.data import DATA_ENV, REPO_ROOT, best_known, data_dir, find_instance, gap_percent
+from qroute.model.instances import read_solution
 
 # --- data_dir --------------------------------------------------------------------------------
 
@@ -18,7 +18,7 @@ def test_data_dir_defaults_to_shared_data_beside_the_repository(
 ) -> None:
     monkeypatch.delenv(DATA_ENV, raising=False)
     assert data_dir() == REPO_ROOT.parent / "shared" / "data"
-    assert (REPO_ROOT / "qroute" / "data.py").is_file()
+    assert (REPO_ROOT / "qroute" / "model" / "data.py").is_file()
 
 
 def test_data_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ import pytest
 from minorminer import busclique
 
 from qroute.backends import Availability, ExactBackend
-from qroute.dispatch import Dispatcher, clique_capacity, max_stops_for, policy_chain
-from qroute.hardware import Connectivity, is_in_window, load_profiles
-from qroute.solver import BackendUnavailable, Budget
-from qroute.subproblem import random_route_tsp
+from qroute.backends.hardware import Connectivity, is_in_window, load_profiles
+from qroute.hybrid.dispatch import Dispatcher, clique_capacity, max_stops_for, policy_chain
+from qroute.model.solver import BackendUnavailable, Budget
+from qroute.model.subproblem import random_route_tsp
 
 
 @pytest.mark.parametrize(("m", "expected"), [(3, 24), (4, 36)])

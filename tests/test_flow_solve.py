@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from qroute.subproblem import random_route_tsp
+from qroute.model.subproblem import random_route_tsp
 
 REPO = Path(__file__).resolve().parents[1]
 CRASH_EXIT = 17
@@ -33,7 +33,7 @@ DRIVER = textwrap.dedent(
     import os, sys, threading, time
     from pathlib import Path
 
-    import qroute.dispatch as dispatch
+    import qroute.hybrid.dispatch as dispatch
 
     log = Path(os.environ["QROUTE_TEST_SOLVE_LOG"])
     cache = Path(os.environ["QROUTE_TEST_CACHE"])
@@ -58,7 +58,7 @@ DRIVER = textwrap.dedent(
         return result
 
     dispatch.Dispatcher.solve = solve
-    from qroute.cli import main
+    from qroute.cli.app import main
 
     sys.exit(main(sys.argv[1:]))
     """
@@ -67,8 +67,8 @@ DRIVER = textwrap.dedent(
 
 def _initial_subproblems() -> int:
     """How many subproblems the pipeline cuts from its start for ARGS (computed directly)."""
-    from qroute.pipeline import PipelineConfig, initial_routes, make_subproblems
-    from qroute.scenario import yangtze_delta
+    from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
+    from qroute.model.scenario import yangtze_delta
 
     problem = yangtze_delta(num_customers=30)
     routes = initial_routes(problem, PipelineConfig(policy="local"))
@@ -215,7 +215,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (["--time-limit", "0"], "--time-limit"),
     ):
         done = subprocess.run(
-            [sys.executable, "-c", "import sys; from qroute.cli import main; sys.exit(main())"]
+            [sys.executable, "-c", "import sys; from qroute.cli.app import main; sys.exit(main())"]
             + ["solve", *argv, "--out", str(tmp_path / "out")],
             env=env,
             capture_output=True,
@@ -229,8 +229,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_the_cache_key_follows_content_policy_seed_and_shots() -> None:
-    from flows.tasks import solve_subproblem, subproblem_cache_key
-    from qroute.pipeline import PipelineConfig
+    from qroute.hybrid.pipeline import PipelineConfig
+    from qroute.orchestration.tasks import solve_subproblem, subproblem_cache_key
 
     sub = random_route_tsp(5, seed=1)
     same = random_route_tsp(5, seed=1)
@@ -256,22 +256,22 @@ def test_an_infeasible_result_is_reported_and_exits_1(
     """The command's own handling, with the flow stubbed (no Prefect in this process)."""
     import types
 
-    from qroute import commands
-    from qroute.cli import main
-    from qroute.output import result_payload
-    from qroute.scenario import yangtze_delta
+    from qroute.cli import commands
+    from qroute.cli.app import main
+    from qroute.model.scenario import yangtze_delta
+    from qroute.reporting.output import result_payload
 
     problem = yangtze_delta(num_customers=12)
     payload = result_payload(problem, [[1, 2, 3]], wall_seconds=1.0, settings={"policy": "local"})
     calls: list[dict[str, Any]] = []
-    stub = types.ModuleType("flows.solve")
+    stub = types.ModuleType("qroute.orchestration.solve")
 
     def run_solve(**kwargs: Any) -> dict[str, Any]:
         calls.append(kwargs)
         return payload
 
     setattr(stub, "run_solve", run_solve)  # noqa: B010
-    monkeypatch.setitem(sys.modules, "flows.solve", stub)
+    monkeypatch.setitem(sys.modules, "qroute.orchestration.solve", stub)
     monkeypatch.setattr(commands, "start_api_server", lambda: None)
     monkeypatch.setattr(commands, "prefect_defaults", lambda: None)
     code = main(["solve", "--size", "12", "--policy", "local", "--out", str(tmp_path / "o")])

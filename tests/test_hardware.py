@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qroute.hardware import (
+from qroute.backends.hardware import (
     BRAKET_ARN_RE,
     DEFAULT_PROFILES_DIR,
     PROFILES_ENV,

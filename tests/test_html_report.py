@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from qroute.comparison import RECORD_FIELDS, run_comparison, write_records
-from qroute.html_report import (
+from qroute.reporting.comparison import RECORD_FIELDS, run_comparison, write_records
+from qroute.reporting.html_report import (
     RESULTS_COLUMNS,
     RESULTS_DB,
     RESULTS_SCHEMA,

@@ -1,4 +1,4 @@
-"""qroute.improve: the SISR ruin-and-recreate engine and arc provenance; pipeline.improve."""
+"""qroute.hybrid.improve: the SISR ruin-and-recreate engine and arc provenance; pipeline.improve."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from qroute.data import find_instance
-from qroute.improve import ArcLedger, RuinRecreate
-from qroute.instances import read_instance
-from qroute.partition import initial_routes
-from qroute.pipeline import PipelineConfig, default_solve_batch, improve
-from qroute.problem import Problem
-from qroute.scenario import yangtze_delta
-from qroute.solver import Provenance, SolveResult
-from qroute.subproblem import Subproblem
-from qroute.validation import validate
+from qroute.hybrid.improve import ArcLedger, RuinRecreate
+from qroute.hybrid.partition import initial_routes
+from qroute.hybrid.pipeline import PipelineConfig, default_solve_batch, improve
+from qroute.model.data import find_instance
+from qroute.model.instances import read_instance
+from qroute.model.problem import Problem
+from qroute.model.scenario import yangtze_delta
+from qroute.model.solver import Provenance, SolveResult
+from qroute.model.subproblem import Subproblem
+from qroute.model.validation import validate
 
 
 def _identity_batch(paradigm: str = "classical"):

@@ -1,4 +1,4 @@
-"""qroute.instances: reading every benchmark file, .sol I/O, and line-precise InputErrors."""
+"""qroute.model.instances: reading every benchmark file, .sol I/O, and line-precise InputErrors."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qroute.data import data_dir
-from qroute.errors import InputError
-from qroute.instances import read_instance, read_solution, write_solution
-from qroute.problem import Rounding
+from qroute.model.data import data_dir
+from qroute.model.errors import InputError
+from qroute.model.instances import read_instance, read_solution, write_solution
+from qroute.model.problem import Rounding
 
 
 def _instance_files() -> list[Path]:

@@ -11,8 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qroute.instances import read_solution
-from qroute.output import (
+from qroute.cli.progress import LiveProgress, print_summary
+from qroute.model.instances import read_solution
+from qroute.model.problem import Problem, Rounding, euclidean
+from qroute.model.scenario import yangtze_delta
+from qroute.reporting.output import (
     backend_counts,
     baseline_entry,
     plot_routes,
@@ -21,9 +24,6 @@ from qroute.output import (
     summary_markdown,
     write_outputs,
 )
-from qroute.problem import Problem, Rounding, euclidean
-from qroute.progress import LiveProgress, print_summary
-from qroute.scenario import yangtze_delta
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 REQUIRED_KEYS = {

@@ -1,4 +1,4 @@
-"""qroute.partition: the classical start of the hybrid pipeline."""
+"""qroute.hybrid.partition: the classical start of the hybrid pipeline."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from qroute.data import find_instance
-from qroute.instances import read_instance
-from qroute.partition import initial_routes, route_feasible, sweep_routes
-from qroute.pipeline import PipelineConfig
-from qroute.pipeline import initial_routes as pipeline_initial_routes
-from qroute.problem import Problem
-from qroute.scenario import yangtze_delta
-from qroute.validation import validate
+from qroute.hybrid.partition import initial_routes, route_feasible, sweep_routes
+from qroute.hybrid.pipeline import PipelineConfig
+from qroute.hybrid.pipeline import initial_routes as pipeline_initial_routes
+from qroute.model.data import find_instance
+from qroute.model.instances import read_instance
+from qroute.model.problem import Problem
+from qroute.model.scenario import yangtze_delta
+from qroute.model.validation import validate
 
 
 def _covers_and_fits(problem: Problem, routes: list[list[int]]) -> None:

@@ -1,4 +1,4 @@
-"""qroute.pipeline: subproblems, stitching, the default batch and the whole hybrid run."""
+"""qroute.hybrid.pipeline: subproblems, stitching, the default batch and the whole hybrid run."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qroute.data import find_instance
-from qroute.exact import held_karp
-from qroute.improve import ArcLedger
-from qroute.instances import read_instance
-from qroute.pipeline import (
+from qroute.hybrid.improve import ArcLedger
+from qroute.hybrid.pipeline import (
     DEFAULT_MAX_STOPS,
     PipelineConfig,
     PipelineResult,
@@ -24,11 +21,14 @@ from qroute.pipeline import (
     stitch,
     window_bounds,
 )
-from qroute.problem import Problem
-from qroute.scenario import yangtze_delta
-from qroute.solver import Provenance, SolveResult
-from qroute.subproblem import Subproblem
-from qroute.validation import validate
+from qroute.model.data import find_instance
+from qroute.model.instances import read_instance
+from qroute.model.problem import Problem
+from qroute.model.scenario import yangtze_delta
+from qroute.model.solver import Provenance, SolveResult
+from qroute.model.subproblem import Subproblem
+from qroute.model.validation import validate
+from qroute.qubo.held_karp import held_karp
 
 
 def _result(order: list[int] | tuple[int, ...], paradigm: str = "annealing") -> SolveResult:

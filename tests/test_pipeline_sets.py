@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qroute.instances import read_instance
-from qroute.pipeline import PipelineConfig, run_pipeline
-from qroute.validation import validate
+from qroute.hybrid.pipeline import PipelineConfig, run_pipeline
+from qroute.model.instances import read_instance
+from qroute.model.validation import validate
 
 # one instance of each set in ../shared/data: explicit matrix (E-n13), nearest-integer
 # (A, B, P, X), unrounded with route-length limits and service times (CMT7), and time

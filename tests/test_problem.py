@@ -1,4 +1,4 @@
-"""qroute.problem: the immutable Problem, distances and rounding conventions."""
+"""qroute.model.problem: the immutable Problem, distances and rounding conventions."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qroute.instances import read_instance, read_solution
-from qroute.problem import EARTH_RADIUS_KM, Problem, Rounding, euclidean, great_circle_km
+from qroute.model.instances import read_instance, read_solution
+from qroute.model.problem import EARTH_RADIUS_KM, Problem, Rounding, euclidean, great_circle_km
 
 
 def make(

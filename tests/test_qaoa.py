@@ -9,9 +9,9 @@ import dimod
 import numpy as np
 import pytest
 
-from circuits.ising import IsingModel, random_ising
-from qroute import qaoa
-from qroute.qaoa import (
+from qroute.circuits import qaoa
+from qroute.circuits.ising import IsingModel, random_ising
+from qroute.circuits.qaoa import (
     ENGINES,
     QAOASampler,
     StatevectorQAOA,
@@ -276,7 +276,7 @@ def test_braket_local_is_safe_from_concurrent_threads() -> None:
 
     import dimod
 
-    from qroute.qaoa import QAOASampler
+    from qroute.circuits.qaoa import QAOASampler
 
     bqm = dimod.generators.gnp_random_bqm(8, 0.5, "BINARY", random_state=3)
     with ThreadPoolExecutor(3) as pool:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from qroute.cli import main
-from qroute.exact import held_karp
-from qroute.quantum_commands import backend_rows
-from qroute.subproblem import random_route_tsp
+from qroute.cli.app import main
+from qroute.cli.quantum_commands import backend_rows
+from qroute.model.subproblem import random_route_tsp
+from qroute.qubo.held_karp import held_karp
 
 REQUIRED = {
     "backend",

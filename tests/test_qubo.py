@@ -8,9 +8,9 @@ import dimod
 import numpy as np
 import pytest
 
-from qroute import qubo
-from qroute.exact import held_karp
-from qroute.subproblem import Subproblem, random_route_tsp
+from qroute.model.subproblem import Subproblem, random_route_tsp
+from qroute.qubo import tsp as qubo
+from qroute.qubo.held_karp import held_karp
 
 
 def path_window(k: int, seed: int) -> Subproblem:

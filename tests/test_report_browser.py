@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from qroute.comparison import run_comparison
-from qroute.html_report import RESULTS_DB, append_run, build_report
+from qroute.reporting.comparison import run_comparison
+from qroute.reporting.html_report import RESULTS_DB, append_run, build_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -1,13 +1,13 @@
-"""qroute.scenario: the seeded Yangtze-Delta generator."""
+"""qroute.model.scenario: the seeded Yangtze-Delta generator."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from qroute.problem import Problem, Rounding, great_circle_km
-from qroute.scenario import CITIES, ROAD_FACTOR, SCENARIO_NAME, yangtze_delta
-from qroute.validation import validate
+from qroute.model.problem import Problem, Rounding, great_circle_km
+from qroute.model.scenario import CITIES, ROAD_FACTOR, SCENARIO_NAME, yangtze_delta
+from qroute.model.validation import validate
 
 LAT_BOX = (29.0, 33.0)
 LON_BOX = (116.5, 122.5)

@@ -1,4 +1,4 @@
-"""qroute.solution: a Solution answers questions about itself through the validator."""
+"""qroute.model.solution: a Solution answers questions about itself through the validator."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qroute.instances import read_instance, read_solution
-from qroute.problem import Problem, Rounding
-from qroute.solution import Solution
+from qroute.model.instances import read_instance, read_solution
+from qroute.model.problem import Problem, Rounding
+from qroute.model.solution import Solution
 
 
 def _square() -> Problem:

@@ -1,4 +1,4 @@
-"""qroute.validation: every shipped BKS validates; broken copies report every violation."""
+"""qroute.model.validation: every shipped BKS validates; broken copies report every violation."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qroute.data import data_dir
-from qroute.instances import read_instance, read_solution
-from qroute.problem import Problem, Rounding
-from qroute.validation import validate
+from qroute.model.data import data_dir
+from qroute.model.instances import read_instance, read_solution
+from qroute.model.problem import Problem, Rounding
+from qroute.model.validation import validate
 
 
 def _solution_files() -> list[Path]:

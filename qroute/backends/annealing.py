@@ -9,9 +9,9 @@ import dimod
 import numpy as np
 
 from qroute.backends.base import Availability, QuboBackend
-from qroute.qubo import annealing_parameters
-from qroute.solver import Budget
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget
+from qroute.model.subproblem import Subproblem
+from qroute.qubo.tsp import annealing_parameters
 
 
 class SimulatedAnnealingBackend(QuboBackend):

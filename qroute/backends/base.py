@@ -8,9 +8,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import dimod
 
-from qroute.qubo import Decoded, decode, tsp_bqm
-from qroute.solver import Budget, Provenance, SolveResult
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget, Provenance, SolveResult
+from qroute.model.subproblem import Subproblem
+from qroute.qubo.tsp import Decoded, decode, tsp_bqm
 
 
 class SubproblemTooLarge(ValueError):
@@ -27,7 +27,7 @@ class Availability:
 
 @runtime_checkable
 class SubproblemBackend(Protocol):
-    """A solver for routing subproblems (implements qroute.solver.Solver[Subproblem])."""
+    """A solver for routing subproblems (implements qroute.model.solver.Solver[Subproblem])."""
 
     name: str
     paradigm: str  # "gate", "annealing" or "classical"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from qroute.backends.base import Availability, check_size
-from qroute.exact import MAX_EXACT_SIZE, held_karp
-from qroute.solver import Budget, Provenance, SolveResult
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget, Provenance, SolveResult
+from qroute.model.subproblem import Subproblem
+from qroute.qubo.held_karp import MAX_EXACT_SIZE, held_karp
 
 
 class ExactBackend:

@@ -7,8 +7,8 @@ from typing import Any
 import dimod
 
 from qroute.backends.base import QuboBackend
-from qroute.solver import Budget
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget
+from qroute.model.subproblem import Subproblem
 
 DEFAULT_SHOTS = 1000
 DEFAULT_DEPTH = 2
@@ -27,7 +27,7 @@ class QAOABackend(QuboBackend):
         self.depth = depth
 
     def sampler(self) -> dimod.Sampler:
-        from qroute.qaoa import QAOASampler
+        from qroute.circuits.qaoa import QAOASampler
 
         return QAOASampler()
 
@@ -85,7 +85,7 @@ class _SplitShotSampler(dimod.Sampler):  # type: ignore[misc]
         seed: int | None = None,
         max_qubits: int = 16,
     ) -> dimod.SampleSet:
-        from qroute.qaoa import QAOASampler
+        from qroute.circuits.qaoa import QAOASampler
 
         sampler = QAOASampler()
         share = [shots // len(engines) + (i < shots % len(engines)) for i in range(len(engines))]

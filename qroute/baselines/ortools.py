@@ -8,8 +8,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from qroute.baselines.result import baseline_result
 from qroute.baselines.scaling import fleet_size, scale_factor, scaled
-from qroute.problem import Problem
-from qroute.solver import Budget, SolveResult
+from qroute.model.problem import Problem
+from qroute.model.solver import Budget, SolveResult
 
 
 class ORToolsSolver:

@@ -10,8 +10,8 @@ from pyvrp.stop import MaxRuntime
 
 from qroute.baselines.result import baseline_result
 from qroute.baselines.scaling import scale_factor, scaled
-from qroute.problem import Problem
-from qroute.solver import Budget, SolveResult
+from qroute.model.problem import Problem
+from qroute.model.solver import Budget, SolveResult
 
 _INT_MAX = np.iinfo(np.int64).max
 

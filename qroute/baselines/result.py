@@ -6,9 +6,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from qroute.problem import Problem
-from qroute.solver import Provenance, SolveResult
-from qroute.validation import validate
+from qroute.model.problem import Problem
+from qroute.model.solver import Provenance, SolveResult
+from qroute.model.validation import validate
 
 
 def baseline_result(

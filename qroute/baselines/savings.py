@@ -7,8 +7,8 @@ import time
 import numpy as np
 
 from qroute.baselines.result import baseline_result
-from qroute.problem import Problem
-from qroute.solver import Budget, SolveResult
+from qroute.model.problem import Problem
+from qroute.model.solver import Budget, SolveResult
 
 
 def savings_routes(problem: Problem) -> list[list[int]]:

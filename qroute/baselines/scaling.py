@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from qroute.problem import Problem, Rounding
+from qroute.model.problem import Problem, Rounding
 
 
 def scale_factor(problem: Problem) -> int:

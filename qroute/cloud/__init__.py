@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from functools import partial
 
+from qroute.backends.hardware import HardwareProfile, ProfileError, load_profiles
 from qroute.cloud.credentials import install_log_redaction, redact, safe_error
 from qroute.cloud.credentials import module_logger as _module_logger
 from qroute.cloud.settings import CloudSettings, configure, current_settings, reset_settings
-from qroute.hardware import HardwareProfile, ProfileError, load_profiles
 
 __all__ = [
     "CloudSettings",

@@ -3,7 +3,8 @@
 What really happens, and is recorded in the provenance:
 
 1. the subproblem's QUBO becomes an Ising model; the QAOA angles are optimised **locally** on
-   qroute's exact statevector (:func:`qroute.qaoa.optimize_angles`), nothing is sent for that;
+   qroute's exact statevector (:func:`qroute.circuits.qaoa.optimize_angles`), nothing is sent
+   for that;
 2. the device is read live (``AwsDevice(arn)``): status ONLINE, execution window open, enough
    qubits, shots within range; the circuit is placed on a connected qubit region (devices that
    are not all-to-all) and rewritten into gates the device accepts;
@@ -36,6 +37,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.base import Availability, decoded_result
+from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
     BudgetExceeded,
     CostEstimate,
@@ -53,10 +55,9 @@ from qroute.cloud.gate_device import (
 from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
 from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
-from qroute.hardware import HardwareProfile
-from qroute.qubo import decode, tsp_bqm
-from qroute.solver import Budget, SolveResult
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget, SolveResult
+from qroute.model.subproblem import Subproblem
+from qroute.qubo.tsp import decode, tsp_bqm
 
 __all__ = [
     "RETRYABLE_ERRORS",
@@ -344,9 +345,9 @@ class BraketQAOABackend:
         entry: LedgerEntry | None,
         start: float,
     ) -> SolveResult:
-        from circuits.braket import qaoa_circuit
-        from circuits.ising import IsingModel
-        from qroute.qaoa import StatevectorQAOA, optimize_angles
+        from qroute.circuits.braket import qaoa_circuit
+        from qroute.circuits.ising import IsingModel
+        from qroute.circuits.qaoa import StatevectorQAOA, optimize_angles
 
         settings = self.settings
         guard = settings.guard()
@@ -499,7 +500,7 @@ class BraketQAOABackend:
         from braket.aws import AwsQuantumTask
         from braket.tracking.tracking_context import deregister_tracker, register_tracker
 
-        from circuits.pennylane import qaoa_ops
+        from qroute.circuits.pennylane import qaoa_ops
 
         settings = self.settings
         kwargs: dict[str, Any] = {
@@ -752,7 +753,7 @@ def counts_to_sampleset(
     """Measured bitstrings (column k = physical qubit ``measured_qubits[k]``) -> BQM samples.
 
     Logical qubit ``q`` ran on physical qubit ``mapping[q]`` and is BQM variable ``order[q]``;
-    a measured 1 is binary 1 (the :mod:`circuits.ising` convention).
+    a measured 1 is binary 1 (the :mod:`qroute.circuits.ising` convention).
     """
     column = {int(q): k for k, q in enumerate(measured_qubits)}
     missing = [mapping[q] for q in range(len(order)) if int(mapping[q]) not in column]

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.ledger import Ledger
-from qroute.hardware import HardwareProfile
-from qroute.solver import BackendUnavailable, Budget
+from qroute.model.solver import BackendUnavailable, Budget
 
 __all__ = [
     "SIMULATOR_MIN_SECONDS",

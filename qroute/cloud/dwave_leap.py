@@ -23,6 +23,7 @@ import numpy as np
 
 from qroute.backends.annealing import DWaveQPUBackend
 from qroute.backends.base import Availability, decoded_result
+from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
     BudgetExceeded,
     CostEstimate,
@@ -40,10 +41,9 @@ from qroute.cloud.credentials import (
 from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
 from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
-from qroute.hardware import HardwareProfile
-from qroute.qubo import decode, tsp_bqm
-from qroute.solver import Budget, SolveResult
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget, SolveResult
+from qroute.model.subproblem import Subproblem
+from qroute.qubo.tsp import decode, tsp_bqm
 
 __all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
 

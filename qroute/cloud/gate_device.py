@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from qroute.hardware import HardwareProfile, is_in_window
-from qroute.solver import BackendUnavailable
+from qroute.backends.hardware import HardwareProfile, is_in_window
+from qroute.model.solver import BackendUnavailable
 
 __all__ = [
     "DeviceInfo",

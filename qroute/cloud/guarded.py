@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from qroute.backends.base import SubproblemBackend, check_size
 from qroute.cloud.credentials import redact, safe_error
-from qroute.solver import BackendUnavailable, Budget, SolveResult
-from qroute.subproblem import Subproblem
+from qroute.model.solver import BackendUnavailable, Budget, SolveResult
+from qroute.model.subproblem import Subproblem
 
 
 class CloudTaskFailed(BackendUnavailable):

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from qroute.cloud.cost import CostEstimate, SpendFile, night_of, refusal_reason, usd
-from qroute.solver import Budget
-from qroute.subproblem import Subproblem
+from qroute.model.solver import Budget
+from qroute.model.subproblem import Subproblem
 
 __all__ = ["Plan", "PlannedDispatch", "plan_dispatches"]
 

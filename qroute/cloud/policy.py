@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from qroute.hardware import HardwareProfile, load_profiles
-from qroute.subproblem import Subproblem
+from qroute.backends.hardware import HardwareProfile, load_profiles
+from qroute.model.subproblem import Subproblem
 
 __all__ = ["cloud_chain", "cloud_policy", "default_cloud_chains"]
 

@@ -7,8 +7,8 @@ from dwave.system.testing import MockDWaveSampler
 
 from qroute.backends import DWaveQPUBackend, get_backend
 from qroute.backends.annealing import dwave_credentials_reason
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
 
 
 def test_mock_pegasus_records_embedding_chains_and_timing() -> None:

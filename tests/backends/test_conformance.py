@@ -17,9 +17,9 @@ from qroute.backends import (
     SubproblemTooLarge,
     get_backend,
 )
-from qroute.exact import held_karp
-from qroute.solver import Budget, SolveResult
-from qroute.subproblem import Subproblem, random_route_tsp
+from qroute.model.solver import Budget, SolveResult
+from qroute.model.subproblem import Subproblem, random_route_tsp
+from qroute.qubo.held_karp import held_karp
 
 
 def _mock_qpu() -> SubproblemBackend:

@@ -17,11 +17,11 @@ import scipy.linalg
 from braket.devices import LocalSimulator
 from qiskit.quantum_info import Statevector
 
-from circuits import braket as qbraket
-from circuits import pennylane as qpenny
-from circuits import qiskit as qqiskit
-from circuits.ising import IsingModel, big_to_little_endian, random_ising
-from qroute.qaoa import StatevectorQAOA
+from qroute.circuits import braket as qbraket
+from qroute.circuits import pennylane as qpenny
+from qroute.circuits import qiskit as qqiskit
+from qroute.circuits.ising import IsingModel, big_to_little_endian, random_ising
+from qroute.circuits.qaoa import StatevectorQAOA
 
 TOL = 1e-9
 # (num_qubits, depth p, seed): n = 2..6, p = 1..3

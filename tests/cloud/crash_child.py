@@ -16,8 +16,8 @@ from typing import Any
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend
 from qroute.cloud.ledger import Ledger
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
 
 from .fakes import FakeBraket, capabilities, profile
 

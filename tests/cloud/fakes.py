@@ -21,10 +21,10 @@ import dimod
 import numpy as np
 from botocore.stub import ANY, Stubber
 
-from qroute.hardware import HardwareProfile, load_profiles
-from qroute.problem import Problem, Rounding
-from qroute.qubo import tsp_bqm
-from qroute.subproblem import Subproblem
+from qroute.backends.hardware import HardwareProfile, load_profiles
+from qroute.model.problem import Problem, Rounding
+from qroute.model.subproblem import Subproblem
+from qroute.qubo.tsp import tsp_bqm
 
 FAKE_KEY_ID = "AKIAQROUTETESTKEY000"
 FAKE_SECRET = "qrouteFakeSecretKey/NotReal0000000000000"

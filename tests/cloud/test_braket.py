@@ -17,10 +17,10 @@ from botocore.exceptions import EndpointConnectionError
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
 from qroute.cloud.ledger import Ledger
-from qroute.dispatch import Dispatcher
-from qroute.exact import held_karp
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.hybrid.dispatch import Dispatcher
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
+from qroute.qubo.held_karp import held_karp
 
 from .fakes import (
     BUCKET,

@@ -19,9 +19,9 @@ from qroute.cloud.cost import (
     night_of,
 )
 from qroute.cloud.dwave_leap import LeapQPUBackend
-from qroute.dispatch import Dispatcher
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.hybrid.dispatch import Dispatcher
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
 
 from .fakes import FakeBraket, FakeLeap, profile
 

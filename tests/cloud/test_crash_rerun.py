@@ -11,8 +11,8 @@ import pytest
 
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
 
 from .crash_child import EXIT_CODE
 from .fakes import FakeBraket, profile, tour_rows

@@ -12,9 +12,9 @@ from qroute.cloud import CloudSettings
 from qroute.cloud.braket import CloudTaskFailed
 from qroute.cloud.dwave_leap import LeapHybridBackend, LeapQPUBackend
 from qroute.cloud.ledger import Ledger
-from qroute.dispatch import Dispatcher
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.hybrid.dispatch import Dispatcher
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
 
 from .fakes import FakeHybridSampler, FakeLeap, profile
 

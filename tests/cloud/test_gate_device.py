@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from braket.circuits import Circuit
 
-from circuits.braket import qaoa_circuit
-from circuits.ising import random_ising
+from qroute.circuits.braket import qaoa_circuit
+from qroute.circuits.ising import random_ising
 from qroute.cloud.gate_device import (
     DeviceInfo,
     DeviceRefusal,

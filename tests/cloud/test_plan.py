@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from qroute.cloud import current_settings
-from qroute.cloud.policy import cloud_chain
-from qroute.cloud_commands import (
+from qroute.cli.cloud_commands import (
     add_solve_options,
     configure_from_args,
     default_subproblems,
     print_dry_run,
 )
-from qroute.subproblem import random_route_tsp
+from qroute.cloud import current_settings
+from qroute.cloud.policy import cloud_chain
+from qroute.model.subproblem import random_route_tsp
 
 from .fakes import toy_problem
 

@@ -14,9 +14,9 @@ from qroute.cloud import CloudSettings, configure, install_log_redaction
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
 from qroute.cloud.credentials import REDACTED, redact, register_secret, safe_error
 from qroute.cloud.dwave_leap import LeapQPUBackend
-from qroute.dispatch import Dispatcher
-from qroute.solver import Budget
-from qroute.subproblem import random_route_tsp
+from qroute.hybrid.dispatch import Dispatcher
+from qroute.model.solver import Budget
+from qroute.model.subproblem import random_route_tsp
 
 from .fakes import FakeBraket, FakeLeap, capabilities, profile, toy_problem
 
@@ -139,8 +139,8 @@ def test_no_planted_secret_escapes_any_output(
 
     # 4. the CLI: `qroute backends` and the dry run, with credentials in the environment
     configure(run_dir=settings.run_dir, spend_dir=settings.spend_dir, live_checks=False)
-    from qroute.cli import main
-    from qroute.cloud_commands import print_dry_run
+    from qroute.cli.app import main
+    from qroute.cli.cloud_commands import print_dry_run
 
     assert main(["backends"]) == 0
     buffer = io.StringIO()

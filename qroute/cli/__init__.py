@@ -1,0 +1,1 @@
+"""The `qroute` command line (the only layer that imports terminal-UI libraries)."""

@@ -1,0 +1,265 @@
+"""Sub-commands added by later layers (quantum subproblems, the pipeline, reports)."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from qroute.cli.app import command
+from qroute.model.errors import UsageError
+from qroute.model.loader import load_problem
+
+SOLVE_POLICIES = ("mixed", "local", "annealer", "qaoa", "cloud")
+DEFAULT_SOLVE_TIME_LIMIT = 30.0  # hybrid and each baseline; the command takes about 1-1.5 min
+DEFAULT_CACHE_DIR = Path(".qroute") / "cache"  # persisted subproblem results (Prefect)
+DEFAULT_PREFECT_HOME = Path(".qroute") / "prefect"
+
+
+def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
+    """Register the parsers of commands defined outside cli.py."""
+    p = sub.add_parser(
+        "solve",
+        help="the main job: the hybrid pipeline as a Prefect flow, compared with baselines",
+    )
+    p.add_argument(
+        "--instance", default="yangtze-delta", help="path, instance name or yangtze-delta"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_SOLVE_TIME_LIMIT,
+        help="wall seconds for the hybrid and for each baseline "
+        f"(default {DEFAULT_SOLVE_TIME_LIMIT:g})",
+    )
+    p.add_argument("--policy", choices=SOLVE_POLICIES, default="mixed")
+    p.add_argument("--out", default=None, help="output folder (default runs/<instance>-<time>)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-baselines", action="store_true", help="skip PyVRP and OR-Tools")
+    p.add_argument("--size", type=int, default=None, help="customers in the generated scenario")
+    p.add_argument("--scenario-seed", type=int, default=None)
+    p.add_argument("--shots", type=int, default=None, help="reads / shots per subproblem")
+    p.add_argument("--max-stops", type=int, default=None, help="subproblem size cap")
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help=f"persisted subproblem results, reused by reruns (default {DEFAULT_CACHE_DIR})",
+    )
+    from qroute.cli.cloud_commands import add_solve_options
+
+    add_solve_options(p)  # --budget-usd --nightly-budget-usd --spend-dir --dry-run ...
+    p.add_argument(
+        "--dask-address",
+        default=None,
+        help="run subproblem tasks on an existing Dask cluster (or set QROUTE_DASK_ADDRESS)",
+    )
+    p.add_argument(
+        "--dask-workers",
+        type=int,
+        default=None,
+        help="run subproblem tasks on a local Dask cluster of N workers (QROUTE_DASK_WORKERS)",
+    )
+
+
+# -- Prefect runtime ---------------------------------------------------------------------
+
+
+def prefect_defaults() -> None:
+    """Environment defaults for running the flow from the CLI; must run before Prefect is
+    imported. Nothing already set is overridden (a configured PREFECT_API_URL is used as is).
+
+    A project-local PREFECT_HOME (.qroute/prefect) keeps the API server's database
+    (migrated once, on the first run) out of ~/.prefect; logs stay in the terminal at
+    WARNING and are not shipped to the API (the live view shows progress instead).
+    """
+    home = Path(os.environ.setdefault("PREFECT_HOME", str(DEFAULT_PREFECT_HOME.resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    # the first start on a fresh home migrates the database: slow on a busy machine
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+
+
+class ApiServer:
+    """A temporary local Prefect API server for one command, started before Prefect is
+    imported so that its start-up (a few seconds, longer on a busy machine; the first run on
+    a fresh PREFECT_HOME also migrates the database) overlaps with the heavy imports.
+
+    It is the server Prefect's own ephemeral mode would start (uvicorn on
+    `prefect.server.api.server:create_app` in ephemeral mode, no UI), but launched by us:
+    this process then never imports the server stack, the server's log goes to
+    PREFECT_HOME/api-server.log instead of the terminal, and on Linux it dies with this
+    process even after a hard crash. PREFECT_API_URL points this process at it.
+    """
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> ApiServer:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        log = open(self.home / "api-server.log", "ab")  # noqa: SIM115 (kept by the child)
+        env = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        }
+        command = [sys.executable, "-m", "uvicorn", "--factory"]
+        command += ["prefect.server.api.server:create_app", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        )
+        log.close()
+        os.environ["PREFECT_API_URL"] = self.url
+        atexit.register(self.stop, wait=None)  # after Prefect's own exit hooks flushed
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        """Block until /health answers; raise with the server log's tail if it never does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        log = (self.home / "api-server.log").read_text(errors="replace")[-2000:]
+        self.stop()
+        raise RuntimeError(f"the local Prefect API server did not start:\n{log}")
+
+    def stop(self, wait: float | None = 5.0) -> None:
+        """SIGTERM (a graceful shutdown: the server writes what it buffered); with `wait`,
+        wait that long for it and then kill it. At exit the command does not wait."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            if wait is not None:
+                try:
+                    self.process.wait(timeout=wait)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+        self.process = None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the parent dies (Linux prctl)."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_api_server() -> ApiServer | None:
+    """Start the command's API server unless PREFECT_API_URL names one or Prefect is
+    already imported in this process (then Prefect's own ephemeral mode applies)."""
+    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+        return None
+    return ApiServer(Path(os.environ["PREFECT_HOME"])).start()
+
+
+def default_out_dir(instance: str) -> Path:
+    return Path("runs") / f"{instance}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+@command("solve")
+def _solve(args: argparse.Namespace) -> int:
+    started_at = time.time()
+    if not args.time_limit > 0:
+        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
+    if args.shots is not None and args.shots < 1:
+        raise UsageError(f"--shots must be at least 1, got {args.shots}")
+    if args.max_stops is not None and args.max_stops < 1:
+        raise UsageError(f"--max-stops must be at least 1, got {args.max_stops}")
+    problem = load_problem(args.instance, args.size, args.scenario_seed)  # bad input: exit 2
+    out = Path(args.out) if args.out else default_out_dir(problem.name)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
+
+    from qroute.cli.cloud_commands import configure_from_args, print_dry_run
+
+    configure_from_args(args, run_dir=out)
+    if args.dry_run:
+        from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
+
+        config = PipelineConfig(
+            policy=args.policy, seed=args.seed, max_stops=args.max_stops, shots=args.shots
+        )
+        print_dry_run(
+            problem,
+            args.policy,
+            args.budget_usd,
+            nightly_budget_usd=args.nightly_budget_usd,
+            spend_dir=args.spend_dir,
+            shots=args.shots,
+            seed=args.seed,
+            subproblems=make_subproblems(
+                problem, initial_routes(problem, config), config.resolved_max_stops()
+            ),
+        )
+        return 0
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
+
+    prefect_defaults()
+    from qroute.orchestration.runners import task_runner
+
+    try:
+        runner = task_runner(args.dask_address, args.dask_workers)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    server = start_api_server()
+    from qroute.cli.progress import LiveProgress, print_summary
+    from qroute.orchestration.solve import run_solve
+
+    with LiveProgress(title=problem.name) as progress:
+        payload = run_solve(
+            instance=args.instance,
+            time_limit=args.time_limit,
+            policy=args.policy,
+            seed=args.seed,
+            out=out,
+            baselines=not args.no_baselines,
+            size=args.size,
+            scenario_seed=args.scenario_seed,
+            shots=args.shots,
+            max_stops=args.max_stops,
+            cache_dir=cache_dir,
+            progress=progress,
+            started_at=started_at,
+            wait_for_api=server.wait_ready if server is not None else None,
+            task_runner=runner,
+        )
+    print_summary(payload)
+    print(f"outputs: {out}/ (result.json, summary.md, routes.png, solution.sol)")
+    return 0 if payload["feasible"] else 1

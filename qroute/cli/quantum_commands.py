@@ -1,0 +1,94 @@
+"""`qroute backends` and `qroute subproblem`: the quantum subproblem layer on the CLI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from qroute.cli.app import command, print_json
+
+
+def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
+    sub.add_parser("backends", help="list subproblem backends and whether they run here")
+    p = sub.add_parser("subproblem", help="solve a seeded random route-TSP on one backend")
+    p.add_argument("--backend", required=True)
+    p.add_argument("--size", type=int, required=True, help="customers (K)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shots", type=int, default=None, help="reads / shots")
+    p.add_argument("--no-fallback", action="store_true", help="fail instead of falling back")
+
+
+def backend_rows() -> list[dict[str, Any]]:
+    """One row per registered backend: name, paradigm, max stops, availability."""
+    from qroute.backends import backend_names, get_backend
+
+    rows = []
+    for name in backend_names():
+        backend = get_backend(name)
+        status = backend.availability()
+        rows.append(
+            {
+                "backend": name,
+                "paradigm": backend.paradigm,
+                "max_stops": backend.max_size,
+                "max_variables": backend.max_size**2,
+                "available": status.available,
+                "reason": status.reason,
+            }
+        )
+    return rows
+
+
+@command("backends")
+def _backends(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="qroute subproblem backends")
+    for column in ("backend", "paradigm", "max subproblem", "available here"):
+        table.add_column(column)
+    for row in backend_rows():
+        size = f"{row['max_stops']} stops ({row['max_variables']} vars)"
+        status = "yes" if row["available"] else f"no: {row['reason']}"
+        table.add_row(row["backend"], row["paradigm"], size, status)
+    Console(width=140).print(table)
+    return 0
+
+
+@command("subproblem")
+def _subproblem(args: argparse.Namespace) -> int:
+    from qroute.backends import backend_names
+    from qroute.hybrid.dispatch import Dispatcher, policy_chain
+    from qroute.model.errors import UsageError
+    from qroute.model.solver import Budget
+    from qroute.model.subproblem import random_route_tsp
+    from qroute.qubo.held_karp import held_karp
+
+    if args.backend not in backend_names():
+        raise UsageError(f"unknown backend {args.backend!r}; known: {', '.join(backend_names())}")
+    if args.size < 1:
+        raise UsageError(f"--size must be at least 1, got {args.size}")
+    sub = random_route_tsp(args.size, args.seed)
+
+    def chain(s: Any, index: int) -> list[str]:
+        return [args.backend] if args.no_fallback else [args.backend, *policy_chain("local", s)]
+
+    result = Dispatcher(chain=chain).solve(sub, Budget(seed=args.seed, shots=args.shots))
+    order = list(result.routes[0])
+    exact_cost = held_karp(sub)[1] if sub.size <= 13 else None
+    gap = None if exact_cost is None else 100.0 * (result.cost - exact_cost) / exact_cost
+    print_json(
+        {
+            "subproblem": sub.name,
+            "backend": result.provenance.backend_used,
+            "tour": [0, *order, 0],
+            "cost": result.cost,
+            "exact_cost": exact_cost,
+            "gap_percent": gap,
+            "raw_feasible": result.raw_feasible_rate,
+            "repaired": result.repaired,
+            "wall_seconds": result.provenance.wall_seconds,
+            "provenance": result.provenance.as_dict(),
+        }
+    )
+    return 0

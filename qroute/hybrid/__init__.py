@@ -1,0 +1,1 @@
+"""The hybrid pipeline: partition, dispatch, stitch and improve."""

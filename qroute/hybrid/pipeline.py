@@ -1,0 +1,654 @@
+"""The hybrid solve pipeline: partition, dispatch subproblems, stitch, improve.
+
+1. `initial_routes`: a capacity-feasible classical start (Clarke-Wright savings, or a
+   cheapest-insertion construction when savings cannot satisfy the instance).
+2. `make_subproblems`: one route-TSP per route; routes longer than `max_stops` are cut into
+   consecutive path windows of at most `max_stops` stops (fixed neighbours at both ends).
+3. A `SolveBatch` solves them (by default the fallback `Dispatcher` of a policy, one by one;
+   a workflow engine can fan a batch out instead).
+4. `stitch` adopts an answer only if it is a valid order, keeps the route feasible and is not
+   worse in the current context.
+5. `improve` alternates a classical inter-route search (SISR ruin-and-recreate, see
+   qroute.hybrid.improve) with re-routing, through the same `SolveBatch`, of every route or window
+   whose content changed since it was last solved - as in hybrid quantum tabu search.
+
+Everything is validated at the end with the independent qroute.model.validation.validate, and the
+quantum share is accounted arc by arc (qroute.hybrid.improve.ArcLedger).
+
+Subproblems list their free stops sorted by node id (the order is the solver's job), so a
+subproblem's content key depends only on which stops it holds and its fixed ends; an
+identical subproblem met again reuses the earlier answer instead of being solved again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qroute.hybrid import partition
+from qroute.hybrid.dispatch import Dispatcher
+from qroute.hybrid.improve import ArcLedger, RuinRecreate
+from qroute.model.problem import Problem
+from qroute.model.solver import Budget, SolveResult
+from qroute.model.subproblem import Subproblem, route_subproblem
+from qroute.model.validation import validate
+
+SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
+Progress = Callable[[dict], None]
+
+# Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
+# stops (144 variables), the D-Wave QPU path takes at most 10, QAOA 4 (16 qubits).
+DEFAULT_MAX_STOPS = {"local": 12, "mixed": 12, "annealer": 10, "qaoa": 4, "exact": 12}
+QUANTUM_PARADIGMS = frozenset({"gate", "annealing"})
+
+# improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
+QUANTUM_TIME_SHARE = 0.3
+MIN_ROUND_SECONDS = 0.5
+_ITERATIONS_PER_CLOCK_CHECK = 25
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """How the hybrid pipeline runs."""
+
+    policy: str = "mixed"
+    time_limit: float = 60.0  # wall seconds for the whole pipeline
+    seed: int = 0
+    max_stops: int | None = None  # subproblem size cap; None -> from the policy
+    shots: int | None = None
+
+    def resolved_max_stops(self) -> int:
+        if self.max_stops is not None:
+            if self.max_stops < 1:
+                raise ValueError(f"max_stops must be at least 1, got {self.max_stops}")
+            return self.max_stops
+        return DEFAULT_MAX_STOPS.get(self.policy, 12)
+
+
+@dataclass(frozen=True)
+class SubproblemRecord:
+    """One subproblem solve: what was asked, who answered, and whether it was adopted."""
+
+    index: int
+    phase: str  # "initial" | "improve"
+    key: str
+    kind: str
+    size: int
+    nodes: tuple[int, ...]
+    cost_before: float  # cost of the route / window in the solution when stitched
+    cost_after: float  # the same with the answer's order (cost_before if the answer is invalid)
+    adopted: bool
+    backend_requested: str
+    backend_used: str
+    device: str
+    paradigm: str
+    raw_feasible_rate: float | None
+    repaired: bool
+    wall_seconds: float
+    fallback_reason: str | None
+    provenance: dict = field(default_factory=dict)  # Provenance.as_dict() plus "stitch" note
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "phase": self.phase,
+            "key": self.key,
+            "kind": self.kind,
+            "size": self.size,
+            "nodes": list(self.nodes),
+            "cost_before": self.cost_before,
+            "cost_after": self.cost_after,
+            "adopted": self.adopted,
+            "backend_requested": self.backend_requested,
+            "backend_used": self.backend_used,
+            "device": self.device,
+            "paradigm": self.paradigm,
+            "raw_feasible_rate": self.raw_feasible_rate,
+            "repaired": self.repaired,
+            "wall_seconds": self.wall_seconds,
+            "fallback_reason": self.fallback_reason,
+            "provenance": _jsonable(self.provenance),
+        }
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """The validated hybrid solution with every subproblem record and the quantum share."""
+
+    instance: str
+    routes: tuple[tuple[int, ...], ...]
+    cost: float
+    feasible: bool
+    violations: tuple[str, ...]
+    records: tuple[SubproblemRecord, ...]
+    quantum_share: dict
+    history: tuple[tuple[float, float], ...]  # (seconds since the pipeline started, best cost)
+    wall_seconds: float
+    phase_seconds: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "instance": self.instance,
+            "routes": [list(r) for r in self.routes],
+            "cost": self.cost,
+            "feasible": self.feasible,
+            "violations": list(self.violations),
+            "records": [r.as_dict() for r in self.records],
+            "quantum_share": _jsonable(self.quantum_share),
+            "history": [[t, c] for t, c in self.history],
+            "wall_seconds": self.wall_seconds,
+            "phase_seconds": dict(self.phase_seconds),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# ------------------------------------------------------------------------ partition
+
+
+def initial_routes(problem: Problem, config: PipelineConfig) -> list[list[int]]:
+    """A capacity-feasible start (Clarke-Wright savings; cheapest insertion when the
+    instance has time windows or a fleet savings exceeds). See qroute.hybrid.partition."""
+    del config  # the start is deterministic
+    return partition.initial_routes(problem)
+
+
+# ------------------------------------------------------------------------ subproblems
+
+
+def _route_sub(problem: Problem, route: Sequence[int], name: str) -> Subproblem:
+    return route_subproblem(problem, sorted(int(c) for c in route), name)
+
+
+def _window_sub(
+    problem: Problem, before: int, stops: Sequence[int], after: int, name: str
+) -> Subproblem:
+    nodes = (int(before), *sorted(int(c) for c in stops), int(after))
+    index = np.asarray(nodes)
+    return Subproblem("path", problem.distances[np.ix_(index, index)], nodes, name)
+
+
+def window_bounds(length: int, max_stops: int, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, k) of consecutive windows covering a route of `length` stops, each of at most
+    `max_stops` stops and of near-equal size; `offset` shifts the cuts (improve() varies it
+    from round to round so no cut stays fixed)."""
+    if length <= max_stops:
+        return [(0, length)]
+    count = math.ceil(length / max_stops)
+    size = math.ceil(length / count)
+    shift = offset % size
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    if shift:
+        bounds.append((0, shift))
+        start = shift
+    while start < length:
+        k = min(size, length - start)
+        bounds.append((start, k))
+        start += k
+    return bounds
+
+
+def route_subproblems(
+    problem: Problem, route: Sequence[int], max_stops: int, name: str, offset: int = 0
+) -> list[Subproblem]:
+    """The route-TSP of a short route, or the path windows of a long one."""
+    route = [int(c) for c in route]
+    if not route:
+        return []
+    if len(route) <= max_stops:
+        return [_route_sub(problem, route, name)]
+    full = [0, *route, 0]
+    return [
+        _window_sub(
+            problem, full[start], route[start : start + k], full[start + k + 1], f"{name}w{w}"
+        )
+        for w, (start, k) in enumerate(window_bounds(len(route), max_stops, offset))
+    ]
+
+
+def make_subproblems(problem: Problem, routes: list[list[int]], max_stops: int) -> list[Subproblem]:
+    """Route-TSPs for routes of at most `max_stops` stops; consecutive path windows of at
+    most `max_stops` stops for longer routes. Free stops are listed sorted by node id."""
+    if max_stops < 1:
+        raise ValueError(f"max_stops must be at least 1, got {max_stops}")
+    subs: list[Subproblem] = []
+    for r, route in enumerate(routes):
+        subs.extend(route_subproblems(problem, route, max_stops, f"{problem.name}/r{r}"))
+    return subs
+
+
+# ------------------------------------------------------------------------ stitch
+
+
+def _free_stops(sub: Subproblem) -> tuple[int, ...]:
+    return sub.nodes[1:] if sub.kind == "route" else sub.nodes[1:-1]
+
+
+def _segment_cost(d: np.ndarray, path: Sequence[int]) -> float:
+    idx = np.asarray(path, dtype=np.int64)
+    return float(d[idx[:-1], idx[1:]].sum())
+
+
+def _answer_order(sub: Subproblem, result: SolveResult) -> tuple[list[int] | None, str]:
+    """The answer as local indices if it is a valid order of the subproblem, else a reason."""
+    if len(result.routes) != 1:
+        return None, f"invalid: {len(result.routes)} routes returned, expected 1"
+    try:
+        order = [int(i) for i in result.routes[0]]
+    except (TypeError, ValueError):
+        return None, "invalid: non-integer stops"
+    if not sub.is_valid_order(order):
+        return None, f"invalid: not a permutation of 1..{sub.size}"
+    return order, "ok"
+
+
+@dataclass
+class _StitchOutcome:
+    adopted: bool
+    note: str
+    cost_before: float
+    cost_after: float
+
+
+def _stitch_one(
+    problem: Problem,
+    routes: list[list[int]],
+    where: dict[int, int],
+    sub: Subproblem,
+    result: SolveResult,
+    ledger: ArcLedger,
+) -> _StitchOutcome:
+    """Adopt one answer into `routes` (in place) if it is valid, feasible and not worse."""
+    order, reason = _answer_order(sub, result)
+    free = _free_stops(sub)
+    ks = len(free)
+    r = where.get(int(free[0]), -1)
+    route = routes[r] if r >= 0 else []
+    start = -1
+    if r >= 0 and all(where.get(int(c)) == r for c in free):
+        start = min(route.index(int(c)) for c in free)
+        whole = sub.kind != "route" or len(route) == ks
+        if not whole or set(route[start : start + ks]) != set(free):
+            start = -1
+    if start < 0:  # the solution moved on since the subproblem was cut (not our own flows)
+        local = order if order is not None else list(range(1, sub.size + 1))
+        cost = sub.cost(local)
+        return _StitchOutcome(False, "stale: stops no longer form this route/window", cost, cost)
+    d = problem.distances
+    left = route[start - 1] if start > 0 else 0
+    right = route[start + ks] if start + ks < len(route) else 0
+    cost_before = _segment_cost(d, [left, *route[start : start + ks], right])
+    if order is None:
+        return _StitchOutcome(False, reason, cost_before, cost_before)
+    stops = sub.global_order(order)
+    cost_after = _segment_cost(d, [left, *stops, right])
+    new_route = route[:start] + stops + route[start + ks :]
+    if cost_after > cost_before + 1e-9 * max(1.0, abs(cost_before)):
+        return _StitchOutcome(False, "worse", cost_before, cost_after)
+    if not partition.route_feasible(problem, new_route):
+        return _StitchOutcome(False, "infeasible route", cost_before, cost_after)
+    if set(ledger.route_keys(new_route)) == set(ledger.route_keys(route)):
+        if result.provenance.paradigm in QUANTUM_PARADIGMS:
+            ledger.confirm(ledger.path_keys([left, *stops, right]))
+        return _StitchOutcome(False, "unchanged", cost_before, cost_after)
+    ledger.set_route(route, new_route, result.provenance.paradigm in QUANTUM_PARADIGMS)
+    routes[r] = new_route
+    return _StitchOutcome(True, "adopted", cost_before, cost_after)
+
+
+def _record(
+    index: int, phase: str, sub: Subproblem, result: SolveResult, outcome: _StitchOutcome
+) -> SubproblemRecord:
+    prov = result.provenance
+    return SubproblemRecord(
+        index=index,
+        phase=phase,
+        key=sub.key(),
+        kind=sub.kind,
+        size=sub.size,
+        nodes=tuple(int(n) for n in sub.nodes),
+        cost_before=outcome.cost_before,
+        cost_after=outcome.cost_after,
+        adopted=outcome.adopted,
+        backend_requested=prov.backend_requested,
+        backend_used=prov.backend_used,
+        device=prov.device,
+        paradigm=prov.paradigm,
+        raw_feasible_rate=result.raw_feasible_rate,
+        repaired=result.repaired,
+        wall_seconds=float(prov.wall_seconds),
+        fallback_reason=prov.fallback_reason,
+        provenance={**_jsonable(prov.as_dict()), "stitch": outcome.note},
+    )
+
+
+def stitch(
+    problem: Problem,
+    routes: list[list[int]],
+    subproblems: list[Subproblem],
+    results: list[SolveResult],
+    phase: str,
+    start_index: int,
+    *,
+    ledger: ArcLedger | None = None,
+) -> tuple[list[list[int]], list[SubproblemRecord]]:
+    """Adopt each answer, in order, only if it is a valid order of its subproblem, keeps its
+    route feasible and is not worse in the current solution (windows of one route are
+    judged with their neighbours as they are after the previous windows' adoption).
+    Returns new routes (the input is not modified) and one record per subproblem."""
+    if len(subproblems) != len(results):
+        raise ValueError(f"{len(results)} results for {len(subproblems)} subproblems")
+    ledger = ledger if ledger is not None else ArcLedger(problem)
+    current = [list(map(int, r)) for r in routes]
+    where = {c: r for r, route in enumerate(current) for c in route}
+    records: list[SubproblemRecord] = []
+    for offset, (sub, result) in enumerate(zip(subproblems, results, strict=True)):
+        outcome = _stitch_one(problem, current, where, sub, result, ledger)
+        ledger.answers.setdefault(sub.key(), result)
+        records.append(_record(start_index + offset, phase, sub, result, outcome))
+    return current, records
+
+
+# ------------------------------------------------------------------------ solving
+
+
+def default_solve_batch(config: PipelineConfig) -> SolveBatch:
+    """Solve a batch one by one through the policy's fallback Dispatcher."""
+    dispatcher = Dispatcher(config.policy)
+
+    def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
+        return [
+            dispatcher.solve(sub, Budget(seed=config.seed + index, shots=config.shots), index)
+            for sub, index in zip(subproblems, indices, strict=True)
+        ]
+
+    return solve_batch
+
+
+def _trivial(problem: Problem, sub: Subproblem, ledger: ArcLedger) -> bool:
+    """A subproblem with a single possible tour (one stop; two stops of a symmetric route)."""
+    return sub.size == 1 or (sub.kind == "route" and sub.size == 2 and ledger.symmetric)
+
+
+@dataclass
+class _Hybrid:
+    """improve()'s state: the SISR engine, the ledger, and the records so far."""
+
+    problem: Problem
+    engine: RuinRecreate
+    ledger: ArcLedger
+    solve_batch: SolveBatch
+    max_stops: int
+    next_index: int
+    records: list[SubproblemRecord] = field(default_factory=list)
+    solve_seconds: float = 0.0
+    solves: int = 0
+
+    def seconds_per_solve(self) -> float:
+        """Measured batch seconds per solve; before any, the answers' own wall times."""
+        if self.solves:
+            return self.solve_seconds / self.solves
+        known = [r.provenance.wall_seconds for r in self.ledger.answers.values()]
+        return float(np.mean(known)) if known else 0.2
+
+    def count_fresh(self, offset: int) -> int:
+        """How many subproblems of the current solution have no answer yet."""
+        _, _, subs = self.pending(offset)
+        return len({s.key() for s in subs} - self.ledger.answers.keys())
+
+    def pending(self, offset: int) -> tuple[list[int], list[list[int]], list[Subproblem]]:
+        """The current routes and the subproblems of their changed routes / windows."""
+        items = self.engine.route_items()
+        slots = [s for s, _ in items]
+        routes = [r for _, r in items]
+        subs: list[Subproblem] = []
+        for slot, route in items:
+            name = f"{self.problem.name}/s{slot}"
+            for sub in route_subproblems(self.problem, route, self.max_stops, name, offset):
+                if not _trivial(self.problem, sub, self.ledger):
+                    subs.append(sub)
+        return slots, routes, subs
+
+    def reroute(self, offset: int) -> int:
+        """Re-route every changed route or window of the engine's current solution: reuse
+        answers to identical subproblems, solve the rest as one batch. Returns the number
+        of new solves."""
+        slots, routes, subs = self.pending(offset)
+        before = [list(r) for r in routes]
+        fresh = [s for s in subs if s.key() not in self.ledger.answers]
+        unique: dict[str, Subproblem] = {s.key(): s for s in fresh}
+        fresh = list(unique.values())
+        if fresh:
+            indices = list(range(self.next_index, self.next_index + len(fresh)))
+            start = time.perf_counter()
+            results = self.solve_batch(fresh, indices)
+            self.solve_seconds += time.perf_counter() - start
+            self.solves += len(fresh)
+            if len(results) != len(fresh):
+                raise ValueError(f"solve_batch returned {len(results)} for {len(fresh)}")
+            routes, records = stitch(
+                self.problem,
+                routes,
+                fresh,
+                results,
+                "improve",
+                self.next_index,
+                ledger=self.ledger,
+            )
+            self.records.extend(records)
+            self.next_index += len(fresh)
+        where = {c: r for r, route in enumerate(routes) for c in route}
+        fresh_keys = set(unique)
+        for sub in subs:
+            if sub.key() in fresh_keys:
+                continue
+            outcome = _stitch_one(
+                self.problem, routes, where, sub, self.ledger.answers[sub.key()], self.ledger
+            )
+            self.ledger.reused += outcome.adopted
+        for slot, old, new in zip(slots, before, routes, strict=True):
+            if old != new:
+                self.engine.write_route(slot, new)
+        if self.engine.cost < self.engine.best_cost - 1e-9:
+            self.engine.save_best()
+        return len(fresh)
+
+
+def improve(
+    problem: Problem,
+    routes: list[list[int]],
+    config: PipelineConfig,
+    solve_batch: SolveBatch,
+    deadline: float,
+    progress: Progress | None = None,
+    start_index: int = 0,
+    *,
+    ledger: ArcLedger | None = None,
+) -> tuple[list[list[int]], list[SubproblemRecord], list[tuple[float, float]]]:
+    """Improve until `deadline` (a time.perf_counter() value).
+
+    Rounds of classical SISR ruin-and-recreate (inter-route; qroute.hybrid.improve) alternate with
+    re-routing every route or window whose content changed through `solve_batch`, one batch
+    per round. Round lengths adapt so that about QUANTUM_TIME_SHARE of the time goes to
+    subproblem solves; enough time is kept back for a last re-routing of the best solution.
+    Never worse than, and as feasible as, the input. History times are seconds since the
+    call. `ledger` carries arc provenance and known answers across phases (run_pipeline
+    passes one; without it the input's arcs count as classical).
+    """
+    t0 = time.perf_counter()
+    ledger = ledger if ledger is not None else ArcLedger(problem)
+    start_routes = [list(map(int, r)) for r in routes if len(r) > 0]
+    start_marks = dict(ledger.marks)
+    engine = RuinRecreate(problem, start_routes, seed=config.seed, ledger=ledger)
+    start_cost = engine.cost
+    hybrid = _Hybrid(problem, engine, ledger, solve_batch, config.resolved_max_stops(), start_index)
+    history: list[tuple[float, float]] = [(0.0, engine.best_cost)]
+
+    def report(phase: str, round_no: int) -> None:
+        history.append((time.perf_counter() - t0, engine.best_cost))
+        if progress is not None:
+            progress(
+                {
+                    "phase": phase,
+                    "round": round_no,
+                    "subproblems_done": hybrid.next_index,
+                    "best_cost": engine.best_cost,
+                    "current_cost": engine.cost,
+                    "elapsed": time.perf_counter() - t0,
+                    "iterations": engine.iterations,
+                }
+            )
+
+    total = max(deadline - t0, 1e-6)
+    scale = engine.mean_arc()
+    t_hot = engine.params.t_start * scale
+    t_cold = max(engine.params.t_end * scale, 1e-12)
+    round_seconds = max(MIN_ROUND_SECONDS, 0.05 * total)
+    round_no = 0
+    last_batch = 0
+    while True:
+        # keep back the time this round's batch and the final one are likely to take
+        expected = last_batch + hybrid.count_fresh(round_no)
+        now = time.perf_counter()
+        reserve = 1.25 * hybrid.seconds_per_solve() * expected
+        budget = min(round_seconds, deadline - now - reserve)
+        if budget < 0.1:
+            break
+        until = now + budget
+        while True:
+            fraction = min(max((time.perf_counter() - t0) / total, 0.0), 1.0)
+            temperature = t_hot * (t_cold / t_hot) ** fraction
+            for _ in range(_ITERATIONS_PER_CLOCK_CHECK):
+                engine.iterate(temperature)
+            if time.perf_counter() >= until:
+                break
+        q_start = time.perf_counter()
+        last_batch = hybrid.reroute(offset=round_no)
+        q_seconds = time.perf_counter() - q_start
+        round_no += 1
+        round_seconds = max(
+            MIN_ROUND_SECONDS, q_seconds * (1 - QUANTUM_TIME_SHARE) / QUANTUM_TIME_SHARE
+        )
+        report("improve", round_no)
+
+    # the best solution, with every route / window it changed re-routed
+    engine.restore_best()
+    hybrid.reroute(offset=round_no)
+    if engine.cost < engine.best_cost - 1e-9:
+        engine.save_best()
+    final = engine.routes()
+    report("improve", round_no + 1)
+    check = validate(problem, final)
+    start_check = validate(problem, start_routes)
+    if (not check.feasible and start_check.feasible) or check.cost > start_cost + 1e-6:
+        # never hand back something worse than the input (a defensive guard)
+        ledger.marks = start_marks
+        final = start_routes
+    return final, hybrid.records, history
+
+
+# ------------------------------------------------------------------------ pipeline
+
+
+def quantum_share(
+    records: Sequence[SubproblemRecord], routes: Sequence[Sequence[int]], ledger: ArcLedger
+) -> dict[str, Any]:
+    """Solves and adoptions per backend, and the share of the solution's arcs last set by
+    an adopted quantum / annealing answer."""
+    counts = ledger.counts(routes)
+    quantum = counts["quantum"]
+    classical = counts["confirmed"] + counts["classical"]
+    total = quantum + classical
+    return {
+        "solves_by_backend": dict(Counter(r.backend_used for r in records)),
+        "adopted_by_backend": dict(Counter(r.backend_used for r in records if r.adopted)),
+        "arc_share": quantum / total if total else 0.0,
+        "arcs_from": {"quantum": quantum, "classical": classical},
+        # classical arcs that a quantum / annealing answer independently reproduced
+        "arcs_confirmed_by_quantum": counts["confirmed"],
+        "reused_answers_adopted": ledger.reused,
+    }
+
+
+def run_pipeline(
+    problem: Problem,
+    config: PipelineConfig,
+    solve_batch: SolveBatch | None = None,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Partition, solve every subproblem, stitch, improve until the time limit, validate."""
+    t0 = time.perf_counter()
+    deadline = t0 + config.time_limit
+    batch = solve_batch or default_solve_batch(config)
+    max_stops = config.resolved_max_stops()
+    ledger = ArcLedger(problem)
+    phases: dict[str, float] = {}
+
+    routes = initial_routes(problem, config)
+    phases["partition"] = time.perf_counter() - t0
+    history: list[tuple[float, float]] = [(phases["partition"], validate(problem, routes).cost)]
+
+    mark = time.perf_counter()
+    subs = make_subproblems(problem, routes, max_stops)
+    results = batch(subs, list(range(len(subs))))
+    phases["initial_solve"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    routes, records = stitch(problem, routes, subs, results, "initial", 0, ledger=ledger)
+    phases["stitch"] = time.perf_counter() - mark
+    cost = validate(problem, routes).cost
+    history.append((time.perf_counter() - t0, cost))
+    if progress is not None:
+        progress(
+            {
+                "phase": "initial",
+                "subproblems_done": len(subs),
+                "best_cost": cost,
+                "elapsed": time.perf_counter() - t0,
+            }
+        )
+
+    mark = time.perf_counter()
+    routes, more, improve_history = improve(
+        problem, routes, config, batch, deadline, progress, start_index=len(subs), ledger=ledger
+    )
+    offset = mark - t0
+    history.extend((offset + t, c) for t, c in improve_history)
+    phases["improve"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    report = validate(problem, routes)
+    phases["validate"] = time.perf_counter() - mark
+    all_records = (*records, *more)
+    final_routes = tuple(tuple(int(c) for c in r) for r in routes if r)
+    return PipelineResult(
+        instance=problem.name,
+        routes=final_routes,
+        cost=report.cost,
+        feasible=report.feasible,
+        violations=report.violations,
+        records=all_records,
+        quantum_share=quantum_share(all_records, final_routes, ledger),
+        history=tuple(history),
+        wall_seconds=time.perf_counter() - t0,
+        phase_seconds=phases,
+    )

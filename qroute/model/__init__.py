@@ -1,0 +1,1 @@
+"""Model and I/O: problem data, instance and solution files, scenarios, validation."""

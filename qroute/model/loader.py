@@ -1,0 +1,30 @@
+"""One loader for instance specs in every command: a path, a data-folder name, or a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qroute.model.errors import InputError
+from qroute.model.problem import Problem
+
+
+def load_problem(spec: str, size: int | None = None, seed: int | None = None) -> Problem:
+    """An instance path, an instance name from the data folder, or 'yangtze-delta'."""
+    from qroute.model.data import find_instance
+    from qroute.model.instances import read_instance
+    from qroute.model.scenario import SCENARIO_NAME, yangtze_delta
+
+    if spec == SCENARIO_NAME:
+        try:
+            return yangtze_delta(
+                num_customers=size if size is not None else 60,
+                seed=seed if seed is not None else 2026,
+            )
+        except ValueError as exc:
+            raise InputError(SCENARIO_NAME, str(exc)) from None
+    path = Path(spec)
+    if not path.exists() and path.suffix == "":
+        found = find_instance(spec)
+        if found is not None:
+            path = found
+    return read_instance(path)

@@ -1,0 +1,1 @@
+"""Orchestration: the Prefect flows and tasks (the only layer that imports Prefect)."""

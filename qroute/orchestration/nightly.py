@@ -1,0 +1,126 @@
+"""Scheduled and on-demand entry points for deployments (orchestration only).
+
+* `nightly_routing`: solves a configured set of scenarios / instances with one policy and
+  budget, appends each result to the results store (SQLite,
+  `qroute.reporting.html_report.append_run`)
+  so quality and spend can be followed night by night, and publishes a Markdown artifact.
+* `solve_on_demand`: one solve with validated parameters (the deployment's parameter schema
+  comes from these type hints; Prefect rejects a run whose parameters do not fit).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from pydantic import Field
+
+from qroute.orchestration.runners import task_runner
+from qroute.orchestration.solve import run_solve
+
+Policy = Literal["local", "mixed", "annealer", "qaoa", "cloud"]
+DEFAULT_NIGHTLY = ["yangtze-delta", "X-n101-k25"]
+
+
+def _configure_cloud(out: Path, budget_usd: float | None, nightly_budget_usd: float | None) -> None:
+    from qroute.cloud.settings import configure
+
+    configure(run_dir=out, budget_usd=budget_usd, nightly_budget_usd=nightly_budget_usd)
+
+
+def _solve_row(out: Path, **solve: Any) -> dict[str, Any]:
+    """One solve flow run (as a subflow) writing to `out`; its results-store row."""
+    out.mkdir(parents=True, exist_ok=True)
+    payload = run_solve(out=out, started_at=time.time(), task_runner=task_runner(), **solve)
+    return _row(payload)
+
+
+def _row(payload: dict[str, Any]) -> dict[str, Any]:
+    spent = sum(float(s["provenance"].get("cost_usd") or 0.0) for s in payload["subproblems"])
+    return {
+        "instance": payload["instance"],
+        "cost": payload["cost"],
+        "feasible": payload["feasible"],
+        "gap_percent": payload["gap_percent"],
+        "backends": payload["quantum_share"].get("solves_by_backend", {}),
+        "quantum_share": payload["quantum_share"],
+        "cost_usd": spent,
+        "wall_seconds": payload["wall_seconds"],
+    }
+
+
+@flow(name="nightly-routing", log_prints=True)
+def nightly_routing(
+    instances: list[str] | None = None,
+    policy: Policy = "local",
+    time_limit: Annotated[float, Field(gt=0, le=3600)] = 60.0,
+    budget_usd: Annotated[float, Field(ge=0)] = 0.0,
+    nightly_budget_usd: Annotated[float, Field(ge=0)] | None = None,
+    baselines: bool = True,
+    out_root: str = "runs/nightly",
+    results_db: str = "runs/results.sqlite",
+) -> list[dict[str, Any]]:
+    """Solve each configured instance; append every result to the results store."""
+    from qroute.reporting.html_report import append_run
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    rows = []
+    for instance in instances or DEFAULT_NIGHTLY:
+        out = Path(out_root) / stamp / instance
+        _configure_cloud(out, budget_usd, nightly_budget_usd)
+        row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,
+                         baselines=baselines)  # fmt: skip
+        append_run(results_db, {**row, "ts": datetime.now(UTC)})
+        rows.append({**row, "out": str(out)})
+        print(
+            f"{instance}: cost {row['cost']:.2f}, gap {row['gap_percent']}, USD {row['cost_usd']}"
+        )
+    create_table_artifact(
+        key="nightly-routing",
+        table=[
+            {k: v for k, v in r.items() if k not in ("backends", "quantum_share")} for r in rows
+        ],
+        description=f"nightly routing {stamp}",
+    )
+    lines = ["| instance | cost | gap % | feasible | USD | wall s |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        gap = "–" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
+        lines.append(
+            f"| {r['instance']} | {r['cost']:.2f} | {gap} | {r['feasible']} | "
+            f"{r['cost_usd']:.2f} | {r['wall_seconds']:.1f} |"
+        )
+    create_markdown_artifact(
+        key="nightly-routing-summary", markdown="\n".join(lines), description="nightly"
+    )
+    return rows
+
+
+@flow(name="solve-on-demand", log_prints=True)
+def solve_on_demand(
+    instance: str = "yangtze-delta",
+    policy: Policy = "mixed",
+    time_limit: Annotated[float, Field(gt=0, le=3600)] = 60.0,
+    budget_usd: Annotated[float, Field(ge=0)] = 0.0,
+    size: Annotated[int, Field(ge=1, le=2000)] | None = None,
+    baselines: bool = True,
+    out_root: str = "runs/on-demand",
+) -> dict[str, Any]:
+    """One solve triggered with parameters; writes the usual outputs and an artifact."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(out_root) / f"{instance}-{stamp}"
+    _configure_cloud(out, budget_usd, None)
+    row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,
+                     baselines=baselines, size=size)  # fmt: skip
+    gap = "–" if row["gap_percent"] is None else f"{row['gap_percent']:.2f} %"
+    create_markdown_artifact(
+        key="solve-on-demand",
+        markdown=(
+            f"**{row['instance']}** ({policy}, {time_limit:g} s): cost {row['cost']:.2f}, "
+            f"gap {gap}, feasible {row['feasible']}, outputs in `{out}`"
+        ),
+    )
+    return {**row, "out": str(out)}

@@ -1,0 +1,1 @@
+"""QUBO formulations of subproblems and their exact classical counterparts."""

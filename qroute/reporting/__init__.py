@@ -1,0 +1,1 @@
+"""Reporting: result files, comparison records and the HTML report."""
