@@ -10,6 +10,7 @@ import pytest
 from qroute.hybrid.improve import ArcLedger, RuinRecreate
 from qroute.hybrid.partition import initial_routes
 from qroute.hybrid.pipeline import PipelineConfig, default_solve_batch, improve
+from qroute.hybrid.progress import Recorder
 from qroute.model.data import find_instance
 from qroute.model.instances import read_instance
 from qroute.model.problem import Problem
@@ -124,19 +125,17 @@ def test_improve_never_worse_and_feasible() -> None:
 
 def test_improve_reports_progress() -> None:
     problem = yangtze_delta(num_customers=25, seed=9)
-    seen: list[dict] = []
+    seen = Recorder()
     config = PipelineConfig(policy="exact", time_limit=1.0, max_stops=5)
-    improve(
-        problem,
-        initial_routes(problem),
-        config,
-        _identity_batch(),
-        time.perf_counter() + 1.0,
-        progress=seen.append,
+    start = initial_routes(problem)
+    routes, _, _ = improve(
+        problem, start, config, _identity_batch(), time.perf_counter() + 1.0, progress=seen
     )
-    assert seen
-    assert {"phase", "subproblems_done", "best_cost", "elapsed"} <= set(seen[-1])
-    assert seen[-1]["phase"] == "improve"
+    best = [float(c) for c in seen.values("best_cost")]  # type: ignore[arg-type]
+    assert best  # after every round and the final re-routing
+    assert best == sorted(best, reverse=True)  # the best cost never goes up
+    assert best[-1] == pytest.approx(validate(problem, routes).cost)
+    assert best[-1] <= validate(problem, start).cost
 
 
 @pytest.mark.data

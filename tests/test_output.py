@@ -200,7 +200,8 @@ def test_live_progress_without_a_terminal() -> None:
         progress.set_phase("initial")
         progress.subproblem_done()
         progress.subproblem_done(cached=True)
-        progress({"phase": "improve", "best_cost": 120.5})
+        progress.set_phase("improve")
+        progress.best_cost(120.5)
         progress.best_cost(130.0)  # not better: the best stays
     text = stream.getvalue()
     assert "\r" in text and text.endswith("\n")
@@ -215,3 +216,10 @@ def test_print_summary_tables(scenario: Problem) -> None:
     text = stream.getvalue()
     for word in ("hybrid (mixed)", "pyvrp", "dwave-sa", "qiskit-aer", "Quantum share"):
         assert word in text
+
+
+def test_live_progress_is_the_pipeline_progress() -> None:
+    from qroute.hybrid.progress import Progress
+
+    assert isinstance(LiveProgress(stream=io.StringIO()), Progress)
+    assert not isinstance(object(), Progress)

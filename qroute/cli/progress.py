@@ -7,7 +7,6 @@ few times a second and ended with a newline, so logs stay readable.
 
 from __future__ import annotations
 
-import contextvars
 import sys
 import threading
 import time
@@ -16,7 +15,8 @@ from typing import Any, TextIO
 
 
 class LiveProgress:
-    """Subproblems done, best cost so far, phase and elapsed time."""
+    """Subproblems done, best cost so far, phase and elapsed time: the terminal view of
+    qroute.hybrid.progress.Progress (the one progress protocol of a solve)."""
 
     def __init__(
         self,
@@ -100,15 +100,6 @@ class LiveProgress:
             if self.best is None or cost < self.best:
                 self.best = cost
         self._emit()
-
-    def __call__(self, event: Mapping[str, Any]) -> None:
-        """The pipeline's progress callback (qroute.hybrid.pipeline.Progress): a dict with
-        "phase", "best_cost" and more."""
-        if event.get("phase"):
-            self.set_phase(str(event["phase"]))
-        best = event.get("best_cost")
-        if best is not None:
-            self.best_cost(float(best))
 
     # -- rendering ---------------------------------------------------------------------
     @property
@@ -199,22 +190,3 @@ def print_summary(payload: Mapping[str, Any], stream: TextIO | None = None) -> N
         console.print("[bold red]The validator rejected the hybrid solution:[/]")
         for violation in payload.get("violations", []):
             console.print(f"  - {violation}")
-
-
-# The live view of the command that is running the flow. Kept here, not in flows/, so that a
-# flow pickled by value (Dask ships the flow run context to its workers) never captures the
-# unpicklable ContextVar itself: the flow only refers to these importable functions.
-_CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("qroute_progress", default=None)
-
-
-def current_progress() -> Any:
-    """The progress view set by `use_progress`, or None."""
-    return _CURRENT.get()
-
-
-def use_progress(progress: Any) -> contextvars.Token[Any]:
-    return _CURRENT.set(progress)
-
-
-def reset_progress(token: contextvars.Token[Any]) -> None:
-    _CURRENT.reset(token)

@@ -5,7 +5,9 @@
 2. `make_subproblems`: one route-TSP per route; routes longer than `max_stops` are cut into
    consecutive path windows of at most `max_stops` stops (fixed neighbours at both ends).
 3. A `SolveBatch` solves them (by default the fallback `Dispatcher` of a policy, one by one;
-   a workflow engine can fan a batch out instead).
+   a workflow engine can fan a batch out instead: qroute.orchestration.solve maps each
+   subproblem to a Prefect task). A `Progress` (qroute.hybrid.progress) sees the phases,
+   the solves and the best cost.
 4. `stitch` adopts an answer only if it is a valid order, keeps the route feasible and is not
    worse in the current context.
 5. `improve` alternates a classical inter-route search (SISR ruin-and-recreate, see
@@ -34,13 +36,13 @@ import numpy as np
 from qroute.hybrid import partition
 from qroute.hybrid.dispatch import Dispatcher
 from qroute.hybrid.improve import ArcLedger, RuinRecreate
+from qroute.hybrid.progress import NoProgress, Progress
 from qroute.model.problem import Problem
 from qroute.model.solver import Budget, SolveResult
 from qroute.model.subproblem import Subproblem, route_subproblem
 from qroute.model.validation import validate
 
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
-Progress = Callable[[dict], None]
 
 # Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
 # stops (144 variables), the D-Wave QPU path takes at most 10, QAOA 4 (16 qubits).
@@ -371,15 +373,20 @@ def stitch(
 # ------------------------------------------------------------------------ solving
 
 
-def default_solve_batch(config: PipelineConfig) -> SolveBatch:
-    """Solve a batch one by one through the policy's fallback Dispatcher."""
+def default_solve_batch(config: PipelineConfig, progress: Progress | None = None) -> SolveBatch:
+    """Solve a batch one by one through the policy's fallback Dispatcher (each solve's seed
+    is `config.seed + index`), reporting the solves to `progress`."""
     dispatcher = Dispatcher(config.policy)
+    view = progress if progress is not None else NoProgress()
 
     def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
-        return [
-            dispatcher.solve(sub, Budget(seed=config.seed + index, shots=config.shots), index)
-            for sub, index in zip(subproblems, indices, strict=True)
-        ]
+        view.add_total(len(subproblems))
+        results = []
+        for sub, index in zip(subproblems, indices, strict=True):
+            budget = Budget(seed=config.seed + index, shots=config.shots)
+            results.append(dispatcher.solve(sub, budget, index))
+            view.subproblem_done()
+        return results
 
     return solve_batch
 
@@ -504,19 +511,10 @@ def improve(
     history: list[tuple[float, float]] = [(0.0, engine.best_cost)]
 
     def report(phase: str, round_no: int) -> None:
+        del phase, round_no  # the round's outcome is its best cost
         history.append((time.perf_counter() - t0, engine.best_cost))
         if progress is not None:
-            progress(
-                {
-                    "phase": phase,
-                    "round": round_no,
-                    "subproblems_done": hybrid.next_index,
-                    "best_cost": engine.best_cost,
-                    "current_cost": engine.cost,
-                    "elapsed": time.perf_counter() - t0,
-                    "iterations": engine.iterations,
-                }
-            )
+            progress.best_cost(engine.best_cost)
 
     total = max(deadline - t0, 1e-6)
     scale = engine.mean_arc()
@@ -595,19 +593,29 @@ def run_pipeline(
     solve_batch: SolveBatch | None = None,
     progress: Progress | None = None,
 ) -> PipelineResult:
-    """Partition, solve every subproblem, stitch, improve until the time limit, validate."""
+    """Partition, solve every subproblem, stitch, improve until the time limit, validate.
+
+    The one solve path: `qroute solve` (qroute.orchestration.solve.solve_flow), the
+    benchmarks and the tests all call it. `solve_batch` solves a batch of subproblems
+    (default: `default_solve_batch`, one by one); `progress` sees the phases (partition,
+    initial, improve, validate), the best cost, and - through the default solve-batch -
+    the solves (a custom `solve_batch` reports its own).
+    """
     t0 = time.perf_counter()
     deadline = t0 + config.time_limit
-    batch = solve_batch or default_solve_batch(config)
+    view = progress if progress is not None else NoProgress()
+    batch = solve_batch or default_solve_batch(config, view)
     max_stops = config.resolved_max_stops()
     ledger = ArcLedger(problem)
     phases: dict[str, float] = {}
 
+    view.set_phase("partition")
     routes = initial_routes(problem, config)
     phases["partition"] = time.perf_counter() - t0
     history: list[tuple[float, float]] = [(phases["partition"], validate(problem, routes).cost)]
 
     mark = time.perf_counter()
+    view.set_phase("initial")
     subs = make_subproblems(problem, routes, max_stops)
     results = batch(subs, list(range(len(subs))))
     phases["initial_solve"] = time.perf_counter() - mark
@@ -617,27 +625,23 @@ def run_pipeline(
     phases["stitch"] = time.perf_counter() - mark
     cost = validate(problem, routes).cost
     history.append((time.perf_counter() - t0, cost))
-    if progress is not None:
-        progress(
-            {
-                "phase": "initial",
-                "subproblems_done": len(subs),
-                "best_cost": cost,
-                "elapsed": time.perf_counter() - t0,
-            }
-        )
+    view.best_cost(cost)
 
     mark = time.perf_counter()
+    view.set_phase("improve")
     routes, more, improve_history = improve(
-        problem, routes, config, batch, deadline, progress, start_index=len(subs), ledger=ledger
+        problem, routes, config, batch, deadline, view, start_index=len(subs), ledger=ledger
     )
     offset = mark - t0
     history.extend((offset + t, c) for t, c in improve_history)
     phases["improve"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    view.set_phase("validate")
     report = validate(problem, routes)
     phases["validate"] = time.perf_counter() - mark
+    if report.feasible:
+        view.best_cost(report.cost)
     all_records = (*records, *more)
     final_routes = tuple(tuple(int(c) for c in r) for r in routes if r)
     return PipelineResult(

@@ -1,11 +1,13 @@
-"""The `solve` flow: partition, subproblem solves, stitch, improve, validate, baselines, report.
+"""The `solve` flow: the library pipeline with its subproblem solves mapped as Prefect tasks,
+then the baselines and the report.
 
-Orchestration only; every algorithm lives in qroute (the pipeline, the dispatcher, the
-validator, the baselines, the output writers). Subproblem solves are one mapped Prefect
-task each (`qroute.orchestration.tasks.solve_subproblem`: retries with backoff, result persisted and
-cached by subproblem content + policy + seed + shots), so a rerun after a crash reuses
-every subproblem that had finished. The improve rounds map the same task through the
-`solve_batch` they are given.
+Orchestration only: `solve_flow` calls `qroute.hybrid.pipeline.run_pipeline` - the function
+the benchmarks and the tests run - with two hooks. Its `solve_batch` maps the
+`qroute.orchestration.tasks.solve_subproblem` task over each batch (retries with backoff,
+result persisted and cached by subproblem content + policy + seed + shots, so a rerun after a
+crash reuses every subproblem that had finished; fanned out to Dask when the flow's task
+runner is a DaskTaskRunner). Its `progress` is the qroute.hybrid.progress.Progress the caller
+set with `use_progress` (e.g. the CLI's LiveProgress).
 
 `run_solve` is what `qroute solve` and bench/flow_overhead.py call: it points Prefect's
 result storage at the cache folder, starts the ephemeral API server in the background
@@ -14,6 +16,7 @@ while the heavy imports happen, runs the flow once and adds the end-to-end timin
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,25 +27,39 @@ from typing import Any
 from prefect import flow, unmapped
 from prefect.futures import as_completed
 
-from qroute.cli.progress import current_progress, reset_progress, use_progress
-from qroute.hybrid.improve import ArcLedger
-from qroute.hybrid.pipeline import PipelineConfig, SolveBatch, quantum_share
+from qroute.hybrid.pipeline import PipelineConfig, SolveBatch, run_pipeline
+from qroute.hybrid.progress import Progress
 from qroute.model.solver import SolveResult
 from qroute.model.subproblem import Subproblem
-from qroute.model.validation import validate
-from qroute.orchestration.tasks import improve as improve_task
 from qroute.orchestration.tasks import (
     mark_reused,
-    partition,
     run_baseline,
     solve_subproblem,
-    stitch,
-    validate_routes,
     write_report,
 )
 
 BASELINE_SOLVERS = ("pyvrp", "ortools")
 DEFAULT_TIME_LIMIT = 30.0
+
+# The progress view of the command running the flow (flow parameters must be serialisable,
+# a live terminal view is not). The flow only refers to the functions below, so a flow
+# shipped to Dask workers never captures the unpicklable ContextVar itself.
+_PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
+    "qroute_progress", default=None
+)
+
+
+def current_progress() -> Progress | None:
+    """The progress view set by `use_progress`, or None."""
+    return _PROGRESS.get()
+
+
+def use_progress(progress: Progress | None) -> contextvars.Token[Progress | None]:
+    return _PROGRESS.set(progress)
+
+
+def reset_progress(token: contextvars.Token[Progress | None]) -> None:
+    _PROGRESS.reset(token)
 
 
 class _Clock:
@@ -62,8 +79,9 @@ class _Clock:
                 self.parts[name] = self.parts.get(name, 0.0) + time.perf_counter() - start
 
 
-def mapped_solve_batch(config: PipelineConfig, progress: Any = None) -> SolveBatch:
-    """A SolveBatch that maps `solve_subproblem` (one concurrent task per subproblem)."""
+def mapped_solve_batch(config: PipelineConfig, progress: Progress | None = None) -> SolveBatch:
+    """A SolveBatch that maps `solve_subproblem` (one concurrent task per subproblem); an
+    answer found in the persisted cache is marked `reused_from_cache` in its provenance."""
 
     def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
         if not subproblems:
@@ -119,40 +137,15 @@ def solve_flow(
     config = PipelineConfig(
         policy=policy, time_limit=time_limit, seed=seed, max_stops=max_stops, shots=shots
     )
-    solve_batch = mapped_solve_batch(config, progress)
-
     with clock.part("hybrid"):
-        t0 = time.perf_counter()
-        deadline = t0 + time_limit
-        ledger = ArcLedger(problem)
-        _phase(progress, "partition")
-        routes, subproblems = partition(problem, config)
-        history = [(time.perf_counter() - t0, validate(problem, routes).cost)]
-        _phase(progress, "initial")
-        results = solve_batch(subproblems, list(range(len(subproblems))))
-        routes, records = stitch(problem, routes, subproblems, results, "initial", 0, ledger)
-        history.append((time.perf_counter() - t0, validate(problem, routes).cost))
-        if progress is not None:
-            progress.best_cost(history[-1][1])
-        _phase(progress, "improve")
-        mark = time.perf_counter() - t0
-        routes, more, improve_history = improve_task(
+        result = run_pipeline(
             problem,
-            routes,
             config,
-            solve_batch,
-            deadline,
-            ledger,
+            solve_batch=mapped_solve_batch(config, progress),
             progress=progress,
-            start_index=len(subproblems),
         )
-        history.extend((mark + t, c) for t, c in improve_history)
-        records = [*records, *more]
-        _phase(progress, "validate")
-        final_check = validate_routes(problem, routes)
-        share = quantum_share(records, routes, ledger)
-        if progress is not None:
-            progress.best_cost(final_check.cost)
+    routes = [list(r) for r in result.routes]
+    records = list(result.records)
 
     baseline_entries: dict[str, dict[str, Any]] = {}
     if baselines:
@@ -207,14 +200,14 @@ def solve_flow(
         baseline_entries,
         settings,
         timing,
-        history,
-        share,
+        result.history,
+        result.quantum_share,
         out,
-        {"subproblems_initial": len(subproblems)},
+        {"subproblems_initial": sum(1 for r in records if r.phase == "initial")},
     )
 
 
-def _phase(progress: Any, name: str) -> None:
+def _phase(progress: Progress | None, name: str) -> None:
     if progress is not None:
         progress.set_phase(name)
 
@@ -232,7 +225,7 @@ def run_solve(
     shots: int | None = None,
     max_stops: int | None = None,
     cache_dir: str | Path = Path(".qroute") / "cache",
-    progress: Any = None,
+    progress: Progress | None = None,
     started_at: float | None = None,
     wait_for_api: Callable[[], None] | None = None,
     task_runner: Any | None = None,

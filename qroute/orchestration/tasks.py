@@ -1,4 +1,5 @@
-"""The Prefect tasks of the solve flow: thin wrappers around qroute's algorithms.
+"""The Prefect tasks of the solve flow: thin wrappers around qroute's algorithms (the
+pipeline itself runs in the flow, see qroute.orchestration.solve).
 
 Only `solve_subproblem` persists its result and is cached; every other task is cheap or
 must rerun (baselines are timed runs, validation must see this run's routes), so they use
@@ -32,10 +33,8 @@ from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 
 from qroute.hybrid.dispatch import policy_chain
-from qroute.hybrid.improve import ArcLedger
 from qroute.hybrid.pipeline import (
     PipelineConfig,
-    Progress,
     SolveBatch,
     SubproblemRecord,
     default_solve_batch,
@@ -100,70 +99,6 @@ def mark_reused(result: SolveResult) -> SolveResult:
         result.provenance, details={**result.provenance.details, "reused_from_cache": True}
     )
     return dataclasses.replace(result, provenance=provenance)
-
-
-@task(name="partition", cache_policy=NO_CACHE, persist_result=False)
-def partition(problem: Problem, config: PipelineConfig) -> tuple[list[list[int]], list[Subproblem]]:
-    """A feasible start and the subproblems cut from it."""
-    from qroute.hybrid.pipeline import initial_routes, make_subproblems
-
-    routes = initial_routes(problem, config)
-    return routes, make_subproblems(problem, routes, config.resolved_max_stops())
-
-
-@task(name="stitch", cache_policy=NO_CACHE, persist_result=False)
-def stitch(
-    problem: Problem,
-    routes: list[list[int]],
-    subproblems: Sequence[Subproblem],
-    results: Sequence[SolveResult],
-    phase: str,
-    start_index: int,
-    ledger: ArcLedger,
-) -> tuple[list[list[int]], list[SubproblemRecord]]:
-    """Adopt the subproblem answers that improve their routes (arc provenance in `ledger`)."""
-    from qroute.hybrid import pipeline
-
-    new_routes, records = pipeline.stitch(
-        problem, routes, list(subproblems), list(results), phase, start_index, ledger=ledger
-    )
-    return [list(r) for r in new_routes], list(records)
-
-
-@task(name="improve", cache_policy=NO_CACHE, persist_result=False)
-def improve(
-    problem: Problem,
-    routes: list[list[int]],
-    config: PipelineConfig,
-    solve_batch: SolveBatch,
-    deadline: float,
-    ledger: ArcLedger,
-    progress: Progress | None = None,
-    start_index: int = 0,
-) -> tuple[list[list[int]], list[SubproblemRecord], list[tuple[float, float]]]:
-    """Improvement rounds until `deadline` (a perf_counter value); their subproblems go
-    through `solve_batch`, i.e. the mapped `solve_subproblem` task."""
-    from qroute.hybrid import pipeline
-
-    new_routes, records, history = pipeline.improve(
-        problem,
-        routes,
-        config,
-        solve_batch,
-        deadline,
-        progress,
-        start_index=start_index,
-        ledger=ledger,
-    )
-    return [list(r) for r in new_routes], list(records), [(float(t), float(c)) for t, c in history]
-
-
-@task(name="validate", cache_policy=NO_CACHE, persist_result=False)
-def validate_routes(problem: Problem, routes: list[list[int]]) -> Any:
-    """The independent validator on the final routes."""
-    from qroute.model.validation import validate
-
-    return validate(problem, routes)
 
 
 @task(name="baseline", task_run_name="baseline-{name}", cache_policy=NO_CACHE, persist_result=False)
