@@ -211,13 +211,33 @@ def test_baseline_with_an_impossible_scenario_exits_2(capsys: Capture, flags: li
 
 
 def test_argument_errors_exit_2(capsys: Capture) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["baseline", "--solver", "simulated-annealing"])
-    assert info.value.code == 2
-    assert "invalid choice: 'simulated-annealing'" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as info:
-        main(["validate", "--instance", "x.vrp"])
-    assert info.value.code == 2
+    for argv, expected in (
+        (
+            ["baseline", "--solver", "simulated-annealing"],
+            "qroute: error: Invalid value for '--solver': 'simulated-annealing' is not one of "
+            "'pyvrp', 'ortools', 'savings'.",
+        ),
+        (["validate", "--instance", "x.vrp"], "qroute: error: Missing option '--solution'."),
+        (["baseline", "--time-limit", "soon"], "'soon' is not a valid float"),
+        (["solve", "--budget-usd", "-1"], "expected a number >= 0, got '-1'"),
+        (["no-such-command"], "qroute: error: No such command 'no-such-command'."),
+        ([], "qroute: error: a command is required: validate, baseline, solve,"),
+    ):
+        code, out, err = _run(capsys, *argv)
+        assert code == 2, argv
+        assert out == ""
+        assert len(err.splitlines()) == 1 and expected in err, err
+
+
+def test_help_exits_0_and_lists_every_command(capsys: Capture) -> None:
+    code, out, _ = _run(capsys, "--help")
+    assert code == 0
+    for name in ("validate", "baseline", "solve", "backends", "subproblem", "compare", "report"):
+        assert f"  {name} " in out
+    code, out, _ = _run(capsys, "solve", "--help")
+    assert code == 0
+    assert "--time-limit FLOAT" in out and "(default 30)" in out
+    assert "--policy [mixed|local|annealer|qaoa|cloud]" in out
 
 
 def test_the_installed_script_prints_no_traceback(shared_data: Path, tmp_path: Path) -> None:

@@ -1,29 +1,55 @@
-"""The `qroute` command line."""
+"""The `qroute` command line: a typer app, run by `main` (the `qroute` console script).
+
+Commands live in the modules of COMMAND_MODULES; each registers its commands on `app`
+with `@app.command(...)` when imported. Adding a command module is one line there.
+
+Exit codes: 0 ok; 1 the answer is infeasible or a run failed; 2 bad input or bad arguments,
+reported as one line `qroute: error: ...` on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import click
+import typer
 
 from qroute.model.errors import InputError, UsageError
 from qroute.model.loader import load_problem
 from qroute.model.problem import Problem
 
-Handler = Callable[[argparse.Namespace], int]
-_COMMANDS: dict[str, Handler] = {}
+app = typer.Typer(
+    name="qroute",
+    help="The `qroute` command line.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help text, as before
+    pretty_exceptions_enable=False,
+)
+
+# The modules that register commands on `app` (imported once, by `build_app`).
+COMMAND_MODULES: tuple[str, ...] = (
+    "qroute.cli.commands",  # solve
+    "qroute.cli.quantum_commands",  # backends, subproblem
+    "qroute.cli.report_commands",  # compare, report
+)
 
 
-def command(name: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        _COMMANDS[name] = handler
-        return handler
+def option(*names: str, **settings: Any) -> Any:
+    """A `typer.Option` whose help shows no default (help texts say it where it matters)."""
+    settings.setdefault("show_default", False)
+    return typer.Option(*names, **settings)
 
-    return register
+
+def choice(*values: str) -> click.Choice:
+    """The click type of an option that takes one of `values`."""
+    return click.Choice(values)
 
 
 def print_json(payload: dict[str, Any]) -> None:
@@ -38,70 +64,98 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-@command("validate")
-def _validate(args: argparse.Namespace) -> int:
+InstanceOption = Annotated[str, option("--instance", help="path, instance name or yangtze-delta")]
+SizeOption = Annotated[int | None, option("--size", help="customers in the generated scenario")]
+ScenarioSeedOption = Annotated[int | None, option("--scenario-seed")]
+
+
+@app.command("validate", help="check a .sol file against an instance")
+def validate_command(
+    instance: Annotated[str, option("--instance")],
+    solution: Annotated[str, option("--solution")],
+) -> int:
     from qroute.model.instances import read_instance, read_solution
     from qroute.model.validation import validate
 
-    problem = read_instance(args.instance)
-    routes, cost = read_solution(args.solution)
+    problem = read_instance(instance)
+    routes, cost = read_solution(solution)
     report = validate(problem, routes, cost)
     print_json({"instance": problem.name, **report.as_dict()})
     return 0 if report.feasible else 1
 
 
-@command("baseline")
-def _baseline(args: argparse.Namespace) -> int:
+@app.command("baseline", help="solve with a classical baseline")
+def baseline_command(
+    instance: InstanceOption = "yangtze-delta",
+    solver_name: Annotated[
+        str, option("--solver", click_type=choice("pyvrp", "ortools", "savings"))
+    ] = "pyvrp",
+    time_limit: Annotated[float, option("--time-limit")] = 10.0,
+    seed: Annotated[int, option("--seed")] = 0,
+    size: SizeOption = None,
+    scenario_seed: ScenarioSeedOption = None,
+    out: Annotated[str | None, option("--out")] = None,
+) -> int:
     from qroute.baselines import BASELINES
     from qroute.model.solver import Budget, Solver
     from qroute.reporting.report import baseline_payload
 
-    problem = load_problem(args.instance, args.size, args.scenario_seed)
-    solver: Solver[Problem] = BASELINES[args.solver]()
-    result = solver.solve(problem, Budget(time_limit=args.time_limit, seed=args.seed))
+    problem = load_problem(instance, size, scenario_seed)
+    solver: Solver[Problem] = BASELINES[solver_name]()
+    result = solver.solve(problem, Budget(time_limit=time_limit, seed=seed))
     payload = baseline_payload(problem, result, solver.name)
-    if args.out:
+    if out:
         from qroute.model.instances import write_solution
 
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_solution(out / "solution.sol", result.routes, payload["cost"])
-        (out / "result.json").write_text(json.dumps(payload, indent=2, default=_jsonable))
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_solution(folder / "solution.sol", result.routes, payload["cost"])
+        (folder / "result.json").write_text(json.dumps(payload, indent=2, default=_jsonable))
     print_json(payload)
     return 0 if payload["feasible"] else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qroute", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+_BUILT = False
 
-    p = sub.add_parser("validate", help="check a .sol file against an instance")
-    p.add_argument("--instance", required=True)
-    p.add_argument("--solution", required=True)
 
-    p = sub.add_parser("baseline", help="solve with a classical baseline")
-    p.add_argument(
-        "--instance", default="yangtze-delta", help="path, instance name or yangtze-delta"
-    )
-    p.add_argument("--solver", choices=["pyvrp", "ortools", "savings"], default="pyvrp")
-    p.add_argument("--time-limit", type=float, default=10.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", type=int, default=None, help="customers in the generated scenario")
-    p.add_argument("--scenario-seed", type=int, default=None)
-    p.add_argument("--out", default=None)
+def build_app() -> typer.Typer:
+    """`app` with every command module's commands registered."""
+    global _BUILT
+    if not _BUILT:
+        for name in COMMAND_MODULES:
+            import_module(name)
+        # help lists app.py's commands, then each module's, in COMMAND_MODULES order
+        order = {name: rank for rank, name in enumerate((__name__, *COMMAND_MODULES))}
+        app.registered_commands.sort(
+            key=lambda info: order.get(getattr(info.callback, "__module__", ""), len(order))
+        )
+        _BUILT = True
+    return app
 
-    # the later layers' subcommands
-    from qroute.cli import commands, quantum_commands, report_commands
 
-    commands.add_parsers(sub)
-    quantum_commands.add_parsers(sub)
-    report_commands.add_parsers(sub)
-    return parser
+def command_names() -> list[str]:
+    """The registered command names, in help order."""
+    group = typer.main.get_command(build_app())
+    assert isinstance(group, click.Group)
+    return list(group.commands)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns its exit code. Bad input and bad arguments raise
+    (InputError, UsageError, click.UsageError): `main` turns them into one line."""
+    group = typer.main.get_command(build_app())
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = group.main(args=args, prog_name="qroute", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        raise click.UsageError(f"a command is required: {', '.join(command_names())}") from exc
+    except click.exceptions.Abort:
+        return 1
+    return int(code or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """The `qroute` console script: run the command line, map errors to exit codes."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `qroute ... | head` ends quietly
     from qroute.cloud import install_log_redaction
@@ -110,10 +164,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_redaction()  # no credential, token or signed URL reaches a log line
     register_cloud()  # the Braket and D-Wave Leap backends
     try:
-        return _COMMANDS[args.command](args)
+        return run(argv)
     except (InputError, UsageError) as exc:
         print(f"qroute: error: {exc}", file=sys.stderr)
         return 2
+    except click.UsageError as exc:
+        print(f"qroute: error: {_one_line(exc.format_message())}", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":  # `python -m qroute.cli.app`: use the module the commands register in

@@ -1,28 +1,35 @@
 """CLI pieces for running on real QPUs: budget options, the dry-run plan, the ``cloud`` policy.
 
-The ``solve`` command wires them in::
+The ``solve`` command (qroute.cli.commands) wires them in::
 
-    add_solve_options(parser)            # --budget-usd, --nightly-budget-usd, --dry-run, ...
-    configure_from_args(args, run_dir=out)   # before any dispatch; the ledger lives in out/
+    budget_usd: BudgetUsdOption = None   # --budget-usd, --nightly-budget-usd, --dry-run, ...
+    configure_from_args(CloudOptions(...), run_dir=out)   # before any dispatch; ledger in out/
     if args.dry_run:
         print_dry_run(problem, args.policy, args.budget_usd, ...)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
+
+import typer
 
 from qroute.cloud.plan import Plan, plan_dispatches
 from qroute.model.problem import Problem
 from qroute.model.subproblem import Subproblem, path_window, route_subproblem
 
 __all__ = [
-    "add_solve_options",
+    "BudgetUsdOption",
+    "CloudOptions",
+    "CloudWaitOption",
+    "DryRunOption",
+    "NightlyBudgetUsdOption",
+    "SpendDirOption",
     "cloud_chain",
     "configure_from_args",
     "default_subproblems",
@@ -35,50 +42,84 @@ WHOLE_ROUTE_MAX = 10
 WINDOW_STOPS = 4
 
 
-def add_solve_options(parser: argparse.ArgumentParser) -> None:
-    """Add the cloud options of ``qroute solve``."""
-    group = parser.add_argument_group("real QPUs (see docs/real-qpus.md)")
-    group.add_argument(
-        "--budget-usd",
-        type=_non_negative,
-        default=None,
-        help="most this run may spend on cloud QPUs/simulators; without it paid work is refused",
-    )
-    group.add_argument(
-        "--nightly-budget-usd",
-        type=_non_negative,
-        default=None,
-        help="most one night (noon to noon, local time) may spend, across runs",
-    )
-    group.add_argument(
-        "--spend-dir",
-        default=None,
-        help="folder of the nightly spend files (default ~/.qroute/spend or $QROUTE_SPEND_DIR)",
-    )
-    group.add_argument(
-        "--cloud-wait-seconds",
-        type=_non_negative,
-        default=None,
-        help="how long to wait for one cloud answer before falling back (default 600)",
-    )
-    group.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print each subproblem's device, shots and estimated cost; send nothing",
-    )
-
-
-def _non_negative(text: str) -> float:
+def non_negative(text: str) -> float:
+    """A number >= 0 (the parser of the budget and wait options)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise typer.BadParameter(f"expected a number, got {text!r}") from None
     if value < 0 or value != value:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+        raise typer.BadParameter(f"expected a number >= 0, got {text!r}")
     return value
 
 
-def configure_from_args(args: argparse.Namespace, run_dir: str | Path | None = None) -> None:
+_PANEL = "real QPUs (see docs/real-qpus.md)"
+
+BudgetUsdOption = Annotated[
+    float | None,
+    typer.Option(
+        "--budget-usd",
+        parser=non_negative,
+        metavar="USD",
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="most this run may spend on cloud QPUs/simulators; without it paid work is refused",
+    ),
+]
+NightlyBudgetUsdOption = Annotated[
+    float | None,
+    typer.Option(
+        "--nightly-budget-usd",
+        parser=non_negative,
+        metavar="USD",
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="most one night (noon to noon, local time) may spend, across runs",
+    ),
+]
+SpendDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spend-dir",
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="folder of the nightly spend files (default ~/.qroute/spend or $QROUTE_SPEND_DIR)",
+    ),
+]
+CloudWaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--cloud-wait-seconds",
+        parser=non_negative,
+        metavar="SECONDS",
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="how long to wait for one cloud answer before falling back (default 600)",
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="print each subproblem's device, shots and estimated cost; send nothing",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class CloudOptions:
+    """The cloud options of ``qroute solve``, as parsed."""
+
+    budget_usd: float | None = None
+    nightly_budget_usd: float | None = None
+    spend_dir: str | None = None
+    cloud_wait_seconds: float | None = None
+    dry_run: bool = False
+
+
+def configure_from_args(args: CloudOptions, run_dir: str | Path | None = None) -> None:
     """Apply the cloud options and turn on log redaction.
 
     ``run_dir`` is the run's folder (the solve command's output folder): the task ledger lives

@@ -1,8 +1,7 @@
-"""Sub-commands added by later layers (quantum subproblems, the pipeline, reports)."""
+"""`qroute solve`: the main job (the hybrid pipeline as a Prefect flow, with baselines)."""
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import contextlib
 import os
@@ -13,9 +12,24 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from qroute.cli.app import command
+from qroute.cli.app import (
+    InstanceOption,
+    ScenarioSeedOption,
+    SizeOption,
+    app,
+    choice,
+    option,
+)
+from qroute.cli.cloud_commands import (
+    BudgetUsdOption,
+    CloudOptions,
+    CloudWaitOption,
+    DryRunOption,
+    NightlyBudgetUsdOption,
+    SpendDirOption,
+)
 from qroute.model.errors import UsageError
 from qroute.model.loader import load_problem
 
@@ -23,51 +37,6 @@ SOLVE_POLICIES = ("mixed", "local", "annealer", "qaoa", "cloud")
 DEFAULT_SOLVE_TIME_LIMIT = 30.0  # hybrid and each baseline; the command takes about 1-1.5 min
 DEFAULT_CACHE_DIR = Path(".qroute") / "cache"  # persisted subproblem results (Prefect)
 DEFAULT_PREFECT_HOME = Path(".qroute") / "prefect"
-
-
-def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
-    """Register the parsers of commands defined outside cli.py."""
-    p = sub.add_parser(
-        "solve",
-        help="the main job: the hybrid pipeline as a Prefect flow, compared with baselines",
-    )
-    p.add_argument(
-        "--instance", default="yangtze-delta", help="path, instance name or yangtze-delta"
-    )
-    p.add_argument(
-        "--time-limit",
-        type=float,
-        default=DEFAULT_SOLVE_TIME_LIMIT,
-        help="wall seconds for the hybrid and for each baseline "
-        f"(default {DEFAULT_SOLVE_TIME_LIMIT:g})",
-    )
-    p.add_argument("--policy", choices=SOLVE_POLICIES, default="mixed")
-    p.add_argument("--out", default=None, help="output folder (default runs/<instance>-<time>)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-baselines", action="store_true", help="skip PyVRP and OR-Tools")
-    p.add_argument("--size", type=int, default=None, help="customers in the generated scenario")
-    p.add_argument("--scenario-seed", type=int, default=None)
-    p.add_argument("--shots", type=int, default=None, help="reads / shots per subproblem")
-    p.add_argument("--max-stops", type=int, default=None, help="subproblem size cap")
-    p.add_argument(
-        "--cache-dir",
-        default=None,
-        help=f"persisted subproblem results, reused by reruns (default {DEFAULT_CACHE_DIR})",
-    )
-    from qroute.cli.cloud_commands import add_solve_options
-
-    add_solve_options(p)  # --budget-usd --nightly-budget-usd --spend-dir --dry-run ...
-    p.add_argument(
-        "--dask-address",
-        default=None,
-        help="run subproblem tasks on an existing Dask cluster (or set QROUTE_DASK_ADDRESS)",
-    )
-    p.add_argument(
-        "--dask-workers",
-        type=int,
-        default=None,
-        help="run subproblem tasks on a local Dask cluster of N workers (QROUTE_DASK_WORKERS)",
-    )
 
 
 # -- Prefect runtime ---------------------------------------------------------------------
@@ -190,52 +159,100 @@ def default_out_dir(instance: str) -> Path:
     return Path("runs") / f"{instance}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-@command("solve")
-def _solve(args: argparse.Namespace) -> int:
+@app.command(
+    "solve",
+    help="the main job: the hybrid pipeline as a Prefect flow, compared with baselines",
+)
+def solve_command(
+    instance: InstanceOption = "yangtze-delta",
+    time_limit: Annotated[
+        float,
+        option(
+            "--time-limit",
+            help="wall seconds for the hybrid and for each baseline "
+            f"(default {DEFAULT_SOLVE_TIME_LIMIT:g})",
+        ),
+    ] = DEFAULT_SOLVE_TIME_LIMIT,
+    policy: Annotated[str, option("--policy", click_type=choice(*SOLVE_POLICIES))] = "mixed",
+    out_dir: Annotated[
+        str | None, option("--out", help="output folder (default runs/<instance>-<time>)")
+    ] = None,
+    seed: Annotated[int, option("--seed")] = 0,
+    no_baselines: Annotated[bool, option("--no-baselines", help="skip PyVRP and OR-Tools")] = False,
+    size: SizeOption = None,
+    scenario_seed: ScenarioSeedOption = None,
+    shots: Annotated[int | None, option("--shots", help="reads / shots per subproblem")] = None,
+    max_stops: Annotated[int | None, option("--max-stops", help="subproblem size cap")] = None,
+    cache_dir_text: Annotated[
+        str | None,
+        option(
+            "--cache-dir",
+            help=f"persisted subproblem results, reused by reruns (default {DEFAULT_CACHE_DIR})",
+        ),
+    ] = None,
+    budget_usd: BudgetUsdOption = None,
+    nightly_budget_usd: NightlyBudgetUsdOption = None,
+    spend_dir: SpendDirOption = None,
+    cloud_wait_seconds: CloudWaitOption = None,
+    dry_run: DryRunOption = False,
+    dask_address: Annotated[
+        str | None,
+        option(
+            "--dask-address",
+            help="run subproblem tasks on an existing Dask cluster (or set QROUTE_DASK_ADDRESS)",
+        ),
+    ] = None,
+    dask_workers: Annotated[
+        int | None,
+        option(
+            "--dask-workers",
+            help="run subproblem tasks on a local Dask cluster of N workers (QROUTE_DASK_WORKERS)",
+        ),
+    ] = None,
+) -> int:
     started_at = time.time()
-    if not args.time_limit > 0:
-        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
-    if args.shots is not None and args.shots < 1:
-        raise UsageError(f"--shots must be at least 1, got {args.shots}")
-    if args.max_stops is not None and args.max_stops < 1:
-        raise UsageError(f"--max-stops must be at least 1, got {args.max_stops}")
-    problem = load_problem(args.instance, args.size, args.scenario_seed)  # bad input: exit 2
-    out = Path(args.out) if args.out else default_out_dir(problem.name)
+    if not time_limit > 0:
+        raise UsageError(f"--time-limit must be positive, got {time_limit:g}")
+    if shots is not None and shots < 1:
+        raise UsageError(f"--shots must be at least 1, got {shots}")
+    if max_stops is not None and max_stops < 1:
+        raise UsageError(f"--max-stops must be at least 1, got {max_stops}")
+    problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
+    out = Path(out_dir) if out_dir else default_out_dir(problem.name)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    cache_dir = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
+    cache_dir = Path(cache_dir_text) if cache_dir_text else DEFAULT_CACHE_DIR
 
     from qroute.cli.cloud_commands import configure_from_args, print_dry_run
 
-    configure_from_args(args, run_dir=out)
-    if args.dry_run:
+    cloud = CloudOptions(budget_usd, nightly_budget_usd, spend_dir, cloud_wait_seconds, dry_run)
+    configure_from_args(cloud, run_dir=out)
+    if dry_run:
         from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
 
-        config = PipelineConfig(
-            policy=args.policy, seed=args.seed, max_stops=args.max_stops, shots=args.shots
-        )
+        config = PipelineConfig(policy=policy, seed=seed, max_stops=max_stops, shots=shots)
         print_dry_run(
             problem,
-            args.policy,
-            args.budget_usd,
-            nightly_budget_usd=args.nightly_budget_usd,
-            spend_dir=args.spend_dir,
-            shots=args.shots,
-            seed=args.seed,
+            policy,
+            budget_usd,
+            nightly_budget_usd=nightly_budget_usd,
+            spend_dir=spend_dir,
+            shots=shots,
+            seed=seed,
             subproblems=make_subproblems(
                 problem, initial_routes(problem, config), config.resolved_max_stops()
             ),
         )
         return 0
-    if args.dask_workers is not None and args.dask_workers < 1:
-        raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
+    if dask_workers is not None and dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")
 
     prefect_defaults()
     from qroute.orchestration.runners import task_runner
 
     try:
-        runner = task_runner(args.dask_address, args.dask_workers)
+        runner = task_runner(dask_address, dask_workers)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     server = start_api_server()
@@ -244,16 +261,16 @@ def _solve(args: argparse.Namespace) -> int:
 
     with LiveProgress(title=problem.name) as progress:
         payload = run_solve(
-            instance=args.instance,
-            time_limit=args.time_limit,
-            policy=args.policy,
-            seed=args.seed,
+            instance=instance,
+            time_limit=time_limit,
+            policy=policy,
+            seed=seed,
             out=out,
-            baselines=not args.no_baselines,
-            size=args.size,
-            scenario_seed=args.scenario_seed,
-            shots=args.shots,
-            max_stops=args.max_stops,
+            baselines=not no_baselines,
+            size=size,
+            scenario_seed=scenario_seed,
+            shots=shots,
+            max_stops=max_stops,
             cache_dir=cache_dir,
             progress=progress,
             started_at=started_at,

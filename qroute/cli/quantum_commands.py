@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import Annotated, Any
 
-from qroute.cli.app import command, print_json
-
-
-def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
-    sub.add_parser("backends", help="list subproblem backends and whether they run here")
-    p = sub.add_parser("subproblem", help="solve a seeded random route-TSP on one backend")
-    p.add_argument("--backend", required=True)
-    p.add_argument("--size", type=int, required=True, help="customers (K)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--shots", type=int, default=None, help="reads / shots")
-    p.add_argument("--no-fallback", action="store_true", help="fail instead of falling back")
+from qroute.cli.app import app, option, print_json
 
 
 def backend_rows() -> list[dict[str, Any]]:
@@ -39,8 +28,8 @@ def backend_rows() -> list[dict[str, Any]]:
     return rows
 
 
-@command("backends")
-def _backends(args: argparse.Namespace) -> int:
+@app.command("backends", help="list subproblem backends and whether they run here")
+def backends_command() -> int:
     from rich.console import Console
     from rich.table import Table
 
@@ -55,8 +44,16 @@ def _backends(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("subproblem")
-def _subproblem(args: argparse.Namespace) -> int:
+@app.command("subproblem", help="solve a seeded random route-TSP on one backend")
+def subproblem_command(
+    backend: Annotated[str, option("--backend")],
+    size: Annotated[int, option("--size", help="customers (K)")],
+    seed: Annotated[int, option("--seed")] = 0,
+    shots: Annotated[int | None, option("--shots", help="reads / shots")] = None,
+    no_fallback: Annotated[
+        bool, option("--no-fallback", help="fail instead of falling back")
+    ] = False,
+) -> int:
     from qroute.backends import backend_names
     from qroute.hybrid.dispatch import Dispatcher, policy_chain
     from qroute.model.errors import UsageError
@@ -64,16 +61,16 @@ def _subproblem(args: argparse.Namespace) -> int:
     from qroute.model.subproblem import random_route_tsp
     from qroute.qubo.held_karp import held_karp
 
-    if args.backend not in backend_names():
-        raise UsageError(f"unknown backend {args.backend!r}; known: {', '.join(backend_names())}")
-    if args.size < 1:
-        raise UsageError(f"--size must be at least 1, got {args.size}")
-    sub = random_route_tsp(args.size, args.seed)
+    if backend not in backend_names():
+        raise UsageError(f"unknown backend {backend!r}; known: {', '.join(backend_names())}")
+    if size < 1:
+        raise UsageError(f"--size must be at least 1, got {size}")
+    sub = random_route_tsp(size, seed)
 
     def chain(s: Any, index: int) -> list[str]:
-        return [args.backend] if args.no_fallback else [args.backend, *policy_chain("local", s)]
+        return [backend] if no_fallback else [backend, *policy_chain("local", s)]
 
-    result = Dispatcher(chain=chain).solve(sub, Budget(seed=args.seed, shots=args.shots))
+    result = Dispatcher(chain=chain).solve(sub, Budget(seed=seed, shots=shots))
     order = list(result.routes[0])
     exact_cost = held_karp(sub)[1] if sub.size <= 13 else None
     gap = None if exact_cost is None else 100.0 * (result.cost - exact_cost) / exact_cost

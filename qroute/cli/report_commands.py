@@ -6,32 +6,11 @@ qroute report --runs runs --out report.html           # self-contained HTML from
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from qroute.cli.app import command
+from qroute.cli.app import app, option
 from qroute.model.errors import UsageError
-
-
-def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
-    """Register `compare` and `report` on the `qroute` sub-command parser."""
-    p = sub.add_parser(
-        "compare", help="measure every available backend on the same seeded subproblems"
-    )
-    p.add_argument("--sizes", default="3,4,6,8", help="comma-separated subproblem sizes k")
-    p.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1) per size")
-    p.add_argument(
-        "--backends", default=None, help="comma-separated backend names (default: all known)"
-    )
-    p.add_argument("--shots", type=int, default=None, help="reads / shots (default: backend's)")
-    p.add_argument("--time-limit", type=float, default=10.0, help="per-solve budget, seconds")
-    p.add_argument("--no-warm-up", action="store_true", help="time the first solve cold")
-    p.add_argument("--out", default="runs", help="runs folder for the JSONL (default: runs)")
-
-    p = sub.add_parser("report", help="build the self-contained HTML comparison report")
-    p.add_argument("--runs", default="runs", help="runs folder (default: runs)")
-    p.add_argument("--out", default="report.html", help="HTML file to write")
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -70,28 +49,43 @@ def _line(record: dict[str, Any]) -> str:
     return f"{head} {gap_text}  {record['time_to_solution_s']:8.3f} s{feasible_text}"
 
 
-@command("compare")
-def compare_command(args: argparse.Namespace) -> int:
+@app.command("compare", help="measure every available backend on the same seeded subproblems")
+def compare_command(
+    sizes_text: Annotated[
+        str, option("--sizes", help="comma-separated subproblem sizes k")
+    ] = "3,4,6,8",
+    seeds: Annotated[int, option("--seeds", help="number of seeds (0..N-1) per size")] = 3,
+    backends_text: Annotated[
+        str | None,
+        option("--backends", help="comma-separated backend names (default: all known)"),
+    ] = None,
+    shots: Annotated[
+        int | None, option("--shots", help="reads / shots (default: backend's)")
+    ] = None,
+    time_limit: Annotated[float, option("--time-limit", help="per-solve budget, seconds")] = 10.0,
+    no_warm_up: Annotated[bool, option("--no-warm-up", help="time the first solve cold")] = False,
+    out: Annotated[str, option("--out", help="runs folder for the JSONL (default: runs)")] = "runs",
+) -> int:
     from qroute.reporting.comparison import STATUS_ERROR, run_comparison, run_files
 
-    sizes = parse_sizes(args.sizes)
-    if args.seeds < 1:
-        raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
-    if args.shots is not None and args.shots < 1:
-        raise UsageError(f"--shots must be at least 1, got {args.shots}")
-    backends = parse_backends(args.backends)
+    sizes = parse_sizes(sizes_text)
+    if seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {seeds}")
+    if shots is not None and shots < 1:
+        raise UsageError(f"--shots must be at least 1, got {shots}")
+    backends = parse_backends(backends_text)
     records = run_comparison(
         sizes=sizes,
-        seeds=args.seeds,
+        seeds=seeds,
         backends=backends,
-        out_dir=args.out,
-        shots=args.shots,
-        time_limit=args.time_limit,
-        warm=not args.no_warm_up,
+        out_dir=out,
+        shots=shots,
+        time_limit=time_limit,
+        warm=not no_warm_up,
         progress=lambda record: print(_line(record), flush=True),
     )
     run_id = records[0]["run_id"] if records else None
-    path = next((p for p in run_files(args.out) if p.stem == run_id), None)
+    path = next((p for p in run_files(out) if p.stem == run_id), None)
     solved = sum(r["status"] == "ok" for r in records)
     errors = sum(r["status"] == STATUS_ERROR for r in records)
     print(
@@ -101,13 +95,16 @@ def compare_command(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-@command("report")
-def report_command(args: argparse.Namespace) -> int:
+@app.command("report", help="build the self-contained HTML comparison report")
+def report_command(
+    runs_dir: Annotated[str, option("--runs", help="runs folder (default: runs)")] = "runs",
+    out: Annotated[str, option("--out", help="HTML file to write")] = "report.html",
+) -> int:
     from qroute.reporting.html_report import build_report
 
-    runs = Path(args.runs)
+    runs = Path(runs_dir)
     if not runs.is_dir():
         raise UsageError(f"--runs {runs}: no such folder")
-    out = build_report(runs, args.out)
-    print(f"report written: {out}")
+    written = build_report(runs, out)
+    print(f"report written: {written}")
     return 0

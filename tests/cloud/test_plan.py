@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from typing import Any
@@ -10,8 +9,6 @@ from typing import Any
 import pytest
 
 from qroute.cli.cloud_commands import (
-    add_solve_options,
-    configure_from_args,
     default_subproblems,
     print_dry_run,
 )
@@ -156,29 +153,19 @@ def test_cloud_chain_orders_qpus_then_simulators_then_local(registered: list[str
     assert set(cloud_chain(SUBS[0])) - {"qaoa-statevector", "dwave-sa", "exact"} <= set(registered)
 
 
-def test_solve_options_parse_and_configure(tmp_path: Any) -> None:
-    parser = argparse.ArgumentParser()
-    add_solve_options(parser)
-    args = parser.parse_args(
-        [
-            "--budget-usd",
-            "5",
-            "--nightly-budget-usd",
-            "20",
-            "--dry-run",
-            "--spend-dir",
-            str(tmp_path / "spend"),
-            "--cloud-wait-seconds",
-            "30",
-        ]
-    )
-    assert args.dry_run and args.budget_usd == 5.0 and args.nightly_budget_usd == 20.0
-    configure_from_args(args, run_dir=tmp_path / "run")
+def test_solve_options_parse_and_configure(tmp_path: Any, capsys: Any) -> None:
+    from qroute.cli.app import main
+
+    argv = ["solve", "--size", "12", "--policy", "local", "--out", str(tmp_path / "run")]
+    argv += ["--budget-usd", "5", "--nightly-budget-usd", "20", "--dry-run"]
+    argv += ["--spend-dir", str(tmp_path / "spend"), "--cloud-wait-seconds", "30"]
+    assert main(argv) == 0
+    assert "Problem yangtze-delta-n12" in capsys.readouterr().out  # the plan, nothing sent
     settings = current_settings()
     assert settings.budget_usd == 5.0 and settings.nightly_budget_usd == 20.0
     assert settings.run_dir == tmp_path / "run" and settings.wait_seconds == 30.0
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--budget-usd", "-1"])
+    assert main(["solve", "--budget-usd", "-1"]) == 2
+    assert "expected a number >= 0, got '-1'" in capsys.readouterr().err
 
 
 def test_registered_backends_and_their_sizes(registered: list[str]) -> None:
