@@ -27,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from qroute.reporting.payloads import ComparisonRecord
+
 SCHEMA_VERSION = 1
 RUN_PREFIX = "comparison-"
 DEFAULT_SIZES: tuple[int, ...] = (3, 4, 6, 8)
@@ -38,43 +40,18 @@ STATUS_TOO_LARGE = "skipped: too large"
 STATUS_UNAVAILABLE = "skipped: unavailable"
 STATUS_ERROR = "error"
 
-#: Every key of a record, in the order written (the JSONL schema; values may be null).
-RECORD_FIELDS: tuple[str, ...] = (
-    "schema",  # SCHEMA_VERSION
-    "run_id",  # comparison-<UTC timestamp>: all records of one measurement
-    "timestamp",  # ISO 8601 UTC, when this solve finished
-    "host",  # machine name the local solves ran on
-    "backend",  # backend name as requested (qroute.backends)
-    "backend_used",  # provenance.backend_used (equals backend: no fallback in a comparison)
-    "device",  # provenance.device: simulator/library, solver name or device ARN
-    "paradigm",  # "gate", "annealing" or "classical"
-    "max_size",  # most stops the backend accepts
-    "size",  # k, free stops of the subproblem
-    "variables",  # k*k QUBO variables
-    "seed",  # instance seed = solver seed
-    "subproblem",  # subproblem name, e.g. random-tsp-k4-s0
-    "subproblem_key",  # content hash of the distance matrix (same set across backends)
-    "status",  # ok | skipped: too large | skipped: unavailable | error
-    "reason",  # why skipped / the error, else null
-    "tour",  # [0, ..., 0] local node ids
-    "cost",  # tour length
-    "optimum",  # Held-Karp optimum of the same subproblem
-    "gap_percent",  # 100 * (cost - optimum) / optimum
-    "optimal",  # cost equals the optimum (1e-6 relative)
-    "raw_feasible_rate",  # share of raw samples that were valid tours (1.0 for exact)
-    "repaired",  # the returned tour was repaired from an infeasible sample
-    "optimum_sampled",  # sampling backends: the optimum was among the raw samples
-    "time_to_solution_s",  # wall s around backend.solve (QUBO build included; SDK warmed up)
-    "backend_wall_s",  # provenance.wall_seconds as reported by the backend
-    "shots",  # shots / reads (null for exact)
-    "estimated_cost_usd",  # from the hardware profile's price; 0 for local, null if unpriced
-    "price_profile",  # hardware profile id the estimate came from
-    "tracked_cost_usd",  # provenance.cost_usd (what the backend says it spent)
-    "chain_break_fraction",  # QPU annealers: mean chain-break fraction of the reads
-    "ground_state_probability",  # QAOA: probability of the QUBO ground state in |gamma,beta>
-    "fallback_reason",  # provenance.fallback_reason
-    "details",  # provenance.details, scalar entries only
+#: Every key of a record, in the order written (the JSONL schema, described field by field
+#: in qroute.reporting.payloads.ComparisonRecord; values may be null).
+RECORD_FIELDS: tuple[str, ...] = tuple(
+    field.alias or name for name, field in ComparisonRecord.model_fields.items()
 )
+
+
+def typed_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` checked against ComparisonRecord (raises pydantic.ValidationError), every
+    field present, in RECORD_FIELDS order."""
+    model = ComparisonRecord.model_validate(dict(record))
+    return model.model_dump(mode="json", by_alias=True)
 
 
 def _now() -> datetime:
@@ -362,14 +339,14 @@ def append_record(path: str | Path, record: Mapping[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(dict(record), allow_nan=False) + "\n")
+        handle.write(json.dumps(typed_record(record), allow_nan=False) + "\n")
 
 
 def write_records(records: Iterable[Mapping[str, Any]], out_dir: str | Path, run_id: str) -> Path:
     """Write all `records` to ``<out_dir>/<run_id>.jsonl`` (replacing it) and return the path."""
     path = Path(out_dir) / f"{run_id}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(dict(r), allow_nan=False) for r in records]
+    lines = [json.dumps(typed_record(r), allow_nan=False) for r in records]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
 

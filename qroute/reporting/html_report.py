@@ -34,6 +34,7 @@ from qroute.reporting.comparison import (
     run_files,
     summary_rows,
 )
+from qroute.reporting.payloads import NightlyRow
 
 RESULTS_DB = "results.sqlite"
 ROUTES_PNG = "routes.png"
@@ -53,16 +54,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_ts ON runs (ts);
 """
-RESULTS_COLUMNS: tuple[str, ...] = (
-    "ts",
-    "instance",
-    "cost",
-    "gap_percent",
-    "backends",
-    "quantum_share",
-    "cost_usd",
-    "wall_seconds",
-)
+RESULTS_COLUMNS: tuple[str, ...] = tuple(NightlyRow.model_fields)  # the row model's fields
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary per backend"),
@@ -112,7 +104,8 @@ def append_run(db_path: str | Path, record: Mapping[str, Any]) -> None:
     """
     if not record.get("instance"):
         raise ValueError("a results row needs an instance name")
-    if _optional_number(record, "cost") is None:
+    cost = _optional_number(record, "cost")
+    if cost is None:
         raise ValueError("a results row needs a finite cost")
     share: Any = record.get("quantum_share")
     if isinstance(share, Mapping):
@@ -120,16 +113,17 @@ def append_run(db_path: str | Path, record: Mapping[str, Any]) -> None:
     backends: Any = record.get("backends")
     if backends is not None and not isinstance(backends, str):
         backends = json.dumps(backends if isinstance(backends, Mapping) else list(backends))
-    row = (
-        _iso_utc(record.get("ts")),
-        str(record["instance"]),
-        _optional_number(record, "cost"),
-        _optional_number(record, "gap_percent"),
-        backends,
-        _optional_number({"quantum_share": share}, "quantum_share"),
-        _optional_number(record, "cost_usd"),
-        _optional_number(record, "wall_seconds"),
+    typed = NightlyRow(
+        ts=_iso_utc(record.get("ts")),
+        instance=str(record["instance"]),
+        cost=cost,
+        gap_percent=_optional_number(record, "gap_percent"),
+        backends=backends,
+        quantum_share=_optional_number({"quantum_share": share}, "quantum_share"),
+        cost_usd=_optional_number(record, "cost_usd"),
+        wall_seconds=_optional_number(record, "wall_seconds"),
     )
+    row = tuple(typed.model_dump().values())
     path = Path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)

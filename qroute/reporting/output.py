@@ -19,6 +19,7 @@ from typing import Any
 from qroute.model.data import best_known, gap_percent
 from qroute.model.problem import Problem
 from qroute.model.validation import validate
+from qroute.reporting.payloads import ResultPayload
 
 QUANTUM_PARADIGMS = ("gate", "annealing")
 RESULT_JSON = "result.json"
@@ -147,12 +148,20 @@ def result_payload(
     }
     if extra:
         payload.update(extra)
-    return jsonable(payload)  # type: ignore[no-any-return]
+    return typed_result(payload)
+
+
+def typed_result(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """`payload` checked against the result.json model (qroute.reporting.payloads.ResultPayload;
+    a wrong type raises pydantic.ValidationError) as plain JSON data, keys in model order."""
+    model = ResultPayload.model_validate(jsonable(payload))
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def write_result_json(path: str | Path, payload: Mapping[str, Any]) -> Path:
+    """result.json, validated against its model first."""
     path = Path(path)
-    path.write_text(json.dumps(jsonable(payload), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(typed_result(payload), indent=2) + "\n", encoding="utf-8")
     return path
 
 
