@@ -2,7 +2,7 @@
 
 * `nightly_routing`: solves a configured set of scenarios / instances with one policy and
   budget, appends each result to the results store (SQLite,
-  `qroute.reporting.html_report.append_run`)
+  `qroute.reporting.results_store.append_run`)
   so quality and spend can be followed night by night, and publishes a Markdown artifact.
 * `solve_on_demand`: one solve with validated parameters (the deployment's parameter schema
   comes from these type hints; Prefect rejects a run whose parameters do not fit).
@@ -65,7 +65,7 @@ def nightly_routing(
     results_db: str = "runs/results.sqlite",
 ) -> list[dict[str, Any]]:
     """Solve each configured instance; append every result to the results store."""
-    from qroute.reporting.html_report import append_run
+    from qroute.reporting.results_store import append_run
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     rows = []

@@ -5,26 +5,32 @@ CSS is inline and every plot is a base64 PNG drawn with matplotlib's Agg canvas 
 URL, no script from a CDN).  What it reads under the folder:
 
 * ``comparison-*.jsonl`` (any depth): the per-solve records of :mod:`qroute.reporting.comparison`;
-* the newest ``routes.png`` (any depth) with the ``result.json`` beside it: the latest solve run;
-* ``results.sqlite``: the nightly results store, table ``runs`` (:data:`RESULTS_SCHEMA`);
-  nightly jobs add a row with :func:`append_run`.
+* the newest ``routes.png`` (any depth) with the ``result.json`` beside it: the latest solve run
+  (:mod:`qroute.reporting.solve_runs`);
+* ``results.sqlite``: the nightly results store (:mod:`qroute.reporting.results_store`).
 
-Any of them may be missing; the report then says so in the section concerned.
+Any of them may be missing; the report then says so in the section concerned. The page is the
+jinja2 template ``templates/report.html.j2`` (package data; building blocks in
+``templates/macros.html.j2``, style in ``templates/report.css``); its ``interactive_map`` block,
+inside the route-map section, is where an interactive map of the latest solve goes. Plots come
+from :mod:`qroute.reporting.plots`.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
-import json
 import math
-import sqlite3
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from qroute.reporting.comparison import (
     STATUS_ERROR,
@@ -34,27 +40,38 @@ from qroute.reporting.comparison import (
     run_files,
     summary_rows,
 )
-from qroute.reporting.payloads import NightlyRow
+from qroute.reporting.plots import (
+    by_backend_size,
+    cost_plot,
+    qaoa_plot,
+    series_plot,
+    trend_plot,
+)
+from qroute.reporting.results_store import (
+    RESULTS_COLUMNS,
+    RESULTS_DB,
+    RESULTS_SCHEMA,
+    append_run,
+    read_runs,
+)
+from qroute.reporting.solve_runs import RESULT_JSON, ROUTES_PNG, find_latest_solve
 
-RESULTS_DB = "results.sqlite"
-ROUTES_PNG = "routes.png"
-RESULT_JSON = "result.json"
+__all__ = [
+    "RESULTS_COLUMNS",
+    "RESULTS_DB",
+    "RESULTS_SCHEMA",
+    "RESULT_JSON",
+    "ROUTES_PNG",
+    "SECTIONS",
+    "append_run",
+    "build_report",
+    "find_latest_solve",
+    "read_runs",
+    "render_report",
+]
 
-#: The nightly results store: one row per nightly solve run (see :func:`append_run`).
-RESULTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    ts            TEXT NOT NULL,  -- ISO 8601 UTC, e.g. 2026-11-26T02:00:00Z
-    instance      TEXT NOT NULL,  -- instance name, e.g. yangtze-delta or X-n101-k25
-    cost          REAL NOT NULL,  -- total route length of the validated solution
-    gap_percent   REAL,           -- gap to the best-known solution in %, NULL if none known
-    backends      TEXT,           -- JSON: {"backend": solves, ...} or ["backend", ...]
-    quantum_share REAL,           -- share (0..1) of subproblem solves on gate/annealing backends
-    cost_usd      REAL,           -- money spent on cloud devices in the run
-    wall_seconds  REAL            -- wall time of the run
-);
-CREATE INDEX IF NOT EXISTS runs_ts ON runs (ts);
-"""
-RESULTS_COLUMNS: tuple[str, ...] = tuple(NightlyRow.model_fields)  # the row model's fields
+REPORT_TEMPLATE = "report.html.j2"
+MACROS_TEMPLATE = "macros.html.j2"
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary per backend"),
@@ -71,352 +88,22 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-# --------------------------------------------------------------------------------------------
-# The nightly results store
-
-
-def _iso_utc(value: Any) -> str:
-    if value is None:
-        return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return str(value)
-
-
-def _optional_number(record: Mapping[str, Any], key: str) -> float | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} must be a number or None, got {value!r}")
-    return float(value) if math.isfinite(value) else None
-
-
-def append_run(db_path: str | Path, record: Mapping[str, Any]) -> None:
-    """Add one nightly run to the results store, creating the file and table when needed.
-
-    `record` has ``instance`` and ``cost`` (required) and optionally ``ts`` (ISO text or a
-    datetime; default now, UTC), ``gap_percent``, ``backends`` (a dict of solves per backend, a
-    list of names, or text), ``quantum_share`` (a number, or a dict with ``share_of_solves`` as
-    in result.json), ``cost_usd`` and ``wall_seconds``.  Other keys are ignored, so a solve
-    run's result.json payload can be passed as it is.
-    """
-    if not record.get("instance"):
-        raise ValueError("a results row needs an instance name")
-    cost = _optional_number(record, "cost")
-    if cost is None:
-        raise ValueError("a results row needs a finite cost")
-    share: Any = record.get("quantum_share")
-    if isinstance(share, Mapping):
-        share = share.get("share_of_solves")
-    backends: Any = record.get("backends")
-    if backends is not None and not isinstance(backends, str):
-        backends = json.dumps(backends if isinstance(backends, Mapping) else list(backends))
-    typed = NightlyRow(
-        ts=_iso_utc(record.get("ts")),
-        instance=str(record["instance"]),
-        cost=cost,
-        gap_percent=_optional_number(record, "gap_percent"),
-        backends=backends,
-        quantum_share=_optional_number({"quantum_share": share}, "quantum_share"),
-        cost_usd=_optional_number(record, "cost_usd"),
-        wall_seconds=_optional_number(record, "wall_seconds"),
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """The report's templates, loaded from the installed package (package data)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("qroute.reporting", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
     )
-    row = tuple(typed.model_dump().values())
-    path = Path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path)
-    try:
-        with connection:
-            connection.executescript(RESULTS_SCHEMA)
-            placeholders = ", ".join("?" for _ in RESULTS_COLUMNS)
-            connection.execute(
-                f"INSERT INTO runs ({', '.join(RESULTS_COLUMNS)}) VALUES ({placeholders})", row
-            )
-    finally:
-        connection.close()
 
 
-def read_runs(db_path: str | Path) -> list[dict[str, Any]]:
-    """All rows of the results store, oldest first; [] when the file or table is missing."""
-    path = Path(db_path)
-    if not path.is_file():
-        return []
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        cursor = connection.execute(f"SELECT {', '.join(RESULTS_COLUMNS)} FROM runs ORDER BY ts")
-        return [dict(zip(RESULTS_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
-    except sqlite3.DatabaseError:
-        return []
-    finally:
-        connection.close()
-
-
-# --------------------------------------------------------------------------------------------
-# Inputs found under the runs folder
-
-
-def find_latest_solve(runs_dir: str | Path) -> dict[str, Any] | None:
-    """The newest routes.png under `runs_dir` and the result.json beside it (if readable)."""
-    folder = Path(runs_dir)
-    if not folder.is_dir():
-        return None
-    images = [p for p in folder.rglob(ROUTES_PNG) if p.is_file()]
-    if not images:
-        return None
-    image = max(images, key=lambda p: (p.stat().st_mtime, str(p)))
-    result: dict[str, Any] = {}
-    result_path = image.parent / RESULT_JSON
-    if result_path.is_file():
-        try:
-            loaded = json.loads(result_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            loaded = None
-        if isinstance(loaded, dict):
-            result = loaded
-    return {
-        "image": image,
-        "result_path": result_path if result else None,
-        "result": result,
-        "modified": datetime.fromtimestamp(image.stat().st_mtime, UTC),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Plots
-
-
-def _figure(width: float = 10.0, height: float = 4.2, rows: int = 1) -> tuple[Any, list[Any]]:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    return fig, axes
-
-
-def _png(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+def _macros() -> Any:
+    return _environment().get_template(MACROS_TEMPLATE).module
 
 
 def _img(data: str, alt: str) -> str:
-    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _by_backend_size(
-    records: Iterable[Mapping[str, Any]], key: str
-) -> dict[str, dict[int, list[float]]]:
-    out: dict[str, dict[int, list[float]]] = {}
-    for r in records:
-        value = r.get(key)
-        if r.get("status") != STATUS_OK or value is None or isinstance(value, bool):
-            continue
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            continue
-        out.setdefault(str(r["backend"]), {}).setdefault(int(r["size"]), []).append(float(value))
-    return out
-
-
-_MARKERS = "osD^v<>pP*Xh"
-
-
-def _size_axis(ax: Any, sizes: Sequence[int]) -> None:
-    ax.set_xticks(list(sizes))
-    if sizes:
-        ax.set_xlim(min(sizes) - 0.5, max(sizes) + 0.5)
-
-
-def _series_plot(
-    series: Mapping[str, Mapping[int, list[float]]],
-    *,
-    ylabel: str,
-    title: str,
-    reduce: Callable[[list[float]], float] = statistics.fmean,
-    log: bool = False,
-    ylim: tuple[float, float] | None = None,
-    from_zero: bool = False,
-) -> str:
-    """One line per backend over subproblem size, with the seeds' range as error bars."""
-    fig, (ax,) = _figure()
-    names = sorted(series)
-    spread = 0.25 / max(len(names), 1)
-    for i, name in enumerate(names):
-        sizes = sorted(series[name])
-        xs = [k + (i - (len(names) - 1) / 2) * spread for k in sizes]  # dodge overlapping lines
-        ys = [reduce(series[name][k]) for k in sizes]
-        low = [y - min(series[name][k]) for y, k in zip(ys, sizes, strict=True)]
-        high = [max(series[name][k]) - y for y, k in zip(ys, sizes, strict=True)]
-        ax.errorbar(
-            xs,
-            ys,
-            yerr=[low, high],
-            marker=_MARKERS[i % len(_MARKERS)],
-            capsize=3,
-            label=name,
-            lw=1.4,
-            ms=6,
-        )
-    _size_axis(ax, sorted({k for s in series.values() for k in s}))
-    ax.set_xlabel("subproblem size k (stops; k² QUBO variables)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if log:
-        ax.set_yscale("log")
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    elif from_zero:  # e.g. all gaps 0: show 0 near the bottom of a readable scale
-        top = max(ax.get_ylim()[1], 1.0)
-        ax.set_ylim(-0.05 * top, top)
-    ax.legend(fontsize=8, loc="best")
-    return _png(fig)
-
-
-def _cost_plot(rows: Sequence[Mapping[str, Any]]) -> str:
-    fig, (ax,) = _figure()
-    names = [str(r["backend"]) for r in rows]
-    estimated = [float(r["mean_estimated_cost_usd"] or 0.0) for r in rows]
-    tracked = [float(r["mean_tracked_cost_usd"] or 0.0) for r in rows]
-    xs = list(range(len(names)))
-    ax.bar([x - 0.2 for x in xs], estimated, width=0.4, label="estimated (hardware profile)")
-    ax.bar([x + 0.2 for x in xs], tracked, width=0.4, label="tracked (provenance)")
-    ax.set_xticks(xs)
-    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("USD per solved subproblem")
-    ax.set_title("Cost per solved subproblem (mean over solves)")
-    if max([*estimated, *tracked, 0.0]) == 0.0:
-        ax.set_ylim(0, 0.01)
-        ax.text(0.5, 0.6, "every solve cost USD 0 (local)", transform=ax.transAxes, ha="center")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def _qaoa_plot(
-    probability: Mapping[str, Mapping[int, list[float]]],
-    sampled: Mapping[str, Mapping[int, list[float]]],
-) -> str:
-    fig, (top, bottom) = _figure(height=6.0, rows=2)
-    names = sorted(set(probability) | set(sampled))
-    for i, name in enumerate(names):
-        marker = _MARKERS[i % len(_MARKERS)]
-        if name in probability:
-            sizes = sorted(probability[name])
-            top.plot(
-                sizes,
-                [statistics.fmean(probability[name][k]) for k in sizes],
-                marker=marker,
-                label=name,
-            )
-        if name in sampled:
-            sizes = sorted(sampled[name])
-            offset = (i - (len(names) - 1) / 2) * 0.25 / max(len(names), 1)
-            bottom.plot(
-                [k + offset for k in sizes],
-                [statistics.fmean(sampled[name][k]) for k in sizes],
-                marker=marker,
-                ls="",
-                ms=7,
-                label=name,
-            )
-    top.set_yscale("log")
-    top.set_ylabel("P(ground state) per shot")
-    top.set_title("QAOA: probability of the optimum in the final state, and in the samples")
-    bottom.set_ylim(-0.05, 1.05)
-    bottom.set_ylabel("share of seeds with the\noptimum among the shots")
-    all_sizes = sorted({k for s in [*probability.values(), *sampled.values()] for k in s})
-    for ax in (top, bottom):
-        _size_axis(ax, all_sizes)
-        ax.legend(fontsize=8, loc="best")
-    bottom.set_xlabel("subproblem size k")
-    return _png(fig)
-
-
-def _parse_ts(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _trend_plot(rows: Sequence[Mapping[str, Any]]) -> str:
-    fig, axes = _figure(height=7.0, rows=3)
-    instances: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        instances.setdefault(str(row["instance"]), []).append(row)
-    panels = (
-        ("gap_percent", "gap to BKS (%)", "cost"),
-        ("quantum_share", "quantum share (0-1)", None),
-        ("cost_usd", "cloud cost (USD)", None),
-    )
-    for ax, (key, label, fallback) in zip(axes, panels, strict=True):
-        plotted = False
-        for i, (name, items) in enumerate(sorted(instances.items())):
-            use = key if any(r.get(key) is not None for r in items) else fallback
-            if use is None:
-                continue
-            points = [
-                (t, float(r[use]))
-                for r in items
-                if (t := _parse_ts(r.get("ts"))) is not None and r.get(use) is not None
-            ]
-            if not points:
-                continue
-            xs, ys = zip(*points, strict=True)
-            suffix = "" if use == key else f" ({use})"
-            ax.plot(xs, ys, marker=_MARKERS[i % len(_MARKERS)], label=f"{name}{suffix}")
-            plotted = True
-        ax.set_ylabel(label)
-        if plotted:
-            ax.legend(fontsize=8, loc="best")
-        else:
-            ax.text(0.5, 0.5, "no values recorded", transform=ax.transAxes, ha="center")
-    axes[0].set_title("Nightly runs")
-    axes[1].set_ylim(-0.05, 1.05)
-    axes[2].set_ylim(bottom=0.0)
-    fig.autofmt_xdate()
-    return _png(fig)
-
-
-# --------------------------------------------------------------------------------------------
-# HTML
-
-
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
-       color: #1d2430; background: #f6f7f9; line-height: 1.45; }
-header { background: #1d3557; color: #fff; padding: 1.2rem 2rem; }
-header h1 { margin: 0 0 .3rem 0; font-size: 1.6rem; }
-header p { margin: .1rem 0; opacity: .9; }
-header code { background: rgba(255, 255, 255, .15); color: #fff; }
-.scroll { overflow-x: auto; }
-main { max-width: 1200px; margin: 0 auto; padding: 1rem 2rem 3rem; }
-nav ol { columns: 2; font-size: .95rem; }
-section { background: #fff; border: 1px solid #dde1e7; border-radius: 6px;
-          padding: .8rem 1.2rem 1rem; margin: 1rem 0; }
-h2 { font-size: 1.25rem; margin: .2rem 0 .6rem; color: #1d3557; }
-table { border-collapse: collapse; font-size: .82rem; margin: .5rem 0; }
-th, td { border: 1px solid #dde1e7; padding: .25rem .5rem; text-align: right;
-         white-space: nowrap; }
-td.w { white-space: normal; text-align: left; }
-th { background: #eef1f5; white-space: normal; vertical-align: bottom; }
-td.t, th.t, th.w { text-align: left; }
-img.plot { max-width: 100%; height: auto; display: block; margin: .5rem 0;
-           border: 1px solid #eef1f5; }
-.note { color: #555; font-size: .9rem; }
-.empty { color: #8a5a00; background: #fff7e6; border-left: 4px solid #f0a500;
-         padding: .4rem .8rem; }
-.err { color: #a00; }
-details summary { cursor: pointer; color: #1d3557; }
-code { background: #eef1f5; padding: 0 .2rem; border-radius: 3px; }
-"""
+    return str(_macros().img(data, alt))
 
 
 def _esc(value: Any) -> str:
@@ -447,28 +134,27 @@ def _table(
 ) -> str:
     """A table; cells are HTML already. The first `text_cols` columns are left-aligned, the
     columns in `wrap` may wrap (long free text)."""
-
-    def cls(i: int) -> str:
-        return "w" if i in wrap else ("t" if i < text_cols else "")
-
-    head = ""
-    if headers is not None:
-        cells = "".join(f'<th class="{cls(i)}">{_esc(h)}</th>' for i, h in enumerate(headers))
-        head = f"<thead><tr>{cells}</tr></thead>"
-    body = []
-    for row in rows:
-        cells = "".join(f'<td class="{cls(i)}">{cell}</td>' for i, cell in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
-    return f'<div class="scroll"><table>{head}<tbody>{"".join(body)}</tbody></table></div>'
+    cells = [[Markup(c) if isinstance(c, str) else c for c in row] for row in rows]
+    width = max([len(headers or ())] + [len(row) for row in cells])
+    classes = ["w" if i in wrap else ("t" if i < text_cols else "") for i in range(width)]
+    return str(_macros().table(headers, cells, classes))
 
 
 def _empty(message: str) -> str:
-    return f'<p class="empty">{_esc(message)}</p>'
+    return str(_macros().empty(message))
 
 
-def _section(key: str, body: str) -> str:
-    title = dict(SECTIONS)[key]
-    return f'<section id="{key}"><h2>{_esc(title)}</h2>{body}</section>'
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: its anchor, title and body (HTML)."""
+
+    key: str
+    title: str
+    body: Markup
+
+
+def _section(key: str, body: str) -> Section:
+    return Section(key, dict(SECTIONS)[key], Markup(body))
 
 
 def _summary_section(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -521,13 +207,13 @@ def _summary_section(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def _plot_section(
     key: str, series: Mapping[str, Mapping[int, list[float]]], empty: str, **kwargs: Any
-) -> str:
+) -> Section:
     if not series:
         return _section(key, _empty(empty))
-    return _section(key, _img(_series_plot(series, **kwargs), str(kwargs.get("title", key))))
+    return _section(key, _img(series_plot(series, **kwargs), str(kwargs.get("title", key))))
 
 
-def _cost_section(rows: Sequence[Mapping[str, Any]]) -> str:
+def _cost_section(rows: Sequence[Mapping[str, Any]]) -> Section:
     solved = [r for r in rows if r["solved"]]
     if not solved:
         return _section("cost", _empty("no solved subproblems"))
@@ -560,11 +246,11 @@ def _cost_section(rows: Sequence[Mapping[str, Any]]) -> str:
         "counts 0, a remote one without a profile is unpriced. Tracked: what the backend "
         "recorded in its provenance (<code>cost_usd</code>).</p>"
     )
-    return _section("cost", _img(_cost_plot(solved), "cost per solved subproblem") + table + note)
+    return _section("cost", _img(cost_plot(solved), "cost per solved subproblem") + table + note)
 
 
-def _chain_section(records: Sequence[Mapping[str, Any]]) -> str:
-    series = _by_backend_size(records, "chain_break_fraction")
+def _chain_section(records: Sequence[Mapping[str, Any]]) -> Section:
+    series = by_backend_size(records, "chain_break_fraction")
     if not series:
         annealers = sorted({str(r["backend"]) for r in records if r.get("paradigm") == "annealing"})
         said = f" (annealing backends measured: {', '.join(annealers)})" if annealers else ""
@@ -576,7 +262,7 @@ def _chain_section(records: Sequence[Mapping[str, Any]]) -> str:
             ),
         )
     body = _img(
-        _series_plot(
+        series_plot(
             series,
             ylabel="mean chain-break fraction",
             title="Chain-break fraction of the reads (annealing QPU)",
@@ -586,9 +272,9 @@ def _chain_section(records: Sequence[Mapping[str, Any]]) -> str:
     return _section("chain-breaks", body)
 
 
-def _qaoa_section(records: Sequence[Mapping[str, Any]]) -> str:
+def _qaoa_section(records: Sequence[Mapping[str, Any]]) -> Section:
     gate = [r for r in records if r.get("paradigm") == "gate"]
-    probability = _by_backend_size(gate, "ground_state_probability")
+    probability = by_backend_size(gate, "ground_state_probability")
     sampled: dict[str, dict[int, list[float]]] = {}
     for r in gate:
         if r.get("status") == STATUS_OK and r.get("optimum_sampled") is not None:
@@ -616,10 +302,10 @@ def _qaoa_section(records: Sequence[Mapping[str, Any]]) -> str:
         "tour) in the optimised QAOA state, from the backend's provenance. Optimum among shots: "
         "share of seeds whose samples contained the optimal tour (without repair).</p>"
     )
-    return _section("qaoa", _img(_qaoa_plot(probability, sampled), "QAOA optimum") + table + note)
+    return _section("qaoa", _img(qaoa_plot(probability, sampled), "QAOA optimum") + table + note)
 
 
-def _route_section(solve: Mapping[str, Any] | None, runs_dir: Path) -> str:
+def _route_section(solve: Mapping[str, Any] | None, runs_dir: Path) -> Section:
     if solve is None:
         return _section("route-map", _empty(f"no solve run found under {runs_dir}"))
     image: Path = solve["image"]
@@ -655,7 +341,7 @@ def _route_section(solve: Mapping[str, Any] | None, runs_dir: Path) -> str:
     return _section("route-map", _img(data, "route map of the latest solve") + table)
 
 
-def _nightly_section(rows: Sequence[Mapping[str, Any]], db: Path) -> str:
+def _nightly_section(rows: Sequence[Mapping[str, Any]], db: Path) -> Section:
     if not rows:
         return _section("nightly", _empty(f"no nightly runs yet ({db.name} not found or empty)"))
     recent = list(rows)[-10:]
@@ -679,10 +365,10 @@ def _nightly_section(rows: Sequence[Mapping[str, Any]], db: Path) -> str:
         f'<p class="note">{len(rows)} nightly run(s) in {_esc(db.name)}; '
         f"the latest {len(recent)}, newest first:</p>"
     )
-    return _section("nightly", _img(_trend_plot(rows), "nightly trend") + note + table)
+    return _section("nightly", _img(trend_plot(rows), "nightly trend") + note + table)
 
 
-def _skipped_section(records: Sequence[Mapping[str, Any]]) -> str:
+def _skipped_section(records: Sequence[Mapping[str, Any]]) -> Section:
     groups: dict[tuple[str, str, str], list[int]] = {}
     for r in records:
         if r.get("status") == STATUS_OK:
@@ -708,7 +394,7 @@ def _skipped_section(records: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _solves_section(records: Sequence[Mapping[str, Any]]) -> str:
+def _solves_section(records: Sequence[Mapping[str, Any]]) -> Section:
     if not records:
         return _section("solves", _empty("no solves"))
     ordered = sorted(records, key=lambda r: (r["size"], r["seed"], str(r["backend"])))
@@ -772,27 +458,12 @@ def render_report(
     run_ids = sorted({str(r.get("run_id")) for r in records if r.get("run_id")})
     sizes = sorted({int(r["size"]) for r in records})
     seeds = sorted({int(r["seed"]) for r in records})
-    nav = "".join(f'<li><a href="#{key}">{_esc(title)}</a></li>' for key, title in SECTIONS)
-    header = (
-        "<header><h1>qroute hardware comparison</h1>"
-        f"<p>Generated {_esc(generated.strftime('%Y-%m-%d %H:%M:%S UTC'))} from "
-        f"<code>{_esc(runs_dir)}</code>: {len(records)} solve records from "
-        f"{len(run_ids)} comparison run(s); sizes {_esc(sizes or '–')}, seeds {_esc(seeds or '–')}"
-        "; the same seeded random route-TSPs went to every backend.</p></header>"
-    )
-    source_note = (
-        f'<p class="note">Runs: {_esc(", ".join(sources))}. When a (backend, size, seed) was '
-        "measured more than once the newest record is shown.</p>"
-        if sources
-        else ""
-    )
     ok = [r for r in records if r.get("status") == STATUS_OK]
-    body = [
-        f"<nav><ol>{nav}</ol></nav>{source_note}",
+    sections = [
         _section("summary", _summary_section(rows)),
         _plot_section(
             "gap",
-            _by_backend_size(ok, "gap_percent"),
+            by_backend_size(ok, "gap_percent"),
             "no solved subproblems with a known optimum",
             ylabel="gap to optimum (%)",
             title="Gap to the exact optimum (mean over seeds, bars: min-max)",
@@ -800,7 +471,7 @@ def render_report(
         ),
         _plot_section(
             "feasibility",
-            _by_backend_size(ok, "raw_feasible_rate"),
+            by_backend_size(ok, "raw_feasible_rate"),
             "no raw-sample feasibility recorded",
             ylabel="raw samples that are valid tours",
             title="Raw-sample feasibility rate (mean over seeds)",
@@ -808,7 +479,7 @@ def render_report(
         ),
         _plot_section(
             "time",
-            _by_backend_size(ok, "time_to_solution_s"),
+            by_backend_size(ok, "time_to_solution_s"),
             "no timed solves",
             ylabel="seconds (log scale)",
             title="Time to solution (median over seeds, bars: min-max)",
@@ -823,12 +494,24 @@ def render_report(
         _skipped_section(records),
         _solves_section(records),
     ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>qroute hardware comparison</title><style>{CSS}</style></head>"
-        f"<body>{header}<main>{''.join(body)}</main></body></html>\n"
+    page = (
+        _environment()
+        .get_template(REPORT_TEMPLATE)
+        .render(
+            title="qroute hardware comparison",
+            generated=generated.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            runs_dir=str(runs_dir),
+            record_count=len(records),
+            run_count=len(run_ids),
+            sizes=sizes or "–",
+            seeds=seeds or "–",
+            nav=SECTIONS,
+            sources=list(sources),
+            sections=sections,
+            solve=solve,
+        )
     )
+    return page + "\n"
 
 
 def build_report(runs_dir: str | Path, out: str | Path) -> Path:
