@@ -106,8 +106,8 @@ def test_every_shipped_profile_loads(shipped: dict[str, HardwareProfile]) -> Non
         assert load_profile(DEFAULT_PROFILES_DIR / f"{stem}.yaml").id == stem
 
 
-def test_default_folder_is_the_repository_hardware_profiles() -> None:
-    expected = Path(__file__).resolve().parents[1] / "hardware_profiles"
+def test_default_folder_is_the_packaged_hardware_profiles() -> None:
+    expected = Path(__file__).resolve().parents[1] / "qroute" / "backends" / "hardware_profiles"
     assert expected == DEFAULT_PROFILES_DIR
     assert (DEFAULT_PROFILES_DIR / "README.md").is_file()
 

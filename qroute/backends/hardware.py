@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 PROFILES_ENV = "QROUTE_HARDWARE_PROFILES"
-DEFAULT_PROFILES_DIR = Path(__file__).resolve().parents[2] / "hardware_profiles"
+DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent / "hardware_profiles"  # package data
 
 Provider = Literal["aws-braket", "dwave", "local"]
 Paradigm = Literal["gate", "annealing", "classical"]
