@@ -1,6 +1,11 @@
 """The nightly results store: one SQLite file (results.sqlite), table ``runs``, one row per
 nightly solve run (a qroute.reporting.payloads.NightlyRow), written by the nightly flow and
-read by the HTML report."""
+read by the HTML report.
+
+The file carries its schema version in SQLite's ``user_version`` (RESULTS_SCHEMA_VERSION; a
+file from before versioning reads as 0 and is stamped on the next write); a file written by a
+newer qroute is refused rather than written in an older layout.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from typing import Any
 from qroute.reporting.payloads import NightlyRow
 
 RESULTS_DB = "results.sqlite"
+RESULTS_SCHEMA_VERSION = 1  # bump with a migration when RESULTS_SCHEMA changes
 
 #: The nightly results store: one row per nightly solve run (see :func:`append_run`).
 RESULTS_SCHEMA = """
@@ -87,11 +93,37 @@ def append_run(db_path: str | Path, record: Mapping[str, Any]) -> None:
     connection = sqlite3.connect(path)
     try:
         with connection:
+            found = _version(connection)
+            if found > RESULTS_SCHEMA_VERSION:
+                raise ValueError(
+                    f"{path}: results store schema version {found}, newer than this qroute's "
+                    f"{RESULTS_SCHEMA_VERSION}"
+                )
             connection.executescript(RESULTS_SCHEMA)
+            if found < RESULTS_SCHEMA_VERSION:
+                connection.execute(f"PRAGMA user_version = {RESULTS_SCHEMA_VERSION}")
             placeholders = ", ".join("?" for _ in RESULTS_COLUMNS)
             connection.execute(
                 f"INSERT INTO runs ({', '.join(RESULTS_COLUMNS)}) VALUES ({placeholders})", row
             )
+    finally:
+        connection.close()
+
+
+def _version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def store_version(db_path: str | Path) -> int | None:
+    """The schema version of a results store; None when the file is missing or not SQLite."""
+    path = Path(db_path)
+    if not path.is_file():
+        return None
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _version(connection)
+    except sqlite3.DatabaseError:
+        return None
     finally:
         connection.close()
 
