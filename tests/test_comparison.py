@@ -32,8 +32,9 @@ from qroute.reporting.comparison import (
     summary_markdown,
     summary_rows,
 )
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 FAST = ["exact", "dwave-sa", "dwave-tabu", "qaoa-statevector", "dwave-qpu"]
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from qroute.model.subproblem import random_route_tsp
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CRASH_EXIT = 17
 KILL_AFTER = 3  # subproblem results persisted before the first run dies
 ARGS = ["--size", "30", "--max-stops", "4", "--time-limit", "3", "--policy", "local"]

@@ -18,6 +18,7 @@ from qroute.backends.hardware import (
     load_profiles,
     profiles_dir,
 )
+from tests.paths import REPO
 
 SHIPPED = {
     "braket-dm1",
@@ -107,7 +108,7 @@ def test_every_shipped_profile_loads(shipped: dict[str, HardwareProfile]) -> Non
 
 
 def test_default_folder_is_the_packaged_hardware_profiles() -> None:
-    expected = Path(__file__).resolve().parents[1] / "qroute" / "backends" / "hardware_profiles"
+    expected = REPO / "qroute" / "backends" / "hardware_profiles"
     assert expected == DEFAULT_PROFILES_DIR
     assert (DEFAULT_PROFILES_DIR / "README.md").is_file()
 

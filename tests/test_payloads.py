@@ -20,8 +20,7 @@ from qroute.reporting.payloads import (
     schema_text,
     write_schemas,
 )
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 def test_the_schema_files_in_docs_match_the_models(tmp_path: Path) -> None:

@@ -20,9 +20,10 @@ import pytest
 
 from qroute.reporting.comparison import run_comparison
 from qroute.reporting.html_report import RESULTS_DB, append_run, build_report
+from tests.paths import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = REPO / "tests" / "artifacts"
 KEEP_ENV = "QROUTE_KEEP_SCREENSHOTS"
 WIDTH = 1280
 

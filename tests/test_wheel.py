@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
+
 # the interpreter the running one was made from (a venv's python would bring its own packages)
 BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 
