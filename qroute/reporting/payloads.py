@@ -2,7 +2,7 @@
 
 Pydantic models, one per payload; writers validate through them (a wrong type fails the
 writer, not a later reader) and their JSON schemas live in docs/schemas/ (`write_schemas`;
-tests/test_payloads.py regenerates and compares them).
+tests/reporting/test_payloads.py regenerates and compares them).
 
 Open where others extend them: result.json accepts extra top-level keys (cold-chain, rail
 and later additions), `quantum_share` and `ablation` are open models with optional fields
