@@ -30,8 +30,10 @@ def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
     p.add_argument("--out", default="runs", help="runs folder for the JSONL (default: runs)")
 
     p = sub.add_parser("report", help="build the self-contained HTML comparison report")
-    p.add_argument("--runs", default="runs", help="runs folder (default: runs)")
+    p.add_argument("--runs", default="runs", help="runs folder or a bundle file (default: runs)")
     p.add_argument("--out", default="report.html", help="HTML file to write")
+    p.add_argument("--trust", nargs="+", action="extend", default=[], help="for a bundle")
+    p.add_argument("--key", default=None, help="kem.key, for an encrypted bundle")
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -106,6 +108,19 @@ def report_command(args: argparse.Namespace) -> int:
     from qroute.html_report import build_report
 
     runs = Path(args.runs)
+    if runs.is_file():  # a signed (maybe encrypted) bundle: verify, extract, then report
+        import tempfile
+
+        from qroute.bundle_commands import runs_from_bundle
+
+        with tempfile.TemporaryDirectory(prefix="qroute-bundle-") as tmp:
+            key = None if args.key is None else Path(args.key)
+            folder = runs_from_bundle(runs, [Path(t) for t in args.trust], key, Path(tmp) / "runs")
+            if folder is None:
+                return 1
+            out = build_report(folder, args.out)
+        print(f"report written: {out}")
+        return 0
     if not runs.is_dir():
         raise UsageError(f"--runs {runs}: no such folder")
     out = build_report(runs, args.out)
