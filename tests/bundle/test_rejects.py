@@ -94,8 +94,9 @@ def test_member_listed_twice(parties, trust) -> None:
 
 
 def test_members_differing_only_in_case(parties, trust) -> None:
-    data = _signed_manifest(parties["carrier"], [_member("RESULT.json", b"1"),
-                                                 _member("result.json", b"2")])  # fmt: skip
+    data = _signed_manifest(
+        parties["carrier"], [_member("RESULT.json", b"1"), _member("result.json", b"2")]
+    )
     assert "differ only in case" in _rejected(data, trust)
 
 
@@ -196,8 +197,12 @@ def test_wrong_kem_key_and_altered_container(parties, trust) -> None:
         open_bundle(sealed, trust, None)
     container = json.loads(sealed)
     # the right key id but the wrong private key (a forged recipient entry)
-    forged = {**container, "recipients": [{**container["recipients"][0],
-              "keyid": parties["carrier"].kem_public.keyid}]}  # fmt: skip
+    forged = {
+        **container,
+        "recipients": [
+            {**container["recipients"][0], "keyid": parties["carrier"].kem_public.keyid}
+        ],
+    }
     with pytest.raises(BundleError, match="cannot unwrap the content key"):
         decrypt_bundle(canonical_json(forged) + b"\n", parties["carrier"].kem)
     flipped = bytearray(base64.b64decode(container["ciphertext"]))

@@ -79,16 +79,22 @@ def test_several_recipients_each_open(run_dir: Path, parties: dict[str, Party], 
 def test_extract_writes_only_into_a_new_folder(run_dir: Path, parties, trust, tmp_path) -> None:
     data = seal_members(run_members(run_dir), [parties["carrier"].signing])
     written = extract(verify_bundle(data, trust), tmp_path / "out")
-    assert sorted(p.name for p in written) == ["result.json", "routes.png", "solution.sol",
-                                                "summary.md"]  # fmt: skip
+    assert sorted(p.name for p in written) == [
+        "result.json",
+        "routes.png",
+        "solution.sol",
+        "summary.md",
+    ]
     assert (tmp_path / "out" / "routes.png").read_bytes() == (run_dir / "routes.png").read_bytes()
     with pytest.raises(BundleError, match="not an empty folder"):
         extract(verify_bundle(data, trust), tmp_path / "out")
 
 
 def test_member_in_a_subfolder(parties, trust, tmp_path) -> None:
-    data = make_bundle({"instance/X-n101-k25.vrp": b"NAME : X\n", "result.json": b"{}"},
-                       [parties["carrier"].signing])  # fmt: skip
+    data = make_bundle(
+        {"instance/X-n101-k25.vrp": b"NAME : X\n", "result.json": b"{}"},
+        [parties["carrier"].signing],
+    )
     extract(verify_bundle(data, trust), tmp_path / "o")
     assert (tmp_path / "o" / "instance" / "X-n101-k25.vrp").read_bytes() == b"NAME : X\n"
 
