@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,11 @@ def main() -> None:
         print(header)
         for label, signers, recipients in cases:
             data = seal_members(members, signers, recipients)
-            seal = median_ms(lambda s=signers, r=recipients: seal_members(members, s, r),
-                             args.repeats)  # fmt: skip
+            seal = median_ms(partial(seal_members, members, signers, recipients), args.repeats)
             if recipients:
-                check = median_ms(lambda d=data: open_bundle(d, trust, shipper[1]), args.repeats)
+                check = median_ms(partial(open_bundle, data, trust, shipper[1]), args.repeats)
             else:
-                check = median_ms(lambda d=data: verify_bundle(d, trust), args.repeats)
+                check = median_ms(partial(verify_bundle, data, trust), args.repeats)
             overhead = 100 * (len(data) - plain) / plain
             print(f"{label:<26} {seal:8.1f} {check:15.1f} {len(data):11,} {overhead:8.1f} %")
         signed = seal_members(members, [carrier[0]])
