@@ -10,7 +10,8 @@ class BundleError(ValueError):
     """A bundle, key or trust file that cannot be used; `str(exc)` is one line."""
 
     def __init__(self, message: str, exit_code: int = EXIT_UNREADABLE) -> None:
-        self.message = " ".join(message.split())  # always one line
+        one_line = " ".join(message.split())  # always one line, and nothing a terminal
+        self.message = "".join(c if c.isprintable() else "?" for c in one_line)  # would run
         self.exit_code = exit_code
         super().__init__(self.message)
 

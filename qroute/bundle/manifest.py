@@ -79,7 +79,7 @@ def unsafe_name_reason(name: str) -> str | None:
         return f"name longer than {MAX_NAME_CHARS} characters"
     if name.startswith("/"):
         return "absolute path"
-    if _UNSAFE_CHARS.search(name):
+    if _UNSAFE_CHARS.search(name) or not name.isprintable():
         return "control character, backslash or colon in name"
     parts = name.split("/")
     if ".." in parts:
@@ -168,7 +168,7 @@ def parse_manifest(
     try:
         raw = json.loads(payload.decode("utf-8"))
         manifest = Manifest.model_validate(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise invalid("manifest is not JSON") from None
     except ValidationError as exc:
         raise invalid(f"manifest {_first_error(exc)}") from None

@@ -233,3 +233,12 @@ def test_unreadable_trust_and_key_files(tmp_path: Path) -> None:
     junk.write_text("hello")
     with pytest.raises(BundleError, match="expected two PEM PUBLIC KEY blocks"):
         load_kem_public(junk)
+
+
+def test_names_and_messages_cannot_carry_terminal_control_codes(parties, trust) -> None:
+    bidi = _signed_manifest(parties["carrier"], [_member("report\u202eexe.html", b"x")])
+    assert "control character" in _rejected(bidi, trust)
+    env = json.loads(make_bundle(MEMBERS, [parties["carrier"].signing]))
+    env["signatures"][0]["keyid"] = "\x1b[2J\x1b[31mevil"
+    message = _rejected(canonical_json(env) + b"\n", trust)
+    assert "\x1b" not in message and message.startswith("signature 1: unknown key ?[2J?[31mevi")

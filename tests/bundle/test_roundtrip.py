@@ -151,3 +151,20 @@ def test_rotation_keeps_old_signatures_valid(parties, tmp_path: Path) -> None:
     rows = json.loads(trust_file.read_text())["keys"]
     assert [r["name"] for r in rows] == ["carrier-2025", "carrier-2026"]
     assert rows[0]["not_after"] == "2026-06-01T00:00:00Z"
+
+
+def test_include_instance(run_dir: Path, parties, trust, tmp_path: Path) -> None:
+    instance = tmp_path / "X-n101-k25.vrp"
+    instance.write_text("NAME : X-n101-k25\nEOF\n")
+    result = json.loads((run_dir / "result.json").read_text())
+    (run_dir / "result.json").write_text(json.dumps({**result, "source": str(instance)}))
+    members = run_members(run_dir, include_instance=True)
+    assert members["instance/X-n101-k25.vrp"] == b"NAME : X-n101-k25\nEOF\n"
+    bundle = verify_bundle(seal_members(members, [parties["carrier"].signing]), trust)
+    assert bundle.member("instance/X-n101-k25.vrp") == instance.read_bytes()
+    generated = {**result, "instance": "yangtze-delta", "source": "yangtze-delta"}
+    (run_dir / "result.json").write_text(json.dumps(generated))
+    with pytest.raises(BundleError, match="is not a file to include; generated scenarios"):
+        run_members(run_dir, include_instance=True)
+    with pytest.raises(BundleError, match="no result.json; not a run folder"):
+        run_members(tmp_path)
