@@ -39,14 +39,6 @@ from qroute.bundle import (
 )
 
 
-def _load() -> str:
-    try:
-        one, five, _ = os.getloadavg()
-    except OSError:
-        return "unknown"
-    return f"{one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} CPUs"
-
-
 def make_run(folder: Path, customers: int) -> Path:
     from qroute.baselines import BASELINES
     from qroute.output import result_payload, write_outputs
@@ -81,7 +73,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--mutations", type=int, default=2000)
     args = parser.parse_args()
-    print(f"machine load: {_load()}")
+    load = os.getloadavg()  # other processes skew the timings
+    print(f"machine load: {load[0]:.2f} (1 min) {load[1]:.2f} (5 min) on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         run = make_run(root / "run", args.customers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 EXIT_INVALID = 1  # readable, but a digest, signature, key or manifest rule failed
 EXIT_UNREADABLE = 2  # missing, truncated, not a bundle, bad key file, bad usage
 
@@ -24,3 +26,19 @@ def invalid(message: str) -> BundleError:
 def unreadable(message: str) -> BundleError:
     """A file that is not a usable bundle, key or trust file (exit 2)."""
     return BundleError(message, EXIT_UNREADABLE)
+
+
+def read_capped(path: str | Path, max_bytes: int, kind: str) -> bytes:
+    """The bytes of a file of at most `max_bytes`; any problem as one line (exit 2)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise unreadable(f"{path}: {size} bytes, too large for a {kind} (limit {max_bytes})")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise unreadable(f"{path}: no such {kind}") from None
+    except IsADirectoryError:
+        raise unreadable(f"{path}: is a folder, not a {kind}") from None
+    except OSError as exc:
+        raise unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qroute.bundle.errors import unreadable
+from qroute.bundle.errors import read_capped, unreadable
 from qroute.bundle.keys import KemPrivateKey, KemPublicKey, SigningKey
 from qroute.bundle.manifest import MAX_MEMBER_BYTES, MemberFile
 from qroute.bundle.seal import decrypt_bundle, encrypt_bundle, is_sealed
@@ -26,13 +26,7 @@ def _run_output_names() -> tuple[str, ...]:
 
 
 def _read_member(path: Path, max_member_bytes: int) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > max_member_bytes:
-            raise unreadable(f"{path}: {size} bytes, over the {max_member_bytes} member limit")
-        return path.read_bytes()
-    except OSError as exc:
-        raise unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_capped(path, max_member_bytes, "bundle member")
 
 
 def _instance_file(run_dir: Path, result: bytes) -> Path:
@@ -75,17 +69,7 @@ def run_members(
 
 
 def read_bundle_file(path: str | Path) -> bytes:
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_BUNDLE_BYTES:
-            raise unreadable(f"{path}: larger than {MAX_BUNDLE_BYTES} bytes; not opened")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise unreadable(f"{path}: no such bundle file") from None
-    except IsADirectoryError:
-        raise unreadable(f"{path}: is a folder, not a bundle file") from None
-    except OSError as exc:
-        raise unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_capped(path, MAX_BUNDLE_BYTES, "bundle file")
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import mldsa, mlkem, x25519
 
-from qroute.bundle.errors import unreadable
+from qroute.bundle.errors import read_capped, unreadable
 
 PASSPHRASE_ENV = "QROUTE_KEY_PASSPHRASE"
 SIGNING_KEY = "signing.key"
@@ -170,17 +170,7 @@ def generate_keys(out_dir: str | Path, passphrase: bytes | None) -> KeyFiles:
 
 
 def read_key_file(path: str | Path) -> bytes:
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_KEY_FILE_BYTES:
-            raise unreadable(f"{path}: too large for a key file")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise unreadable(f"{path}: no such key file") from None
-    except IsADirectoryError:
-        raise unreadable(f"{path}: is a folder, not a key file") from None
-    except OSError as exc:
-        raise unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_capped(path, MAX_KEY_FILE_BYTES, "key file")
 
 
 def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from qroute.bundle.errors import invalid, unreadable
+from qroute.bundle.errors import invalid, read_capped, unreadable
 from qroute.bundle.keys import (
     VerifyKey,
     load_verify_key,
@@ -154,14 +154,7 @@ def read_trust_file(path: str | Path) -> TrustFile:
 
 
 def _read_json_bytes(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_TRUST_FILE_BYTES:
-            raise unreadable(f"{path}: too large for a trust file")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise unreadable(f"{path}: no such trust file or public key") from None
-    except OSError as exc:
-        raise unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_capped(path, MAX_TRUST_FILE_BYTES, "trust file or public key")
 
 
 def load_trust(specs: Iterable[str | Path]) -> TrustStore:
