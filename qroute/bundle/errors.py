@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 EXIT_INVALID = 1  # readable, but a digest, signature, key or manifest rule failed
 EXIT_UNREADABLE = 2  # missing, truncated, not a bundle, bad key file, bad usage
 
@@ -42,3 +44,10 @@ def read_capped(path: str | Path, max_bytes: int, kind: str) -> bytes:
         raise unreadable(f"{path}: is a folder, not a {kind}") from None
     except OSError as exc:
         raise unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def first_error(exc: ValidationError) -> str:
+    """A pydantic error as one line: `field.path: message` of its first error."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "top level"
+    return f"{where}: {error['msg']}"

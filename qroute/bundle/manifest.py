@@ -24,7 +24,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from qroute.bundle.errors import invalid
+from qroute.bundle.errors import first_error, invalid
 from qroute.bundle.trust import iso_utc
 
 MANIFEST_FORMAT = "qroute-bundle/1"
@@ -155,12 +155,6 @@ def encode_manifest(
     )
 
 
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "top level"
-    return f"{where}: {error['msg']}"
-
-
 def parse_manifest(
     payload: bytes, max_member_bytes: int = MAX_MEMBER_BYTES
 ) -> tuple[Manifest, list[MemberFile]]:
@@ -171,7 +165,7 @@ def parse_manifest(
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise invalid("manifest is not JSON") from None
     except ValidationError as exc:
-        raise invalid(f"manifest {_first_error(exc)}") from None
+        raise invalid(f"manifest {first_error(exc)}") from None
     if manifest.format != MANIFEST_FORMAT:
         raise invalid(f"manifest format {manifest.format!r}, expected {MANIFEST_FORMAT!r}")
     if not _CREATED.match(manifest.created):

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from qroute.bundle.errors import invalid, read_capped, unreadable
+from qroute.bundle.errors import first_error, invalid, read_capped, unreadable
 from qroute.bundle.keys import (
     VerifyKey,
     load_verify_key,
@@ -126,12 +126,6 @@ class TrustStore:
         return len(self._keys)
 
 
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "top level"
-    return f"{where}: {error['msg']}"
-
-
 def _entry_key(entry: TrustEntry, where: str) -> TrustedKey:
     key = load_verify_key_pem(entry.public_key.encode(), f"{where}: key {entry.name!r}")
     keyid = signing_keyid(key)
@@ -150,7 +144,7 @@ def read_trust_file(path: str | Path) -> TrustFile:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise unreadable(f"{path}: not a JSON trust file") from None
     except ValidationError as exc:
-        raise unreadable(f"{path}: {_first_error(exc)}") from None
+        raise unreadable(f"{path}: {first_error(exc)}") from None
 
 
 def _read_json_bytes(path: Path) -> bytes:
@@ -201,7 +195,7 @@ def add_trusted_key(
             public_key=read_key_file(public_key_path).decode("ascii"),
         )
     except ValidationError as exc:
-        raise unreadable(f"{trust_path}: {_first_error(exc)}") from None
+        raise unreadable(f"{trust_path}: {first_error(exc)}") from None
     trust.keys.append(entry)
     write_trust_file(trust_path, trust)
     return entry
