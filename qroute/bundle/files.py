@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from qroute.bundle.errors import read_capped, unreadable
 from qroute.bundle.keys import KemPrivateKey, KemPublicKey, SigningKey
-from qroute.bundle.manifest import MAX_MEMBER_BYTES, MemberFile
+from qroute.bundle.manifest import MAX_MEMBER_BYTES
 from qroute.bundle.seal import decrypt_bundle, encrypt_bundle, is_sealed
 from qroute.bundle.signed import VerifiedBundle, make_bundle, verify_bundle
 from qroute.bundle.trust import TrustStore
@@ -25,13 +26,7 @@ def _run_output_names() -> tuple[str, ...]:
     return (RESULT_JSON, SOLUTION_SOL, SUMMARY_MD, ROUTES_PNG)
 
 
-def _read_member(path: Path, max_member_bytes: int) -> bytes:
-    return read_capped(path, max_member_bytes, "bundle member")
-
-
 def _instance_file(run_dir: Path, result: bytes) -> Path:
-    import json
-
     from qroute.data import find_instance
 
     try:
@@ -61,10 +56,16 @@ def run_members(
     names = _run_output_names()
     if not (run / names[0]).is_file():
         raise unreadable(f"{run}: no {names[0]}; not a run folder")
-    members = {n: _read_member(run / n, max_member_bytes) for n in names if (run / n).is_file()}
+    members = {
+        n: read_capped(run / n, max_member_bytes, "bundle member")
+        for n in names
+        if (run / n).is_file()
+    }
     if include_instance:
         instance = _instance_file(run, members[names[0]])
-        members[f"{INSTANCE_FOLDER}/{instance.name}"] = _read_member(instance, max_member_bytes)
+        members[f"{INSTANCE_FOLDER}/{instance.name}"] = read_capped(
+            instance, max_member_bytes, "bundle member"
+        )
     return members
 
 
@@ -146,7 +147,3 @@ def extract(bundle: VerifiedBundle, out_dir: str | Path) -> list[Path]:
     except OSError as exc:
         raise unreadable(f"{out}: cannot write: {exc.strerror or exc}") from None
     return written
-
-
-def members_of(files: Sequence[MemberFile]) -> dict[str, bytes]:
-    return {f.name: f.data for f in files}
