@@ -159,7 +159,8 @@ def load_trust(specs: Iterable[str | Path]) -> TrustStore:
         head = _read_json_bytes(path)[:64] if path.is_file() else b""
         if head.lstrip().startswith(b"-----BEGIN"):
             key = load_verify_key(path)
-            store.add(TrustedKey(signing_keyid(key), path.stem, key, None, None, str(path)))
+            name = str(path.with_suffix(""))  # keys/carrier/signing.pub -> keys/carrier/signing
+            store.add(TrustedKey(signing_keyid(key), name, key, None, None, str(path)))
             continue
         for entry in read_trust_file(path).keys:
             store.add(_entry_key(entry, str(path)))
