@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qroute.cli.commands",  # solve
     "qroute.cli.quantum_commands",  # backends, subproblem
     "qroute.cli.report_commands",  # compare, report
+    "qroute.cli.bundle_commands",  # keys, bundle
 )
 
 

@@ -97,12 +97,31 @@ def compare_command(
 
 @app.command("report", help="build the self-contained HTML comparison report")
 def report_command(
-    runs_dir: Annotated[str, option("--runs", help="runs folder (default: runs)")] = "runs",
+    runs_dir: Annotated[
+        str, option("--runs", help="runs folder or a bundle file (default: runs)")
+    ] = "runs",
     out: Annotated[str, option("--out", help="HTML file to write")] = "report.html",
+    trust: Annotated[
+        list[Path] | None, option("--trust", help="for a bundle: trust file or signing.pub")
+    ] = None,
+    key: Annotated[str | None, option("--key", help="kem.key, for an encrypted bundle")] = None,
 ) -> int:
     from qroute.reporting.html_report import build_report
 
     runs = Path(runs_dir)
+    if runs.is_file():  # a signed (maybe encrypted) bundle: verify, extract, then report
+        import tempfile
+
+        from qroute.cli.bundle_commands import runs_from_bundle
+
+        with tempfile.TemporaryDirectory(prefix="qroute-bundle-") as tmp:
+            kem_key = None if key is None else Path(key)
+            folder = runs_from_bundle(runs, list(trust or []), kem_key, Path(tmp) / "runs")
+            if folder is None:
+                return 1
+            written = build_report(folder, out)
+        print(f"report written: {written}")
+        return 0
     if not runs.is_dir():
         raise UsageError(f"--runs {runs}: no such folder")
     written = build_report(runs, out)

@@ -69,10 +69,13 @@ def hardware_comparison(
     shots: int | None = None,
     time_limit: float = 10.0,
     warm: bool = True,
+    seal_sign_key: str | None = None,
+    seal_recipients: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Measure `backends` (default: every registered one, cloud devices included: those
     without credentials or budget are recorded as skipped) on sizes x seeds; writes the JSONL
-    records and rebuilds `out_dir`/report.html; returns the records."""
+    records and rebuilds `out_dir`/report.html; returns the records.  With `seal_sign_key`
+    (signing.key path) the records and report are also sealed into `<run id>.bundle`."""
     from qroute.cloud import register as register_cloud_backends
 
     register_cloud_backends()
@@ -99,6 +102,12 @@ def hardware_comparison(
 
     report = build_report(out_dir, Path(out_dir) / "report.html")
     print(f"report: {report}")
+    if seal_sign_key is not None:
+        from qroute.orchestration.sealing import seal_comparison, signing_key_from
+
+        key = signing_key_from(path=seal_sign_key)
+        assert key is not None
+        print(f"sealed: {seal_comparison(path, report, key, seal_recipients or [])}")
     return records
 
 

@@ -63,10 +63,20 @@ def nightly_routing(
     baselines: bool = True,
     out_root: str = "runs/nightly",
     results_db: str = "runs/results.sqlite",
+    seal_sign_key_block: str | None = None,
+    seal_sign_key: str | None = None,
+    seal_passphrase_block: str | None = None,
+    seal_recipients: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Solve each configured instance; append every result to the results store."""
+    """Solve each configured instance; append every result to the results store.
+
+    With a signing key (a Prefect Secret block holding signing.key's PEM, or a path), each
+    night's run folder is also sealed into `<run folder>.bundle`: ML-DSA-65 signed, and
+    encrypted for `seal_recipients` (kem.pub paths) when given (see docs/bundles.md)."""
+    from qroute.orchestration.sealing import seal_run_dir, signing_key_from
     from qroute.reporting.results_store import append_run
 
+    sign_key = signing_key_from(seal_sign_key, seal_sign_key_block, seal_passphrase_block)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     rows = []
     for instance in instances or DEFAULT_NIGHTLY:
@@ -75,6 +85,8 @@ def nightly_routing(
         row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,
                          baselines=baselines)  # fmt: skip
         append_run(results_db, {**row, "ts": datetime.now(UTC)})
+        if sign_key is not None:
+            row["bundle"] = str(seal_run_dir(out, sign_key, seal_recipients or []))
         rows.append({**row, "out": str(out)})
         print(
             f"{instance}: cost {row['cost']:.2f}, gap {row['gap_percent']}, USD {row['cost_usd']}"
