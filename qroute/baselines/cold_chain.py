@@ -39,7 +39,7 @@ ALGORITHM = f"pyvrp {version('pyvrp')} iterated local search (cold-chain model)"
 _FORBIDDEN = 10**7  # distance units / seconds on an arc a dry vehicle must not drive
 _PER_KM = 10  # PyVRP distance units (100 m) per km
 # prizes span orders of magnitude; penalties must be able to outweigh them
-_PENALTIES = SolveParams(penalty=PenaltyParams(max_penalty=1e9))
+PENALTIES = SolveParams(penalty=PenaltyParams(max_penalty=1e9))
 
 
 def _prizes(scenario: ColdChainScenario) -> dict[OrderClass, int]:
@@ -172,7 +172,7 @@ def solve_cold_chain(
     start = time.perf_counter()
     data = cold_chain_data(scenario)
     result = pyvrp.solve(
-        data, stop=MaxRuntime(max(0.1, time_limit * 0.8)), seed=seed, params=_PENALTIES
+        data, stop=MaxRuntime(max(0.1, time_limit * 0.8)), seed=seed, params=PENALTIES
     )
     best = result.best
     routes = _plan_routes(scenario, best) if best.is_feasible() else []
@@ -192,7 +192,7 @@ def solve_cold_chain(
             forced,
             stop=MaxRuntime(remaining),
             seed=seed,
-            params=_PENALTIES,
+            params=PENALTIES,
             initial_solution=to_pyvrp_solution(scenario, forced, routes),
         ).best
         if again.is_feasible() and not again.num_missing_clients():

@@ -70,12 +70,17 @@ def schedule(
     windows: NDArray[np.float64],
     *,
     earliest_start: float | None = None,
+    serve_start: bool = True,
 ) -> Timeline:
     """Timeline of start -> stops -> end with waiting allowed; lateness recorded, not hidden.
 
     `windows[i]` is (ready, due) of node i; `earliest_start` (default: the start node's
-    ready time) is when the vehicle is free to leave.
+    ready time) is when the vehicle is free to leave; `serve_start=False` skips the start
+    node's service time (a vehicle already served it and is leaving it mid-route).
     """
+    if not serve_start:
+        service = service.copy()
+        service[start] = 0.0
     opening = float(windows[start, 0]) if earliest_start is None else float(earliest_start)
     path = [start, *stops, end]
     # latest arrival at each stop that keeps every later stop on time (backward pass)
