@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,8 @@ from numpy.typing import NDArray
 from pyvrp.stop import MaxRuntime
 
 from qroute.baselines.cold_chain import PENALTIES
-from qroute.model.events import Event
+from qroute.model.errors import InputError
+from qroute.model.events import Event, parse_hhmm
 from qroute.model.problem import Problem, great_circle_km
 from qroute.model.scenario import ROAD_FACTOR
 from qroute.model.timeline import schedule
@@ -448,7 +450,7 @@ def _plan_metrics(day: Day, vehicles: list[Vehicle]) -> dict[str, float]:
         path = [0, *v.fixed, *v.remaining, 0]
         if len(path) > 2:
             cost += float(sum(day.distances[a, b] for a, b in zip(path, path[1:], strict=False)))
-        if not v.finished or v.remaining:
+        if not v.broken and (v.committed or v.remaining or not v.finished):
             late += _timeline(day, v, v.remaining).lateness
     served = sum(len(v.fixed) + len(v.remaining) for v in vehicles)
     return {"cost": cost, "lateness": late, "served": float(served)}
@@ -475,8 +477,13 @@ def replan(
     planned = {c for v in vehicles for c in (*v.fixed, *v.remaining)}
     pool = [c for c in range(1, len(day.ids)) if c not in planned and c not in cancelled_nodes]
     start = time.perf_counter()
-    # late stops of the old remaining routes go back to the pool first
+    # late stops of the old remaining routes go back to the pool first; a vehicle free only
+    # after the depot closes takes nothing more
     for v in vehicles:
+        if not v.finished and v.free_at >= float(day.windows[0, 1]):
+            pool.extend(v.remaining)
+            v.remaining = []
+            v.finished = True
         while v.remaining and not _route_ok(day, v, v.remaining)[0] and not v.finished:
             worst = max(v.remaining, key=lambda c: (-day.priority[c], day.windows[c, 1]))
             v.remaining.remove(worst)
@@ -490,8 +497,14 @@ def replan(
     active = [v for v in vehicles if not v.finished]
     open_nodes = sorted({c for v in active for c in v.remaining} | set(left))
     improve_start = time.perf_counter()
-    better = _pyvrp_improve(day, vehicles, open_nodes, time_limit, seed)
-    improved: dict[str, Any] = {"accepted": False}
+    try:
+        better = _pyvrp_improve(day, vehicles, open_nodes, time_limit, seed)
+    except ValueError as exc:  # PyVRP refuses the data: keep the repaired plan, say why
+        better = None
+        improved_note = f"pyvrp not run: {exc}"
+    else:
+        improved_note = ""
+    improved: dict[str, Any] = {"accepted": False, "note": improved_note}
     if better is not None:
         checked = all(_route_ok(day, v, r)[0] for v, r in zip(active, better, strict=True))
         current = [list(v.remaining) for v in active]
@@ -530,3 +543,56 @@ def replan(
     return ReplanResult(
         now, day, vehicles, routes, unserved, list(events), before, after, repaired, improved, diff
     )
+
+
+def load_plan(folder: str | Path) -> Plan:
+    """The plan a `qroute solve` (or an earlier `qroute replan`) wrote to `folder`."""
+    import dataclasses
+    import json
+
+    from qroute.model.instances import read_instance
+    from qroute.model.loader import load_problem
+
+    folder = Path(folder)
+    result = folder / "result.json"
+    if not folder.is_dir():
+        raise InputError(folder, "plan folder not found")
+    try:
+        payload = json.loads(result.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            result, "file not found (is this a `qroute solve` output folder?)"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(result, f"cannot read it: {exc}".splitlines()[0]) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("routes"), list):
+        raise InputError(result, "no 'routes' list")
+    routes = payload["routes"]
+    if not all(isinstance(r, list) and all(isinstance(c, int) for c in r) for r in routes):
+        raise InputError(result, "'routes' must be lists of customer ids")
+    if "order_ids" in payload:  # a replanned plan: its own instance file beside it
+        problem = read_instance(folder / "instance.vrp")
+        problem = dataclasses.replace(
+            problem,
+            name=str(payload.get("instance", problem.name)),
+            coord_kind=str(payload.get("coord_kind", "planar")),
+            priorities=np.array(payload["priorities"]) if payload.get("priorities") else None,
+        )
+        ids = tuple(str(i) for i in payload["order_ids"])
+        at = payload.get("replanned_at")
+        fleet = int(payload.get("fleet", len(routes)))
+        used = [tuple(r) for r in routes if r]
+        return Plan(
+            problem, tuple(used), ids, parse_hhmm(at) if at else None, max(0, fleet - len(used))
+        )
+    settings = payload.get("settings") or {}
+    spec = settings.get("instance") or payload.get("instance")
+    if not isinstance(spec, str):
+        raise InputError(result, "names no instance")
+    problem = load_problem(spec, settings.get("size"), settings.get("scenario_seed"))
+    known = set(problem.customers)
+    for k, route in enumerate(routes, start=1):
+        bad = [c for c in route if c not in known]
+        if bad:
+            raise InputError(result, f"route {k} names unknown customer id {bad[0]}")
+    return plan_from_routes(problem, routes)
