@@ -190,3 +190,21 @@ def test_problem_timelines_match_the_validator(shared_data: object) -> None:
     assert first.serve >= problem.time_windows[first.node, 0]  # type: ignore[index]
     late = problem_timelines(problem, [list(reversed(routes[0]))])
     assert late[0].lateness > 0
+
+
+def test_result_json_and_summary_carry_timelines(shared_data: object) -> None:
+    from qroute.model.data import data_dir
+    from qroute.model.instances import read_instance, read_solution
+    from qroute.reporting.output import result_payload, summary_markdown
+
+    problem = read_instance(data_dir() / "solomon" / "C101.txt")
+    routes, _ = read_solution(data_dir() / "solomon" / "C101.sol")
+    payload = result_payload(problem, routes, wall_seconds=0.0)
+    timelines = payload["timelines"]
+    assert len(timelines) == len(routes)
+    stop = timelines[0]["stops"][0]
+    assert set(stop) == {"node", "arrive", "wait", "serve", "leave", "late"}
+    assert stop["leave"] == pytest.approx(stop["serve"] + 90.0)  # C101 service time
+    text = summary_markdown(payload, plot_name=None)
+    assert "## Route timelines" in text
+    assert "| arrive | wait | serve | leave | late |" in text
