@@ -208,3 +208,25 @@ def test_result_json_and_summary_carry_timelines(shared_data: object) -> None:
     text = summary_markdown(payload, plot_name=None)
     assert "## Route timelines" in text
     assert "| arrive | wait | serve | leave | late |" in text
+
+
+def test_cli_cold_chain_writes_a_checked_plan_and_map(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from pathlib import Path
+
+    from qroute.cli.app import main
+
+    out = Path(str(tmp_path)) / "cc"
+    args = ["cold-chain", "--size", "15", "--scenario-seed", "3", "--time-limit", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["feasible"] is True and printed["cost_unit"] == "CNY"
+    result = json.loads((out / "result.json").read_text())
+    assert len(result["served"]) + len(result["unserved"]) == 15
+    stop = result["cold_chain_routes"][0]["timeline"]["stops"][0]
+    assert set(stop) == {"order", "class", "arrive", "wait", "serve", "leave", "on_board"}
+    assert (out / "routes.png").stat().st_size > 10_000
+    assert "| vehicle | order | class | arrive |" in (out / "summary.md").read_text()
+    assert main(["cold-chain", "--size", "0"]) == 2

@@ -91,12 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None)
 
     # the later layers' subcommands
-    from qroute.cli import commands, quantum_commands, replan_commands, report_commands
+    from qroute.cli import (
+        cold_chain_commands,
+        commands,
+        quantum_commands,
+        replan_commands,
+        report_commands,
+    )
 
     commands.add_parsers(sub)
     quantum_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     replan_commands.add_parsers(sub)
+    cold_chain_commands.add_parsers(sub)
     return parser
 
 
