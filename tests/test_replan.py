@@ -216,7 +216,8 @@ def test_cli_replan_writes_a_new_valid_plan_and_leaves_the_old_one(
     capsys.readouterr()
     # a replan of the replan, into an explicit folder
     again = tmp_path / "again"
-    events.write_text('{"type": "breakdown", "at": "10:00", "vehicle": "1"}\n')
+    new = {"type": "new_order", "at": "10:00", "id": "N8", "lat": 31.4, "lon": 120.4, "demand": 3}
+    events.write_text(json.dumps(new) + "\n")
     code = main(
         [
             "replan",
@@ -233,7 +234,13 @@ def test_cli_replan_writes_a_new_valid_plan_and_leaves_the_old_one(
     assert code == 0
     second = json.loads((again / "result.json").read_text())
     assert second["replanned_at"] == "10:00"
-    assert "N7" in second["served"] or any(u["id"] == "N7" for u in second["unserved"])
+    assert "N7" in second["served"] and "N8" in second["served"]
+    assert second["unserved"] == result["unserved"]  # the cancellation stays closed
+    # what was done by 09:30 is still done, in the same order, on the same vehicle
+    for vehicle, orders in zip(result["vehicles"], result["route_orders"], strict=True):
+        if vehicle in second["vehicles"]:
+            again_orders = second["route_orders"][second["vehicles"].index(vehicle)]
+            assert again_orders[:1] == orders[:1]
 
 
 def test_cli_bad_event_exits_2_and_writes_nothing(

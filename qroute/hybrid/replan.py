@@ -39,7 +39,7 @@ from pyvrp.stop import MaxRuntime
 from qroute.baselines.cold_chain import PENALTIES
 from qroute.model.errors import InputError
 from qroute.model.events import Event, parse_hhmm
-from qroute.model.problem import Problem, great_circle_km
+from qroute.model.problem import Problem, Rounding, great_circle_km
 from qroute.model.scenario import ROAD_FACTOR
 from qroute.model.timeline import schedule
 
@@ -87,6 +87,7 @@ class Vehicle:
     started: bool
     finished: bool = False
     broken: bool = False
+    depart: float | None = None  # when it left the depot (None: not yet)
 
     @property
     def fixed(self) -> list[int]:
@@ -102,6 +103,8 @@ class Plan:
     order_ids: tuple[str, ...]  # node -> id; node 0 is the depot ("")
     at: int | None = None  # the time this plan was made (a replanned plan)
     extra_vehicles: int = 0  # vehicles of the fleet without a route
+    closed: tuple[tuple[str, str], ...] = ()  # orders never to serve again (id, reason)
+    departs: tuple[float | None, ...] = ()  # per route, when it left (a replanned plan)
 
 
 @dataclass
@@ -175,17 +178,17 @@ def vehicles_at(plan: Plan, day: Day, now: float) -> list[Vehicle]:
     """Where each vehicle of the plan stands at `now` (the plan executed as planned)."""
     vehicles: list[Vehicle] = []
     for k, route in enumerate(plan.routes, start=1):
-        start_time = plan.at if plan.at is not None else float(day.windows[0, 0])
-        tl = schedule(
-            0, list(route), 0, day.distances, day.service, day.windows, earliest_start=start_time
-        )
+        fixed = plan.departs[k - 1] if len(plan.departs) >= k else None
+        tl = schedule(0, list(route), 0, day.distances, day.service, day.windows, depart_at=fixed)
         if tl.depart > now + _EPS:  # still at the depot
             vehicles.append(Vehicle(str(k), [], [], list(route), 0, now, False))
             continue
         served = [v.node for v in tl.visits if v.leave <= now + _EPS]
         rest = [v for v in tl.visits if v.leave > now + _EPS]
         if not rest:
-            vehicles.append(Vehicle(str(k), served, [], [], 0, max(now, tl.back), True, True))
+            vehicles.append(
+                Vehicle(str(k), served, [], [], 0, max(now, tl.back), True, True, depart=tl.depart)
+            )
             continue
         nxt = rest[0]
         vehicles.append(
@@ -197,6 +200,7 @@ def vehicles_at(plan: Plan, day: Day, now: float) -> list[Vehicle]:
                 nxt.node,
                 max(now, nxt.leave),
                 True,
+                depart=tl.depart,
             )
         )
     for j in range(plan.extra_vehicles):
@@ -259,7 +263,7 @@ def apply_events(
     day = _day(plan)
     vehicles = vehicles_at(plan, day, now)
     by_id = {v.id: v for v in vehicles}
-    cancelled: dict[str, str] = {}
+    cancelled: dict[str, str] = dict(plan.closed)
     earliest = plan.at if plan.at is not None else -1
     for event in events:
         if event.at > now:
@@ -462,8 +466,12 @@ def replan(
     at: int | None = None,
     time_limit: float = 5.0,
     seed: int = 0,
+    improve: bool = True,
 ) -> ReplanResult:
-    """Apply `events` at `at` (default: the last event's time) and re-optimise."""
+    """Apply `events` at `at` (default: the last event's time) and re-optimise; with
+    `improve=False` only the repair step runs (a greedy dispatcher)."""
+    if at is None and not events:
+        raise ValueError("replan needs events or a time")
     now = int(at if at is not None else max(e.at for e in events))
     day, vehicles, cancelled = apply_events(plan, events, now)
     old_vehicle = {c: str(k) for k, route in enumerate(plan.routes, start=1) for c in route}
@@ -498,7 +506,7 @@ def replan(
     open_nodes = sorted({c for v in active for c in v.remaining} | set(left))
     improve_start = time.perf_counter()
     try:
-        better = _pyvrp_improve(day, vehicles, open_nodes, time_limit, seed)
+        better = _pyvrp_improve(day, vehicles, open_nodes, time_limit, seed) if improve else None
     except ValueError as exc:  # PyVRP refuses the data: keep the repaired plan, say why
         better = None
         improved_note = f"pyvrp not run: {exc}"
@@ -545,6 +553,41 @@ def replan(
     )
 
 
+def next_plan(result: ReplanResult, name: str = "replanned") -> Plan:
+    """The replanned day as a Plan again, for the next epoch of a simulation."""
+    day = result.day
+    problem = Problem(
+        name=name,
+        distances=day.distances,
+        demands=np.array(day.demand),
+        capacity=day.capacity,
+        rounding=Rounding.ROAD,
+        coords=day.coords,
+        coord_kind="latlon" if day.latlon else "planar",
+        time_windows=day.windows,
+        service_times=day.service,
+        priorities=np.array(day.priority),
+    )
+    routes = tuple(tuple(r) for r in result.routes if r)
+    spare = sum(1 for v, r in zip(result.vehicles, result.routes, strict=True) if not r)
+    broken = sum(
+        1 for v, r in zip(result.vehicles, result.routes, strict=True) if not r and v.broken
+    )
+    closed = tuple((i, why) for i, why in result.unserved.items() if why.startswith("cancelled"))
+    return Plan(
+        problem, routes, tuple(day.ids), result.at, spare - broken, closed, route_departs(result)
+    )
+
+
+def route_departs(result: ReplanResult) -> tuple[float, ...]:
+    """When each non-empty route of the new plan leaves (or left) the depot."""
+    return tuple(
+        v.depart if v.depart is not None else _timeline(result.day, v, v.remaining).depart
+        for v, r in zip(result.vehicles, result.routes, strict=True)
+        if r
+    )
+
+
 def load_plan(folder: str | Path) -> Plan:
     """The plan a `qroute solve` (or an earlier `qroute replan`) wrote to `folder`."""
     import dataclasses
@@ -582,9 +625,14 @@ def load_plan(folder: str | Path) -> Plan:
         at = payload.get("replanned_at")
         fleet = int(payload.get("fleet", len(routes)))
         used = [tuple(r) for r in routes if r]
-        return Plan(
-            problem, tuple(used), ids, parse_hhmm(at) if at else None, max(0, fleet - len(used))
+        departs = tuple(float(d) for d in payload.get("departs", ()))
+        closed = tuple(
+            (str(u["id"]), str(u["reason"]))
+            for u in payload.get("unserved", [])
+            if str(u.get("reason", "")).startswith("cancelled")
         )
+        when = parse_hhmm(at) if at else None
+        return Plan(problem, tuple(used), ids, when, max(0, fleet - len(used)), closed, departs)
     settings = payload.get("settings") or {}
     spec = settings.get("instance") or payload.get("instance")
     if not isinstance(spec, str):

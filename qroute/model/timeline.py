@@ -71,12 +71,14 @@ def schedule(
     *,
     earliest_start: float | None = None,
     serve_start: bool = True,
+    depart_at: float | None = None,
 ) -> Timeline:
     """Timeline of start -> stops -> end with waiting allowed; lateness recorded, not hidden.
 
     `windows[i]` is (ready, due) of node i; `earliest_start` (default: the start node's
     ready time) is when the vehicle is free to leave; `serve_start=False` skips the start
-    node's service time (a vehicle already served it and is leaving it mid-route).
+    node's service time (a vehicle already served it and is leaving it mid-route);
+    `depart_at` fixes the departure (a vehicle that already left).
     """
     if not serve_start:
         service = service.copy()
@@ -94,6 +96,8 @@ def schedule(
     back_from_opening = _forward(opening, path, travel, service, windows)[-1].leave
     busy = sum(float(service[a] + travel[a, b]) for a, b in zip(path, path[1:], strict=False))
     depart = max(opening, min(latest_departure, back_from_opening - busy))
+    if depart_at is not None:
+        depart = float(depart_at)
     *visits, home = _forward(depart, path, travel, service, windows)
     close = float(windows[end, 1])
     back = home.arrive

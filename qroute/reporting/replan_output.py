@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from qroute.hybrid.replan import ReplanResult, hhmm
+from qroute.hybrid.replan import ReplanResult, hhmm, route_departs
 from qroute.model.instances import read_instance, write_solution
 from qroute.model.problem import Problem
 from qroute.model.timeline import problem_timelines
@@ -106,6 +106,7 @@ def replan_payload(
         "order_ids": ["", *(ids[c] for c in nodes[1:])],
         "coord_kind": "latlon" if day.latlon else "planar",
         "priorities": [0, *(day.priority[c] for c in nodes[1:])],
+        "departs": list(route_departs(result)),
         "fleet": len(result.vehicles) - sum(v.broken for v in result.vehicles),
     }
     if written.time_windows is not None:
