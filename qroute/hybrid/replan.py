@@ -238,7 +238,8 @@ def _add_order(day: Day, event: Event, now: float) -> None:
     if arrive > due + _EPS or arrive + float(km[0]) > close + _EPS:
         raise event.error(
             f"order {order_id!r} is outside the depot's reach: {km[0]:.1f} km away, "
-            f"due {hhmm(due)}, depot closes {hhmm(close)}"
+            f"{'due ' + hhmm(due) if due < _NO_DUE else 'no due time'}, "
+            f"depot closes {hhmm(close)}"
         )
     n = len(day.ids)
     grow = np.zeros((n + 1, n + 1))
