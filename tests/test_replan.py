@@ -255,3 +255,38 @@ def test_cli_bad_event_exits_2_and_writes_nothing(
     assert len(err.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "plan"]
     assert main(["replan", "--plan", str(plan), "--events", str(events), "--out", str(plan)]) == 2
+
+
+@pytest.mark.slow
+def test_replan_flow_stores_the_replan_beside_the_nightly_results(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    plan = _plan_dir(tmp_path)
+    script = (
+        "import json, sys\n"
+        "from qroute.orchestration.replan import replan_flow\n"
+        "events = [{'type': 'new_order', 'at': '09:00', 'id': 'N5', 'lat': 31.3, 'lon': 120.6,"
+        " 'demand': 4}]\n"
+        f"r = replan_flow(plan={str(plan)!r}, events=events, at='09:30', time_limit=0.5,"
+        f" out_root={str(tmp_path / 'runs' / 'replans')!r})\n"
+        "print(json.dumps(r))\n"
+    )
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=400
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == "complete" and result["diff"]["added"] == ["N5"]
+    stored = Path(result["out"])
+    assert stored.parent.parent == tmp_path / "runs" / "replans"
+    assert (stored.parent / "events.jsonl").read_text().count("\n") == 1
+    assert json.loads((stored / "result.json").read_text())["feasible"] is True

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from qroute.hybrid.replan import ReplanResult, hhmm, route_departs
+from qroute.model.errors import InputError, UsageError
 from qroute.model.instances import read_instance, write_solution
 from qroute.model.problem import Problem
 from qroute.model.timeline import problem_timelines
@@ -174,3 +175,41 @@ def replan_summary(payload: dict[str, Any]) -> str:
     for vehicle, orders in zip(payload["vehicles"], payload["route_orders"], strict=True):
         lines.append(f"- vehicle {vehicle}: {' '.join(orders)}")
     return "\n".join(lines) + "\n"
+
+
+def run_replan(
+    plan_dir: str | Path,
+    events_path: str | Path,
+    at: str | None = None,
+    time_limit: float = 5.0,
+    seed: int = 0,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """`qroute replan` as a plain function (the CLI and the Prefect flow call it): read,
+    check, replan, write; returns the result.json payload plus `out`. Bad input raises
+    InputError / UsageError before anything is written."""
+    from qroute.hybrid.replan import load_plan, replan
+    from qroute.model.events import parse_hhmm, read_events
+
+    plan_dir = Path(plan_dir)
+    plan = load_plan(plan_dir)
+    events = read_events(events_path)
+    when = None
+    if at is not None:
+        try:
+            when = parse_hhmm(at)
+        except ValueError as exc:
+            raise UsageError(f"--at: {exc}") from None
+    if time_limit <= 0:
+        raise UsageError(f"--time-limit must be positive, got {time_limit:g}")
+    target = Path(out) if out is not None else None
+    if target is not None and (
+        target.resolve() == plan_dir.resolve() or (target.exists() and any(target.iterdir()))
+    ):
+        raise InputError(target, "--out must be a new folder, never the old plan or a used one")
+    result = replan(plan, events, when, time_limit=time_limit, seed=seed)  # raises on bad events
+    target = target or default_out(plan_dir, result.at)
+    if target.exists():
+        target.rmdir()  # an empty folder given as --out
+    write_replan(result, plan.problem, plan_dir, target)
+    return dict(json.loads((target / "result.json").read_text(encoding="utf-8")), out=str(target))
