@@ -9,7 +9,7 @@ import pytest
 
 from qroute.baselines.savings import savings_routes
 from qroute.cli.app import main
-from qroute.hybrid.replan import apply_events, plan_from_routes, replan, vehicles_at
+from qroute.hybrid.replan import _timeline, apply_events, plan_from_routes, replan, vehicles_at
 from qroute.model.errors import InputError
 from qroute.model.events import parse_event, parse_hhmm, read_events
 from qroute.model.instances import read_instance, read_solution
@@ -159,6 +159,7 @@ def test_replan_keeps_done_stops_serves_new_orders_and_drops_cancelled() -> None
         ),
         ({"type": "demand_change", "at": "09:00", "order": "3", "demand": 500}, "exceeds"),
         ({"type": "depot_close", "at": "09:00", "depot": "Hangzhou"}, "unknown depot"),
+        ({"type": "depot_close", "at": "09:00", "depot": "0"}, "before the replan time"),
     ],
 )
 def test_bad_events_against_the_plan(record: dict[str, object], message: str) -> None:
@@ -290,3 +291,22 @@ def test_replan_flow_stores_the_replan_beside_the_nightly_results(tmp_path: Path
     assert stored.parent.parent == tmp_path / "runs" / "replans"
     assert (stored.parent / "events.jsonl").read_text().count("\n") == 1
     assert json.loads((stored / "result.json").read_text())["feasible"] is True
+
+
+def test_an_announced_depot_closing_bounds_every_return() -> None:
+    events = _events({"type": "depot_close", "at": "13:00", "depot": "0"})
+    result = replan(PLAN, events, at=9 * 60, time_limit=0.3)
+    assert result.day.windows[0, 1] == 13 * 60
+    # a vehicle already committed far away may still come back late; nobody given more
+    # work does, and the lateness shrinks against the old plan carried on
+    assert result.after["lateness"] < result.before["lateness"]
+    for vehicle in result.vehicles:
+        if vehicle.remaining:
+            assert _timeline(result.day, vehicle, vehicle.remaining).lateness == 0.0
+    assert result.unserved  # orders that no longer fit before 13:00 are listed
+    assert all("13:00" in r or "fleet exhausted" in r for r in result.unserved.values())
+
+
+def test_the_example_events_file_parses() -> None:
+    events = read_events(Path(__file__).resolve().parents[1] / "examples" / "events.jsonl")
+    assert [e.type for e in events] == ["new_order", "new_order", "delay", "depot_close"]

@@ -267,7 +267,7 @@ def apply_events(
     cancelled: dict[str, str] = dict(plan.closed)
     earliest = plan.at if plan.at is not None else -1
     for event in events:
-        if event.at > now:
+        if event.at > now and event.type != "depot_close":  # a closing may be announced
             raise event.error(f"is after the replan time {hhmm(now)}")
         if event.at < earliest:
             raise event.error(f"is in the past: the plan was made at {hhmm(earliest)}")
@@ -308,6 +308,8 @@ def apply_events(
             names = {"0", "depot", day.ids[0]}
             if depot not in names and depot != (plan.problem.node_names or ("",))[0]:
                 raise event.error(f"unknown depot {depot!r} (the depot is '0')")
+            if event.at < now:
+                raise event.error(f"closing time {hhmm(event.at)} is before the replan time")
             day.windows[0, 1] = min(float(day.windows[0, 1]), float(event.at))
         elif event.type == "new_order":
             _add_order(day, event, now)

@@ -7,7 +7,8 @@ Every event has `type` and `at` (HH:MM). Types and fields, exactly as issue 13 n
 - `demand_change`: `order`, `demand`
 - `breakdown`: `vehicle`
 - `delay`: `lat`, `lon`, `radius_km`, `factor` (travel-time factor near that point)
-- `depot_close`: `depot`, `at`
+- `depot_close`: `depot`, `at` (here `at` is the closing time; it may lie after the replan
+  time, as an announcement)
 
 The reader checks form (JSON, types, ranges); whether an event fits the plan (known order,
 vehicle, time not in the past, reachable) is checked against the plan by the replanner.
