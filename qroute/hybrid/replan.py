@@ -534,9 +534,10 @@ def replan(
         if c in broken_nodes and not alone:
             reason = "its vehicle broke down and no other vehicle can reach it in time"
         elif not alone:
+            due = float(day.windows[c, 1])
+            by = f"before its due time {hhmm(due)} " if due < _NO_DUE else ""
             reason = (
-                f"no vehicle can reach it before its due time {hhmm(day.windows[c, 1])} "
-                f"and be back before the depot closes at {hhmm(close)}"
+                f"no vehicle can reach it {by}and be back before the depot closes at {hhmm(close)}"
             )
         else:
             reason = "fleet exhausted: no vehicle has the capacity or time left to add it"
