@@ -146,7 +146,7 @@ def day(args: argparse.Namespace) -> None:
         f"day simulation: {problem.name}, {problem.num_customers} orders, fleet {fleet}, "
         f"{epochs} hourly epochs, {args.epoch_limit:g} s per epoch; {_load()}"
     )
-    rows = []
+    rows: list[tuple[str, float, float, float, float]] = []
     fixed_fleet = dataclasses.replace(problem, num_vehicles=fleet)
     hindsight = PyVRPSolver().solve(fixed_fleet, Budget(args.epoch_limit * (epochs + 1), args.seed))
     report = validate(fixed_fleet, hindsight.routes)

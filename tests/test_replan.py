@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +13,7 @@ from qroute.baselines.savings import savings_routes
 from qroute.cli.app import main
 from qroute.hybrid.replan import _timeline, apply_events, plan_from_routes, replan, vehicles_at
 from qroute.model.errors import InputError
-from qroute.model.events import parse_event, parse_hhmm, read_events
+from qroute.model.events import Event, parse_event, parse_hhmm, read_events
 from qroute.model.instances import read_instance, read_solution
 from qroute.model.scenario import yangtze_delta
 from qroute.model.validation import validate
@@ -23,7 +25,7 @@ PLAN = plan_from_routes(PROBLEM, ROUTES)
 LATE_STOP = str(max(ROUTES, key=PROBLEM.route_cost)[-1])  # still open mid-morning
 
 
-def _events(*records: dict[str, object]) -> list:  # type: ignore[type-arg]
+def _events(*records: Mapping[str, Any]) -> list[Event]:
     return [parse_event(r, "events.jsonl", k) for k, r in enumerate(records, start=1)]
 
 
@@ -40,7 +42,7 @@ def _plan_dir(tmp_path: Path) -> Path:
 
 
 def test_read_events_parses_every_type(tmp_path: Path) -> None:
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "type": "new_order",
             "at": "09:00",
@@ -162,7 +164,7 @@ def test_replan_keeps_done_stops_serves_new_orders_and_drops_cancelled() -> None
         ({"type": "depot_close", "at": "09:00", "depot": "0"}, "before the replan time"),
     ],
 )
-def test_bad_events_against_the_plan(record: dict[str, object], message: str) -> None:
+def test_bad_events_against_the_plan(record: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError, match=message):
         replan(PLAN, _events(record), at=10 * 60, time_limit=0.2)
 
