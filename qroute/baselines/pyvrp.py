@@ -1,8 +1,9 @@
-"""PyVRP's hybrid genetic search as a baseline."""
+"""PyVRP's iterated local search (PyVRP 0.14's `pyvrp.solve`) as a baseline."""
 
 from __future__ import annotations
 
 import time
+from importlib.metadata import version
 
 import numpy as np
 import pyvrp
@@ -14,6 +15,7 @@ from qroute.model.problem import Problem
 from qroute.model.solver import Budget, SolveResult
 
 _INT_MAX = np.iinfo(np.int64).max
+PYVRP_DEVICE = f"pyvrp {version('pyvrp')} (iterated local search, CPU)"
 
 
 def to_pyvrp(problem: Problem) -> pyvrp.ProblemData:
@@ -54,7 +56,7 @@ def to_pyvrp(problem: Problem) -> pyvrp.ProblemData:
 
 
 class PyVRPSolver:
-    """Solve a full Problem with PyVRP (HGS) under a wall-time budget."""
+    """Solve a full Problem with PyVRP (iterated local search) under a wall-time budget."""
 
     name = "pyvrp"
 
@@ -71,7 +73,7 @@ class PyVRPSolver:
             problem,
             routes,
             name=self.name,
-            device="pyvrp (HGS, CPU)",
+            device=PYVRP_DEVICE,
             seed=budget.seed,
             start=start,
             details={"iterations": int(result.num_iterations)},

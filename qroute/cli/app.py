@@ -39,6 +39,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qroute.cli.quantum_commands",  # backends, subproblem
     "qroute.cli.report_commands",  # compare, report
     "qroute.cli.bundle_commands",  # keys, bundle
+    "qroute.cli.replan_commands",  # replan
+    "qroute.cli.cold_chain_commands",  # cold-chain
 )
 
 

@@ -10,10 +10,14 @@ from qroute.model.problem import Problem
 
 def load_problem(spec: str, size: int | None = None, seed: int | None = None) -> Problem:
     """An instance path, an instance name from the data folder, or 'yangtze-delta'."""
+    from qroute.model.cold_chain import SCENARIO_NAME as COLD_CHAIN
+    from qroute.model.cold_chain import cold_chain_problem
     from qroute.model.data import find_instance
     from qroute.model.instances import read_instance
     from qroute.model.scenario import SCENARIO_NAME, yangtze_delta
 
+    if spec == COLD_CHAIN:
+        return cold_chain_problem(size, seed)
     if spec == SCENARIO_NAME:
         try:
             return yangtze_delta(

@@ -146,6 +146,10 @@ def result_payload(
         "timing": dict(timing or {}),
         "routes": [[int(c) for c in route] for route in routes if len(route) > 0],
     }
+    if problem.time_windows is not None:  # issue 13: arrive / wait / serve / leave per stop
+        from qroute.model.timeline import problem_timelines
+
+        payload["timelines"] = [t.as_dict() for t in problem_timelines(problem, routes)]
     if extra:
         payload.update(extra)
     return typed_result(payload)
@@ -270,9 +274,28 @@ def summary_markdown(payload: Mapping[str, Any], plot_name: str | None = ROUTES_
     if settings:
         lines += ["", "## Settings", ""]
         lines.extend(f"- {key}: `{value}`" for key, value in settings.items())
+    lines += timeline_markdown(payload.get("timelines", []))
     if plot_name:
         lines += ["", f"![routes]({plot_name})"]
     return "\n".join(lines) + "\n"
+
+
+def timeline_markdown(timelines: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per-route timelines (time-window instances): one table row per stop."""
+    if not timelines:
+        return []
+    lines = ["", "## Route timelines", ""]
+    lines.append("| route | stop | arrive | wait | serve | leave | late |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for k, timeline in enumerate(timelines, start=1):
+        lines.append(f"| {k} | depot | | | | {timeline['depart']:.1f} | |")
+        for stop in timeline["stops"]:
+            lines.append(
+                f"| {k} | {stop['node']} | {stop['arrive']:.1f} | {stop['wait']:.1f} "
+                f"| {stop['serve']:.1f} | {stop['leave']:.1f} | {stop['late']:.1f} |"
+            )
+        lines.append(f"| {k} | depot | {timeline['back']:.1f} | | | | |")
+    return lines
 
 
 def write_summary(path: str | Path, payload: Mapping[str, Any]) -> Path:

@@ -251,3 +251,36 @@ def test_cli_pyvrp_on_x_n101_k25_is_within_one_percent(
     assert report["feasible"] is True
     assert report["violations"] == []
     assert report["cost"] == result["cost"]
+
+
+# --- time windows: OR-Tools with a waiting-slack time dimension (issue 13) -------------------
+
+
+@pytest.mark.parametrize("instance", ["R101", "RC101", "R106"])
+def test_ortools_finds_a_feasible_plan_on_tight_windows(shared_data: Path, instance: str) -> None:
+    # path-cheapest-arc without waiting slack found nothing here (cost 0, all unvisited)
+    problem = _instance(f"solomon/{instance}.txt")
+    result = ORToolsSolver().solve(problem, Budget(time_limit=2.0, seed=0))
+    cost = _check(problem, result, "ortools")
+    assert result.provenance.details["dropped"] == []
+    assert result.provenance.details["first_solution"] == "parallel cheapest insertion"
+    assert len(result.routes) <= 25
+    assert cost < 2 * {"R101": 1637.7, "RC101": 1619.8, "R106": 1252.0}[instance]
+
+
+def test_pyvrp_label_names_iterated_local_search() -> None:
+    result = PyVRPSolver().solve(yangtze_delta(8, seed=1), Budget(time_limit=0.2, seed=0))
+    assert "iterated local search" in result.provenance.device
+    assert "HGS" not in result.provenance.device
+
+
+# One instance of each Solomon class (the long-route classes C2/R2/RC2 are the hard ones for a
+# first solution); bench/vrptw_baselines.py runs every instance.
+SOLOMON_SAMPLE = ("C101", "C201", "R101", "R106", "R201", "RC101", "RC201", "RC207")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("instance", SOLOMON_SAMPLE)
+def test_ortools_is_feasible_on_every_solomon_class(shared_data: Path, instance: str) -> None:
+    problem = _instance(f"solomon/{instance}.txt")
+    _check(problem, ORToolsSolver().solve(problem, Budget(time_limit=5.0, seed=0)), "ortools")
