@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qroute.model.errors import InputError, UsageError
 from qroute.model.loader import load_problem
 from qroute.model.problem import Problem
 
@@ -40,10 +39,10 @@ def _jsonable(value: Any) -> Any:
 
 @command("validate")
 def _validate(args: argparse.Namespace) -> int:
-    from qroute.model.instances import read_instance, read_solution
+    from qroute.model.instances import read_solution
     from qroute.model.validation import validate
 
-    problem = read_instance(args.instance)
+    problem = load_problem(args.instance)  # a path or a name, as in every command
     routes, cost = read_solution(args.solution)
     report = validate(problem, routes, cost)
     print_json({"instance": problem.name, **report.as_dict()})
@@ -104,16 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `qroute ... | head` ends quietly
-    from qroute.cloud import install_log_redaction
-    from qroute.cloud import register as register_cloud
+    from qroute.cli.arguments import check_arguments
+    from qroute.cli.errors import run_guarded
 
-    install_log_redaction()  # no credential, token or signed URL reaches a log line
-    register_cloud()  # the Braket and D-Wave Leap backends
-    try:
+    def run() -> int:
+        from qroute.cloud import install_log_redaction
+        from qroute.cloud import register as register_cloud
+
+        install_log_redaction()  # no credential, token or signed URL reaches a log line
+        register_cloud()  # the Braket and D-Wave Leap backends
+        check_arguments(args.command, vars(args))  # identical ranges in every command
         return _COMMANDS[args.command](args)
-    except (InputError, UsageError) as exc:
-        print(f"qroute: error: {exc}", file=sys.stderr)
-        return 2
+
+    return run_guarded(run)  # expected failures: one line, exit 2; others: 1 + a log
 
 
 if __name__ == "__main__":  # `python -m qroute.cli.app`: use the module the commands register in

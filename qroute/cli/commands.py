@@ -113,6 +113,7 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}/api"
 
     def start(self) -> ApiServer:
+        self._start_lock = _lock_start(self.home)  # one start-up (and migration) at a time
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
@@ -148,6 +149,7 @@ class ApiServer:
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
                     if answer.status == 200:
+                        self._unlock_start()
                         return
             except OSError:
                 pass
@@ -159,6 +161,7 @@ class ApiServer:
     def stop(self, wait: float | None = 5.0) -> None:
         """SIGTERM (a graceful shutdown: the server writes what it buffered); with `wait`,
         wait that long for it and then kill it. At exit the command does not wait."""
+        self._unlock_start()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             if wait is not None:
@@ -168,6 +171,25 @@ class ApiServer:
                     self.process.kill()
                     self.process.wait()
         self.process = None
+
+    _start_lock: int | None = None
+
+    def _unlock_start(self) -> None:
+        if self._start_lock is not None:
+            os.close(self._start_lock)  # closing the descriptor releases the flock
+            self._start_lock = None
+
+
+def _lock_start(home: Path) -> int | None:
+    """Wait for any other qroute run's API server on this PREFECT_HOME to finish starting:
+    two servers migrating one fresh database at once kill each other's start-up."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return None
+    fd = os.open(home / "api-start.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies
+    return fd
 
 
 def _die_with_parent() -> None:
@@ -193,17 +215,11 @@ def default_out_dir(instance: str) -> Path:
 @command("solve")
 def _solve(args: argparse.Namespace) -> int:
     started_at = time.time()
-    if not args.time_limit > 0:
-        raise UsageError(f"--time-limit must be positive, got {args.time_limit:g}")
-    if args.shots is not None and args.shots < 1:
-        raise UsageError(f"--shots must be at least 1, got {args.shots}")
-    if args.max_stops is not None and args.max_stops < 1:
-        raise UsageError(f"--max-stops must be at least 1, got {args.max_stops}")
+    # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
     problem = load_problem(args.instance, args.size, args.scenario_seed)  # bad input: exit 2
-    out = Path(args.out) if args.out else default_out_dir(problem.name)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    from qroute.cli.arguments import prepare_out_folder
+
+    out = prepare_out_folder(args.out if args.out else default_out_dir(problem.name))
     cache_dir = Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR
 
     from qroute.cli.cloud_commands import configure_from_args, print_dry_run
