@@ -121,7 +121,11 @@ def _letter_in_coordinate(data: Path, tmp: Path) -> tuple[Path, Path, str]:
     lines = _x_lines(data)
     lines[19] = "13\t4A5\t473"
     bad = _put(tmp / "letter.vrp", "\n".join(lines))
-    return bad, data / X101.with_suffix(".sol"), f"{bad}:20: expected numbers, found '4A5'"
+    return (
+        bad,
+        data / X101.with_suffix(".sol"),
+        f"{bad}:20: NODE_COORD_SECTION: expected numbers, found '4A5'",
+    )
 
 
 def _unknown_section(data: Path, tmp: Path) -> tuple[Path, Path, str]:

@@ -153,9 +153,9 @@ class Connectivity(_Frozen):
     """Qubit wiring: topology family, its size parameters and the number of couplers (edges)."""
 
     kind: ConnectivityKind
-    m: int | None = Field(default=None, gt=0, le=_MAX_GRAPH_PARAMETER)
-    t: int | None = Field(default=None, gt=0, le=_MAX_GRAPH_PARAMETER)
-    edges: int | None = Field(default=None, gt=0, le=_MAX_QUBITS**2)
+    m: int | None = Field(default=None, gt=0, le=_MAX_GRAPH_PARAMETER, strict=True)
+    t: int | None = Field(default=None, gt=0, le=_MAX_GRAPH_PARAMETER, strict=True)
+    edges: int | None = Field(default=None, gt=0, le=_MAX_QUBITS**2, strict=True)
 
     _PARAMS: ClassVar[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
         # kind: (required, allowed)
@@ -191,9 +191,9 @@ class Connectivity(_Frozen):
 class ShotRange(_Frozen):
     """Shots (reads) per task: the device's accepted range and qroute's default."""
 
-    min: int = Field(ge=0, le=_MAX_SHOTS)
-    max: int = Field(gt=0, le=_MAX_SHOTS)
-    default: int = Field(ge=0, le=_MAX_SHOTS)
+    min: int = Field(ge=0, le=_MAX_SHOTS, strict=True)
+    max: int = Field(gt=0, le=_MAX_SHOTS, strict=True)
+    default: int = Field(ge=0, le=_MAX_SHOTS, strict=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> ShotRange:
@@ -211,7 +211,7 @@ class Price(_Frozen):
     per_shot_usd: float | None = Field(default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False)
     per_minute_usd: float | None = Field(default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False)
     per_qpu_second_usd: float | None = Field(
-        default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False
+        default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False, strict=True
     )
     as_of: date
     source: str = Field(pattern=_URL_RE)
@@ -223,6 +223,13 @@ class Price(_Frozen):
         "per_minute_usd",
         "per_qpu_second_usd",
     )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, value: Any) -> Any:
+        if isinstance(value, bool | int | float):  # pydantic would read 0 as 1970-01-01
+            raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
+        return value
 
     @field_validator("as_of")
     @classmethod
@@ -340,13 +347,13 @@ class HardwareProfile(_Frozen):
     device_arn: str | None = None
     solver_name: str | None = Field(default=None, min_length=1)
     region: str | None = Field(default=None, min_length=1)
-    qubits: int = Field(gt=0, le=_MAX_QUBITS)
+    qubits: int = Field(gt=0, le=_MAX_QUBITS, strict=True)  # no bools, no 3.0
     connectivity: Connectivity
     native_gates: tuple[str, ...] = ()
     shots: ShotRange
     price: Price
     availability: Availability
-    max_subproblem_qubits: int | None = Field(default=None, gt=0, le=_MAX_QUBITS)
+    max_subproblem_qubits: int | None = Field(default=None, gt=0, le=_MAX_QUBITS, strict=True)
     notes: str | None = None
 
     @field_validator("id")

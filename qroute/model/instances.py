@@ -53,7 +53,9 @@ _KNOWN_KEYS = {
 _EDGE_WEIGHT_TYPES = {"EUC_2D", "EXPLICIT", "CEIL_2D", "GEO", "ATT"}
 _EDGE_WEIGHT_FORMATS = {"LOWER_ROW", "UPPER_ROW", "LOWER_DIAG_ROW", "UPPER_DIAG_ROW", "FULL_MATRIX"}
 _GH_NAME = re.compile(r"^(C|R|RC)[12]_\d+_\d+$", re.IGNORECASE)
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NON_FINITE = {"nan", "inf", "infinity"}
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\x85\u2028\u2029]")  # not tab, LF, VT, FF, CR
 MAX_DEMAND = 10**12  # keeps every load sum exact in int64 and in float64
 MAX_EXCERPT = 40  # characters of a bad line or token quoted in an error
@@ -91,12 +93,10 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def _float(path: Path, lineno: int, token: str, what: str) -> float:
-    try:
-        value = float(token)
-    except ValueError:
-        raise InputError(
-            path, f"{what}: expected numbers, found {excerpt(token)}", lineno
-        ) from None
+    if not _is_number(token):
+        # float() would also take '1_000', Unicode digits and padding: not in these formats
+        raise InputError(path, f"{what}: expected numbers, found {excerpt(token)}", lineno)
+    value = float(token)
     if not math.isfinite(value):
         raise InputError(path, f"{what} must be a finite number, is {excerpt(token)}", lineno)
     return value
@@ -118,11 +118,7 @@ def _numbers(path: Path, lineno: int, line: str, what: str, count: int | None) -
 
 
 def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
+    return bool(_FLOAT.fullmatch(token)) or token.lower().lstrip("+-") in _NON_FINITE
 
 
 @dataclass
@@ -594,8 +590,8 @@ def read_solution(path: str | Path) -> tuple[list[list[int]], float]:
             tokens = rest.split()
             if not tokens:
                 raise InputError(path, f"{label.strip()} lists no customers", lineno)
-            if not all(re.fullmatch(r"\d+", tok) for tok in tokens):
-                bad = next(tok for tok in tokens if not re.fullmatch(r"\d+", tok))
+            if not all(re.fullmatch(r"[0-9]+", tok) for tok in tokens):
+                bad = next(tok for tok in tokens if not re.fullmatch(r"[0-9]+", tok))
                 raise InputError(
                     path, f"customer id {excerpt(bad)} is not a non-negative integer", lineno
                 )
