@@ -114,7 +114,11 @@ def _cut_vrp(data: Path, tmp: Path) -> tuple[Path, Path, str]:
 def _cut_solomon(data: Path, tmp: Path) -> tuple[Path, Path, str]:
     lines = (data / C101.with_suffix(".txt")).read_text().splitlines()
     bad = _put(tmp / "C101.txt", "\n".join(lines[:59] + [lines[59][:20]]))
-    return bad, data / C101.with_suffix(".sol"), f"{bad}:60: expected 7 values, found 2"
+    return (
+        bad,
+        data / C101.with_suffix(".sol"),
+        f"{bad}:60: CUSTOMER row: expected 7 values, found 2",
+    )
 
 
 def _letter_in_coordinate(data: Path, tmp: Path) -> tuple[Path, Path, str]:

@@ -224,6 +224,13 @@ class Price(_Frozen):
         "per_qpu_second_usd",
     )
 
+    @field_validator(*FIGURES, mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML's true/false would count as 1.0 / 0.0
+            raise ValueError(f"expected a number of USD, got {value!r}")
+        return value
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _a_calendar_date(cls, value: Any) -> Any:

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from vrplib.parse.parse_distances import parse_distances
 
-from qroute.model.errors import InputError
+from qroute.model.errors import InputError, TooLargeError
 from qroute.model.problem import Problem, Rounding, check_matrix_fits, euclidean
 
 _KNOWN_SECTIONS = {
@@ -57,6 +57,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NON_FINITE = {"nan", "inf", "infinity"}
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\x85\u2028\u2029]")  # not tab, LF, VT, FF, CR
+MAX_VEHICLES = 10**6
 MAX_DEMAND = 10**12  # keeps every load sum exact in int64 and in float64
 MAX_EXCERPT = 40  # characters of a bad line or token quoted in an error
 
@@ -226,7 +227,10 @@ def _vrp_problem(path: Path, rounding: Rounding | None) -> Problem:
         raise InputError(
             path, f"DIMENSION must be at least 2, is {dimension}", vrp.line_of("DIMENSION")
         )
-    check_matrix_fits(dimension, f"{path}:{vrp.line_of('DIMENSION')}: DIMENSION {dimension}")
+    try:
+        check_matrix_fits(dimension, f"DIMENSION {dimension}")
+    except TooLargeError as exc:
+        raise InputError(path, str(exc), vrp.line_of("DIMENSION")) from None
     if "CAPACITY" not in header:
         raise InputError(path, "missing CAPACITY in the header")
     capacity = vrp.number("CAPACITY")
@@ -238,9 +242,9 @@ def _vrp_problem(path: Path, rounding: Rounding | None) -> Problem:
             vrp.line_of("CAPACITY"),
         )
     vehicles = vrp.integer("VEHICLES")
-    if vehicles is not None and vehicles < 1:
+    if vehicles is not None and not 1 <= vehicles <= MAX_VEHICLES:
         raise InputError(
-            path, f"VEHICLES must be at least 1, is {vehicles}", vrp.line_of("VEHICLES")
+            path, f"VEHICLES must be in 1..{MAX_VEHICLES}, is {vehicles}", vrp.line_of("VEHICLES")
         )
     max_length = vrp.number("DISTANCE")
     if max_length is not None and max_length <= 0:
@@ -406,12 +410,15 @@ def _solomon_problem(path: Path, rounding: Rounding | None) -> Problem:
         _numbers(path, lineno, line, "VEHICLE NUMBER CAPACITY", 2)
     vehicles = _int(path, lineno, tokens[0], "vehicle NUMBER")
     capacity = _float(path, lineno, tokens[1], "vehicle CAPACITY")
-    if vehicles < 1 or capacity <= 0:
+    if not 1 <= vehicles <= MAX_VEHICLES or capacity <= 0:
         raise InputError(path, "vehicle number and capacity must be positive", lineno)
     body = numbered[customer + 2 :]
     if not body:
         raise InputError(path, "CUSTOMER section has no rows", numbered[customer][0])
-    check_matrix_fits(len(body), f"{path}: {len(body)} customer rows")
+    try:
+        check_matrix_fits(len(body), f"{len(body)} customer rows")
+    except TooLargeError as exc:
+        raise InputError(path, str(exc), body[-1][0]) from None
     rows: list[list[float]] = []
     demands: list[int] = []
     for expected_id, (lineno, line) in enumerate(body):
@@ -436,7 +443,7 @@ def _solomon_problem(path: Path, rounding: Rounding | None) -> Problem:
         raise InputError(
             path, f"the depot (customer 0) must have demand 0, has {demands[0]}", body[0][0]
         )
-    expected = _expected_customers(path.stem)
+    expected = expected_customers(path.stem)
     if expected is not None and len(body) - 1 != expected:
         raise InputError(
             path,
@@ -465,7 +472,7 @@ def _solomon_problem(path: Path, rounding: Rounding | None) -> Problem:
     )
 
 
-def _expected_customers(stem: str) -> int | None:
+def expected_customers(stem: str) -> int | None:
     """Customers implied by a Solomon (C101: 100) or Gehring-Homberger (C1_2_1: 200) name."""
     if re.fullmatch(r"(C|R|RC)[12]\d\d", stem, re.IGNORECASE):
         return 100
