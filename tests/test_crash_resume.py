@@ -21,7 +21,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CRASH_EXIT = 17
-ARGS = ["--size", "30", "--max-stops", "4", "--time-limit", "3", "--policy", "local"]
+ARGS = ["--size", "30", "--max-stops", "4", "--time-limit", "6", "--policy", "local"]
 ARGS += ["--no-baselines"]
 
 DRIVER = textwrap.dedent(
@@ -98,9 +98,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     )
     initial = _initial_subproblems()
     assert initial > 4
-    # kill points: after 2 initial solves; after the rest of the initial phase and 1 improve
-    # solve; after 2 more (improvement-phase) solves; then a run to the end
-    plan = [2, initial - 2 + 1, 2, 0]
+    # kill points: after 2 initial solves; as the first improvement solve starts (the rest
+    # of the initial phase finished); after 1 improvement solve; then a run to the end
+    plan = [2, initial - 2, 1, 0]
     outcome: list[dict[str, Any]] = []
     for number, kill in enumerate(plan):
         log = base / f"run{number}.log"
@@ -140,13 +140,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 
 
 def test_each_killed_run_died_where_planned(runs: list[dict[str, Any]]) -> None:
-    first, second = runs[0], runs[1]
+    first, second, third = runs[0], runs[1], runs[2]
+    initial = first["initial"]
     for run in (first, second):
         assert run["code"] == CRASH_EXIT, run["stderr"][-3000:]
         assert len(run["solves"]) == run["kill"]
-    # the second run got past the initial phase: its last solve was an improvement one
-    assert max(i for i, _ in second["solves"]) >= first["initial"]
-    assert runs[2]["code"] in (CRASH_EXIT, 0), runs[2]["stderr"][-3000:]
+    # together the first two runs solved the whole initial phase, and nothing else
+    assert sorted(i for run in (first, second) for i, _ in run["solves"]) == list(range(initial))
+    # the third run reused all of it: its solves are improvement-phase ones
+    assert third["code"] in (CRASH_EXIT, 0), third["stderr"][-3000:]
+    assert third["solves"] and all(i >= initial for i, _ in third["solves"])
 
 
 def test_no_finished_answer_is_solved_again(runs: list[dict[str, Any]]) -> None:
