@@ -4,6 +4,7 @@ folder (skipped without it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,8 @@ DEMANDS = [(1, 0), (2, 4), (3, 3), (4, 5), (5, 2)]
 
 def vrp_text(
     header: dict[str, str] | None = None,
-    coords: list[tuple[object, ...]] | None = None,
-    demands: list[tuple[object, ...]] | None = None,
+    coords: Sequence[tuple[object, ...]] | None = None,
+    demands: Sequence[tuple[object, ...]] | None = None,
     extra: str = "",
 ) -> str:
     lines = [f"{k} : {v}" for k, v in {**HEADER, **(header or {})}.items()]
@@ -140,6 +141,7 @@ def test_shuffled_coordinate_rows_are_matched_by_node_id(tmp_path: Path) -> None
     original = read_instance(write(tmp_path, vrp_text()))
     shuffled = read_instance(write(tmp_path, vrp_text(coords=COORDS[::-1]), "S-n5.vrp"))
     assert np.array_equal(original.distances, shuffled.distances)
+    assert original.coords is not None and shuffled.coords is not None
     assert np.array_equal(original.coords, shuffled.coords)
 
 
