@@ -99,6 +99,11 @@ BRAKET_ARN_RE = re.compile(
 )
 _ID_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _URL_RE = r"^https?://[^\s/]+\S*$"
+# schema bounds: far above any real device, low enough that arithmetic on them stays exact
+_MAX_QUBITS = 100_000_000
+_MAX_SHOTS = 1_000_000_000
+_MAX_GRAPH_PARAMETER = 10_000
+_MAX_PRICE_USD = 1_000_000.0
 _DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES: Mapping[str, Day] = {
     full: short
@@ -148,9 +153,9 @@ class Connectivity(_Frozen):
     """Qubit wiring: topology family, its size parameters and the number of couplers (edges)."""
 
     kind: ConnectivityKind
-    m: int | None = Field(default=None, gt=0)
-    t: int | None = Field(default=None, gt=0)
-    edges: int | None = Field(default=None, gt=0)
+    m: int | None = Field(default=None, gt=0, le=_MAX_GRAPH_PARAMETER, strict=True)
+    t: int | None = Field(default=None, gt=0, le=_MAX_GRAPH_PARAMETER, strict=True)
+    edges: int | None = Field(default=None, gt=0, le=_MAX_QUBITS**2, strict=True)
 
     _PARAMS: ClassVar[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
         # kind: (required, allowed)
@@ -186,9 +191,9 @@ class Connectivity(_Frozen):
 class ShotRange(_Frozen):
     """Shots (reads) per task: the device's accepted range and qroute's default."""
 
-    min: int = Field(ge=0)
-    max: int = Field(gt=0)
-    default: int = Field(ge=0)
+    min: int = Field(ge=0, le=_MAX_SHOTS, strict=True)
+    max: int = Field(gt=0, le=_MAX_SHOTS, strict=True)
+    default: int = Field(ge=0, le=_MAX_SHOTS, strict=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> ShotRange:
@@ -202,10 +207,12 @@ class ShotRange(_Frozen):
 class Price(_Frozen):
     """Public price figures in USD, with where and when they were read."""
 
-    per_task_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    per_shot_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    per_minute_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    per_qpu_second_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    per_task_usd: float | None = Field(default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False)
+    per_shot_usd: float | None = Field(default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False)
+    per_minute_usd: float | None = Field(default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False)
+    per_qpu_second_usd: float | None = Field(
+        default=None, ge=0, le=_MAX_PRICE_USD, allow_inf_nan=False, strict=True
+    )
     as_of: date
     source: str = Field(pattern=_URL_RE)
     estimate: bool = False
@@ -216,6 +223,20 @@ class Price(_Frozen):
         "per_minute_usd",
         "per_qpu_second_usd",
     )
+
+    @field_validator(*FIGURES, mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML's true/false would count as 1.0 / 0.0
+            raise ValueError(f"expected a number of USD, got {value!r}")
+        return value
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, value: Any) -> Any:
+        if isinstance(value, bool | int | float):  # pydantic would read 0 as 1970-01-01
+            raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
+        return value
 
     @field_validator("as_of")
     @classmethod
@@ -333,13 +354,13 @@ class HardwareProfile(_Frozen):
     device_arn: str | None = None
     solver_name: str | None = Field(default=None, min_length=1)
     region: str | None = Field(default=None, min_length=1)
-    qubits: int = Field(gt=0)
+    qubits: int = Field(gt=0, le=_MAX_QUBITS, strict=True)  # no bools, no 3.0
     connectivity: Connectivity
     native_gates: tuple[str, ...] = ()
     shots: ShotRange
     price: Price
     availability: Availability
-    max_subproblem_qubits: int | None = Field(default=None, gt=0)
+    max_subproblem_qubits: int | None = Field(default=None, gt=0, le=_MAX_QUBITS, strict=True)
     notes: str | None = None
 
     @field_validator("id")
@@ -469,7 +490,11 @@ def load_profiles(directory: str | os.PathLike[str] | None = None) -> dict[str, 
     """Read every ``*.yaml``/``*.yml`` profile in ``directory`` (default: :func:`profiles_dir`)."""
     folder = Path(directory) if directory is not None else profiles_dir()
     if not folder.is_dir():
-        raise ProfileError(_shown(folder), "hardware profile folder not found")
+        raise ProfileError(
+            _shown(folder),
+            f"hardware profile folder not found (point ${PROFILES_ENV} at one, e.g. the "
+            "repository's hardware_profiles/)",
+        )
     profiles: dict[str, HardwareProfile] = {}
     origin: dict[str, str] = {}
     for path in sorted(folder.iterdir()):
@@ -521,19 +546,29 @@ def _load(path: Path) -> tuple[HardwareProfile, yaml.Node | None]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(shown, f"cannot read profile: {exc}") from exc
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
+    root: yaml.Node | None = None
     try:
+        loader = yaml.SafeLoader(text)  # a control character fails here already
         root = loader.get_single_node()
         if root is not None:
-            _reject_duplicate_keys(shown, root, ())
+            _reject_duplicate_keys(shown, root, (), set())
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         line = mark.line + 1 if mark is not None else None
-        raise ProfileError(shown, f"invalid YAML: {problem}", line=line) from exc
+        raise ProfileError(shown, f"invalid YAML: {problem}", line=line) from None
+    except ProfileError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # a scalar YAML resolves but cannot build, e.g. the date 2026-02-30
+        line, value = _bad_scalar(root)
+        what = f"invalid value {value!r}: {exc}" if value is not None else f"invalid value: {exc}"
+        raise ProfileError(shown, what, line=line) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ProfileError(shown, f"expected a mapping of profile fields, found {found}", line=1)
@@ -544,7 +579,48 @@ def _load(path: Path) -> tuple[HardwareProfile, yaml.Node | None]:
     return profile, root
 
 
-def _reject_duplicate_keys(shown: str, node: yaml.Node, loc: tuple[str | int, ...]) -> None:
+def _bad_scalar(root: yaml.Node | None) -> tuple[int | None, str | None]:
+    """The first scalar that SafeLoader resolves to a type but cannot construct."""
+    if root is None:
+        return None, None
+    stack = [root]
+    visited: set[int] = set()
+    probe = yaml.SafeLoader("")
+    try:
+        while stack:
+            node = stack.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            if isinstance(node, yaml.ScalarNode):
+                try:
+                    probe.construct_object(node, deep=True)
+                except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+                    return node.start_mark.line + 1, str(node.value)[:40]
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in reversed(node.value) for item in reversed(pair))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(reversed(node.value))
+    finally:
+        probe.dispose()
+    return None, None
+
+
+def _reject_duplicate_keys(
+    shown: str, node: yaml.Node, loc: tuple[str | int, ...], seen_nodes: set[int]
+) -> None:
+    """Reject a key given twice, and any YAML alias (a node met twice: an alias can recurse
+    or expand exponentially, and no profile needs one)."""
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if id(node) in seen_nodes:
+            field = ".".join(str(p) for p in loc) or None
+            raise ProfileError(
+                shown,
+                "YAML aliases (*name) are not supported in profiles",
+                field=field,
+                line=node.start_mark.line + 1,
+            )
+        seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
@@ -555,10 +631,10 @@ def _reject_duplicate_keys(shown: str, node: yaml.Node, loc: tuple[str | int, ..
                     shown, "key appears twice", field=field, line=key.start_mark.line + 1
                 )
             seen.add(name)
-            _reject_duplicate_keys(shown, value, (*loc, name))
+            _reject_duplicate_keys(shown, value, (*loc, name), seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _reject_duplicate_keys(shown, item, (*loc, index))
+            _reject_duplicate_keys(shown, item, (*loc, index), seen_nodes)
 
 
 def _is_tag(part: str | int) -> bool:

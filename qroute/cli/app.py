@@ -9,6 +9,7 @@ reported as one line `qroute: error: ...` on stderr, never a traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import sys
@@ -20,7 +21,7 @@ from typing import Annotated, Any
 import click
 import typer
 
-from qroute.model.errors import InputError, UsageError
+from qroute.model.errors import UsageError
 from qroute.model.loader import load_problem
 from qroute.model.problem import Problem
 
@@ -77,10 +78,10 @@ def validate_command(
     instance: Annotated[str, option("--instance")],
     solution: Annotated[str, option("--solution")],
 ) -> int:
-    from qroute.model.instances import read_instance, read_solution
+    from qroute.model.instances import read_solution
     from qroute.model.validation import validate
 
-    problem = read_instance(instance)
+    problem = load_problem(instance)  # a path or a name, as in every command
     routes, cost = read_solution(solution)
     report = validate(problem, routes, cost)
     print_json({"instance": problem.name, **report.as_dict()})
@@ -127,6 +128,8 @@ def build_app() -> typer.Typer:
     if not _BUILT:
         for name in COMMAND_MODULES:
             import_module(name)
+        for info in app.registered_commands:
+            info.callback = _checked(info.name or "", info.callback)
         # help lists app.py's commands, then each module's, in COMMAND_MODULES order
         order = {name: rank for rank, name in enumerate((__name__, *COMMAND_MODULES))}
         app.registered_commands.sort(
@@ -134,6 +137,18 @@ def build_app() -> typer.Typer:
         )
         _BUILT = True
     return app
+
+
+def _checked(name: str, callback: Any) -> Any:
+    """`callback` with the shared argument-range checks (qroute.cli.arguments) run first."""
+    from qroute.cli.arguments import check_arguments
+
+    @functools.wraps(callback)
+    def checked(**values: Any) -> Any:
+        check_arguments(name, values)  # identical ranges in every command
+        return callback(**values)
+
+    return checked
 
 
 def command_names() -> list[str]:
@@ -161,19 +176,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The `qroute` console script: run the command line, map errors to exit codes."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `qroute ... | head` ends quietly
+    from qroute.cli.errors import run_guarded
     from qroute.cloud import install_log_redaction
     from qroute.cloud import register as register_cloud
 
-    install_log_redaction()  # no credential, token or signed URL reaches a log line
-    register_cloud()  # the Braket and D-Wave Leap backends
-    try:
-        return run(argv)
-    except (InputError, UsageError) as exc:
-        print(f"qroute: error: {exc}", file=sys.stderr)
-        return 2
-    except click.UsageError as exc:
-        print(f"qroute: error: {_one_line(exc.format_message())}", file=sys.stderr)
-        return 2
+    def guarded() -> int:
+        install_log_redaction()  # no credential, token or signed URL reaches a log line
+        register_cloud()  # the Braket and D-Wave Leap backends
+        try:
+            return run(argv)
+        except click.UsageError as exc:
+            raise UsageError(_one_line(exc.format_message())) from None
+
+    return run_guarded(guarded)  # expected failures: one line, exit 2; others: 1 + a log
 
 
 def _one_line(text: str) -> str:

@@ -82,6 +82,7 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}/api"
 
     def start(self) -> ApiServer:
+        self._start_lock = _lock_start(self.home)  # one start-up (and migration) at a time
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
@@ -117,6 +118,7 @@ class ApiServer:
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
                     if answer.status == 200:
+                        self._unlock_start()
                         return
             except OSError:
                 pass
@@ -128,6 +130,7 @@ class ApiServer:
     def stop(self, wait: float | None = 5.0) -> None:
         """SIGTERM (a graceful shutdown: the server writes what it buffered); with `wait`,
         wait that long for it and then kill it. At exit the command does not wait."""
+        self._unlock_start()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             if wait is not None:
@@ -137,6 +140,25 @@ class ApiServer:
                     self.process.kill()
                     self.process.wait()
         self.process = None
+
+    _start_lock: int | None = None
+
+    def _unlock_start(self) -> None:
+        if self._start_lock is not None:
+            os.close(self._start_lock)  # closing the descriptor releases the flock
+            self._start_lock = None
+
+
+def _lock_start(home: Path) -> int | None:
+    """Wait for any other qroute run's API server on this PREFECT_HOME to finish starting:
+    two servers migrating one fresh database at once kill each other's start-up."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return None
+    fd = os.open(home / "api-start.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies
+    return fd
 
 
 def _die_with_parent() -> None:
@@ -211,17 +233,11 @@ def solve_command(
     ] = None,
 ) -> int:
     started_at = time.time()
-    if not time_limit > 0:
-        raise UsageError(f"--time-limit must be positive, got {time_limit:g}")
-    if shots is not None and shots < 1:
-        raise UsageError(f"--shots must be at least 1, got {shots}")
-    if max_stops is not None and max_stops < 1:
-        raise UsageError(f"--max-stops must be at least 1, got {max_stops}")
+    # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
     problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
-    out = Path(out_dir) if out_dir else default_out_dir(problem.name)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    from qroute.cli.arguments import prepare_out_folder
+
+    out = prepare_out_folder(out_dir if out_dir else default_out_dir(problem.name))
     cache_dir = Path(cache_dir_text) if cache_dir_text else DEFAULT_CACHE_DIR
 
     from qroute.cli.cloud_commands import configure_from_args, print_dry_run

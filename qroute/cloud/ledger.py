@@ -118,6 +118,7 @@ class Ledger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
             conn.execute(_SCHEMA)
 
     @classmethod

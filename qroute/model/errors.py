@@ -18,3 +18,8 @@ class InputError(ValueError):
 
 class UsageError(ValueError):
     """A command-line argument that cannot be used (unknown backend, bad size)."""
+
+
+class TooLargeError(UsageError):
+    """An instance or argument whose data would not fit the memory limit (refused before
+    anything is allocated)."""

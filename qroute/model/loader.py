@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qroute.model.errors import InputError
-from qroute.model.problem import Problem
+from qroute.model.errors import InputError, UsageError
+from qroute.model.problem import Problem, check_matrix_fits
 
 
 def load_problem(spec: str, size: int | None = None, seed: int | None = None) -> Problem:
@@ -19,6 +19,10 @@ def load_problem(spec: str, size: int | None = None, seed: int | None = None) ->
     if spec == COLD_CHAIN:
         return cold_chain_problem(size, seed)
     if spec == SCENARIO_NAME:
+        if size is not None:
+            if size < 1:
+                raise UsageError(f"--size must be at least 1, got {size}")
+            check_matrix_fits(size + 1, f"--size {size}")
         try:
             return yangtze_delta(
                 num_customers=size if size is not None else 60,

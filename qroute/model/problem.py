@@ -7,6 +7,7 @@ of a route is the plain sum of its arcs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -14,6 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 EARTH_RADIUS_KM = 6371.0088
+MEMORY_LIMIT_ENV = "QROUTE_MEMORY_LIMIT_GIB"
+DEFAULT_MEMORY_LIMIT_GIB = 2.0  # one float64 distance matrix; n = 16,384 nodes fits
+_GIB = 1024**3
 
 
 class Rounding(StrEnum):
@@ -24,6 +28,29 @@ class Rounding(StrEnum):
     TRUNC1 = "trunc1"  # truncated to one decimal (Solomon, DIMACS convention)
     EXPLICIT = "explicit"  # the file gives the matrix
     ROAD = "road"  # great-circle km times a road factor (generated scenarios)
+
+
+def memory_limit_gib() -> float:
+    """The largest distance matrix qroute allocates, in GiB ($QROUTE_MEMORY_LIMIT_GIB)."""
+    try:
+        value = float(os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT_GIB))
+    except ValueError:
+        return DEFAULT_MEMORY_LIMIT_GIB
+    return value if value > 0 else DEFAULT_MEMORY_LIMIT_GIB
+
+
+def check_matrix_fits(num_nodes: int, what: str) -> None:
+    """Refuse, before allocating, a problem whose n x n float64 distance matrix would be
+    larger than the memory limit; `what` names the source (file and line, or the flag)."""
+    from qroute.model.errors import TooLargeError
+
+    size_gib = float(num_nodes) ** 2 * 8 / _GIB
+    limit = memory_limit_gib()
+    if size_gib > limit:
+        raise TooLargeError(
+            f"{what}: {num_nodes:,} nodes need a {size_gib:.1f} GiB distance matrix, over the "
+            f"memory limit of {limit:g} GiB (set {MEMORY_LIMIT_ENV} to change it)"
+        )
 
 
 def _readonly(array: NDArray | None) -> NDArray | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,7 +89,9 @@ def validate(
         if problem.time_windows is not None:
             violations.extend(_time_window_violations(problem, k, route))
 
-    if claimed_cost is not None and abs(claimed_cost - cost) > problem.cost_tolerance:
+    if claimed_cost is not None and not math.isfinite(claimed_cost):
+        violations.append(f"claimed cost {claimed_cost} is not a finite number")
+    elif claimed_cost is not None and abs(claimed_cost - cost) > problem.cost_tolerance:
         violations.append(f"claimed cost {claimed_cost:g} != recomputed cost {cost:.6g}")
     return ValidationReport(
         feasible=not violations,

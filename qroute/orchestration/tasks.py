@@ -25,6 +25,7 @@ import socket
 import time
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from prefect import task
@@ -32,6 +33,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 
+from qroute.hybrid.answer_store import ANSWERS_FOLDER, AnswerStore, answer_key
 from qroute.hybrid.dispatch import policy_chain
 from qroute.hybrid.pipeline import (
     PipelineConfig,
@@ -84,13 +86,32 @@ def _solver(config: PipelineConfig) -> SolveBatch:
 )
 def solve_subproblem(sub: Subproblem, index: int, config: PipelineConfig) -> SolveResult:
     """Solve one subproblem through the policy's backend chain (the dispatcher); the
-    provenance notes which process ran it (a Dask worker, or the flow's own process)."""
+    provenance notes which process ran it (a Dask worker, or the flow's own process).
+
+    An answer to the same content already in the answer store (qroute.hybrid.answer_store,
+    under the cache folder) is reused; a new one is stored before the task returns."""
+    store = _answer_store()
+    key = answer_key(sub, config.policy, policy_chain(config.policy, sub, index), config.shots)
+    if store is not None and (known := store.get(key)) is not None:
+        return mark_reused(known)
     result = _solver(config)([sub], [index])[0]
     worker = f"{socket.gethostname()}:{os.getpid()}"
     provenance = dataclasses.replace(
         result.provenance, details={**result.provenance.details, "worker": worker}
     )
-    return dataclasses.replace(result, provenance=provenance)
+    result = dataclasses.replace(result, provenance=provenance)
+    if store is not None:
+        store.put(key, result)
+    return result
+
+
+def _answer_store() -> AnswerStore | None:
+    """The answer store beside the flow's result storage (run_solve points it at the cache
+    folder); None when no cache folder is configured."""
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
+
+    folder = PREFECT_LOCAL_STORAGE_PATH.value()
+    return AnswerStore(Path(folder) / ANSWERS_FOLDER) if folder else None
 
 
 def mark_reused(result: SolveResult) -> SolveResult:

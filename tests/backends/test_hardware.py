@@ -513,3 +513,68 @@ def test_day_names_and_groups_are_normalised(tmp_path: Path) -> None:
     windows = profile.availability.windows
     assert isinstance(windows, tuple)
     assert windows[0].days == ("fri", "sat", "sun")
+
+
+# --- fuzz findings (issue 11): every YAML failure is one ProfileError line ------------------
+
+
+def _profile_error(path: Path) -> ProfileError:
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert (
+        "\n" not in str(info.value)
+        and str(info.value).startswith(str(path.name))
+        or str(info.value).startswith(str(path))
+    )
+    return info.value
+
+
+def test_a_recursive_yaml_alias_is_a_profile_error(tmp_path: Path) -> None:
+    text = VALID.format(stem="t") + "notes: &loop [*loop]\n"
+    path = write(tmp_path, "t", text)
+    error = _profile_error(path)
+    assert "YAML aliases" in str(error) and error.line == line_of(text, "notes:")
+
+
+def test_any_yaml_alias_is_refused(tmp_path: Path) -> None:
+    text = VALID.format(stem="t").replace("  min: 100\n", "  min: &low 100\n")
+    text = text.replace("  default: 100\n", "  default: *low\n")
+    # scalars may be aliased harmlessly; a repeated mapping or sequence may not
+    assert load_profile(write(tmp_path, "t", text)).shots.default == 100
+    text = VALID.format(stem="u").replace("connectivity:\n", "connectivity: &wire\n")
+    text += "extra: *wire\n"
+    assert "YAML aliases" in str(_profile_error(write(tmp_path, "u", text)))
+
+
+def test_a_control_character_is_a_profile_error(tmp_path: Path) -> None:
+    text = VALID.format(stem="t").replace("Test QPU", "Test\x07QPU")
+    error = _profile_error(write(tmp_path, "t", text))
+    assert "invalid YAML" in str(error)
+
+
+def test_an_impossible_date_is_a_profile_error(tmp_path: Path) -> None:
+    text = VALID.format(stem="t").replace("2026-01-15", "2026-02-30")
+    error = _profile_error(write(tmp_path, "t", text))
+    assert "'2026-02-30'" in str(error) and "day is out of range" in str(error)
+    assert error.line == line_of(text, "as_of")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("qubits: 36", "qubits: 100000000000000000000000000", "qubits"),
+        ("  max: 5000", "  max: 10000000000000", "shots.max"),
+        ("per_shot_usd: 0.08", "per_shot_usd: 1e300", "price.per_shot_usd"),
+    ],
+)
+def test_absurd_values_hit_the_schema_bounds(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    text = VALID.format(stem="t").replace(old, new)
+    error = _profile_error(write(tmp_path, "t", text))
+    assert error.field == field and "less than or equal" in str(error)
+
+
+def test_the_missing_folder_says_how_to_point_at_one(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="QROUTE_HARDWARE_PROFILES"):
+        load_profiles(tmp_path / "nope")

@@ -81,12 +81,12 @@ def test_validate_an_unknown_customer_exits_1(
     capsys: Capture, shared_data: Path, tmp_path: Path
 ) -> None:
     broken = tmp_path / "unknown.sol"
-    broken.write_text("Route #1: " + " ".join(str(c) for c in range(1, 102)) + "\n")
+    broken.write_text("Route #1: " + " ".join(str(c) for c in range(1, 102)) + "\nCost 1\n")
     code, out, _ = _validate(capsys, shared_data / X101.with_suffix(".vrp"), broken)
     assert code == 1
     report = json.loads(out)
     assert "route 1: unknown customer id 101 (valid: 1..100)" in report["violations"]
-    assert report["claimed_cost"] is None
+    assert report["claimed_cost"] == 1
 
 
 # --- malformed input: exit 2 and exactly one line on stderr ----------------------------------
@@ -114,14 +114,22 @@ def _cut_vrp(data: Path, tmp: Path) -> tuple[Path, Path, str]:
 def _cut_solomon(data: Path, tmp: Path) -> tuple[Path, Path, str]:
     lines = (data / C101.with_suffix(".txt")).read_text().splitlines()
     bad = _put(tmp / "C101.txt", "\n".join(lines[:59] + [lines[59][:20]]))
-    return bad, data / C101.with_suffix(".sol"), f"{bad}:60: expected 7 values, found 2"
+    return (
+        bad,
+        data / C101.with_suffix(".sol"),
+        f"{bad}:60: CUSTOMER row: expected 7 values, found 2",
+    )
 
 
 def _letter_in_coordinate(data: Path, tmp: Path) -> tuple[Path, Path, str]:
     lines = _x_lines(data)
     lines[19] = "13\t4A5\t473"
     bad = _put(tmp / "letter.vrp", "\n".join(lines))
-    return bad, data / X101.with_suffix(".sol"), f"{bad}:20: expected numbers, found '4A5'"
+    return (
+        bad,
+        data / X101.with_suffix(".sol"),
+        f"{bad}:20: NODE_COORD_SECTION: expected numbers, found '4A5'",
+    )
 
 
 def _unknown_section(data: Path, tmp: Path) -> tuple[Path, Path, str]:
@@ -143,7 +151,7 @@ def _missing(data: Path, tmp: Path) -> tuple[Path, Path, str]:
 
 def _binary(data: Path, tmp: Path) -> tuple[Path, Path, str]:
     bad = _put(tmp / "binary.vrp", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
-    return bad, data / X101.with_suffix(".sol"), f"{bad}: not a text file"
+    return bad, data / X101.with_suffix(".sol"), f"{bad}:1: not a text file"
 
 
 def _float_customer(data: Path, tmp: Path) -> tuple[Path, Path, str]:

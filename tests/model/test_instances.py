@@ -166,10 +166,11 @@ def test_read_solution_x_n101_k25(shared_data: Path) -> None:
     assert sorted(c for r in routes for c in r) == list(range(1, 101))
 
 
-def test_read_solution_without_cost_line(tmp_path: Path) -> None:
+def test_read_solution_without_cost_line_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "nocost.sol"
     path.write_text("Route #1: 1 2\nRoute #2: 3\n")
-    assert read_solution(path) == ([[1, 2], [3]], None)
+    with pytest.raises(InputError, match="no 'Cost' line"):
+        read_solution(path)
 
 
 def test_write_solution_integer_cost_text(tmp_path: Path) -> None:
@@ -430,7 +431,7 @@ GARBAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 @pytest.mark.parametrize("name", ["garbage.vrp", "garbage.txt", "garbage.sol"])
 def test_binary_garbage(tmp_path: Path, name: str) -> None:
     reader = read_solution if name.endswith(".sol") else read_instance
-    _raises(_write(tmp_path, name, GARBAGE), None, "not a text file", reader=reader)
+    _raises(_write(tmp_path, name, GARBAGE), 1, "not a text file", reader=reader)
 
 
 def test_ascii_control_garbage_is_an_input_error(tmp_path: Path) -> None:

@@ -48,7 +48,10 @@ DRIVER = textwrap.dedent(
             mine = started[0]
         if kill_after and mine > kill_after:
             deadline = time.monotonic() + 120
-            while len(list(cache.iterdir())) < kill_after and time.monotonic() < deadline:
+            while (
+                len(list(cache.glob("qroute-subproblem-*"))) < kill_after
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.02)
             time.sleep(1.0)  # let the last result file finish writing (no other solve can start)
             os._exit(CRASH_EXIT)
@@ -123,7 +126,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "stderr": done.stderr,
             "solves": _solves(log),
             "out": out,
-            "cached_files": sorted(p.name for p in cache.iterdir()) if cache.exists() else [],
+            "cached_files": sorted(p.name for p in cache.glob("qroute-subproblem-*")),
+            "answers": sorted(p.name for p in (cache / "answers").glob("answer-*.pkl")),
         }
     return outcome
 
