@@ -648,14 +648,15 @@ class QAOASampler(dimod.Sampler):  # type: ignore[misc]
         method: Literal["COBYLA", "L-BFGS-B"] = "COBYLA",
         variable_order: Sequence[Hashable] | None = None,
     ) -> dimod.SampleSet:
-        """Run QAOA on ``bqm``; ``ValueError`` if it has more than ``max_qubits`` variables."""
+        """Run QAOA on ``bqm``; ``ValueError`` if it has more than ``max_qubits`` variables.
+        An empty BQM has one (empty) sample and no circuit is run."""
         n = bqm.num_variables
         if n > max_qubits:
             raise ValueError(
                 f"BQM has {n} variables, i.e. {n} qubits, more than max_qubits={max_qubits}"
             )
-        if n == 0:
-            raise ValueError("BQM has no variables")
+        if n == 0:  # nothing to sample: the one (empty) state, as dimod's samplers answer
+            return dimod.ExactSolver().sample(bqm)
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
         model, order = IsingModel.from_bqm(bqm, variable_order)

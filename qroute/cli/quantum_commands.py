@@ -20,7 +20,7 @@ def add_parsers(sub: Any) -> None:  # argparse's _SubParsersAction is private
 
 def backend_rows() -> list[dict[str, Any]]:
     """One row per registered backend: name, paradigm, max stops, availability."""
-    from qroute.backends import backend_names, get_backend
+    from qroute.backends import backend_names, capacity, get_backend
 
     rows = []
     for name in backend_names():
@@ -30,8 +30,8 @@ def backend_rows() -> list[dict[str, Any]]:
             {
                 "backend": name,
                 "paradigm": backend.paradigm,
-                "max_stops": backend.max_size,
-                "max_variables": backend.max_size**2,
+                "max_stops": capacity(backend),
+                "max_variables": capacity(backend) ** 2,
                 "available": status.available,
                 "reason": status.reason,
             }
@@ -70,7 +70,7 @@ def _subproblem(args: argparse.Namespace) -> int:
         raise UsageError(f"--size must be at least 1, got {args.size}")
     sub = random_route_tsp(args.size, args.seed)
 
-    def chain(s: Any, index: int) -> list[str]:
+    def chain(s: Any, kind: Any) -> list[str]:
         return [args.backend] if args.no_fallback else [args.backend, *policy_chain("local", s)]
 
     result = Dispatcher(chain=chain).solve(sub, Budget(seed=args.seed, shots=args.shots))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-import math
 import random
 import time
 import uuid
@@ -36,7 +35,8 @@ from typing import Any, NoReturn
 import dimod
 import numpy as np
 
-from qroute.backends.base import Availability, decoded_result
+from qroute.backends.base import Availability, interpreted_result
+from qroute.backends.gate import QAOA_MAX_QUBITS
 from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
     BudgetExceeded,
@@ -56,8 +56,8 @@ from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
 from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.tsp import decode, tsp_bqm
+from qroute.qubo.kind import QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 __all__ = [
     "RETRYABLE_ERRORS",
@@ -71,8 +71,6 @@ log = module_logger(__name__)
 
 DEFAULT_DEPTH = 2
 DEFAULT_MAXITER = 150
-#: The statevector angle optimiser handles 16 qubits quickly: 4 stops (k^2 = 16 variables).
-MAX_STOPS = 4
 #: Service errors after which the same request (same client token) is sent again.
 RETRYABLE_ERRORS = frozenset(
     {
@@ -84,8 +82,6 @@ RETRYABLE_ERRORS = frozenset(
         "InternalServiceException",
     }
 )
-QUBO_ENCODING = "tsp-position-v1"
-
 _CLIENT_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "qroute_braket_client_token", default=None
 )
@@ -215,7 +211,8 @@ class BraketQAOABackend:
         self.maxiter = maxiter
         self.name = braket_backend_name(profile, via)
         self.device = profile.device_arn
-        self.max_size = min(MAX_STOPS, math.isqrt(profile.qubits))
+        # angles are optimised on the local statevector: the local QAOA limit applies too
+        self.max_variables = min(QAOA_MAX_QUBITS, profile.qubits)
         self._session_factory = session_factory
         self._settings = settings
 
@@ -296,14 +293,14 @@ class BraketQAOABackend:
     def shots_for(self, budget: Budget) -> int:
         return budget.shots or self.profile.shots.default
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         """The cost estimate of solving ``sub`` (profile prices, profile shot range; offline)."""
-        qubits = sub.size**2
+        qubits = kind.num_variables(sub)
         shots = min(max(self.shots_for(budget), self.profile.shots.min, 1), self.profile.shots.max)
         gates = self.depth * (qubits + qubits * (qubits - 1) // 2 + qubits) + qubits
         return estimate_gate_task(self.profile, shots, qubits=qubits, gates=gates)
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def params(self, kind: QuboKind, budget: Budget) -> dict[str, Any]:
         return {
             "device": self.device,
             "via": self.via,
@@ -311,32 +308,33 @@ class BraketQAOABackend:
             "maxiter": self.maxiter,
             "shots": self.shots_for(budget),
             "seed": budget.seed,
-            "qubo": QUBO_ENCODING,
+            "qubo": kind.name,
         }
 
     # -- solving -----------------------------------------------------------------------------
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        return guarded_solve(self, problem, budget, self._solve, log)
+    def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
+        return guarded_solve(self, kind, problem, budget, self._solve, log)
 
-    def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
+    def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
         settings = self.settings
         ledger = settings.ledger()
-        bqm = tsp_bqm(sub)
-        params = self.params(sub, budget)
-        key = ledger_key(sub.key(), self.name, params)
+        bqm = kind.convert(sub).bqm
+        params = self.params(kind, budget)
+        key = ledger_key(kind.key(sub), self.name, params)
         entry = ledger.get(key)
         if entry is not None and entry.state == "completed" and entry.result is not None:
-            return self._finish(sub, bqm, entry, entry.result, start, recovered="ledger")
+            return self._finish(kind, sub, bqm, entry, entry.result, start, recovered="ledger")
         if entry is not None and entry.state == "failed":
             raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
         if entry is not None and entry.state in PENDING_STATES and entry.task_id:
-            return self._recover(sub, bqm, ledger, entry, start)
-        return self._submit(sub, bqm, budget, ledger, key, params, entry, start)
+            return self._recover(kind, sub, bqm, ledger, entry, start)
+        return self._submit(kind, sub, bqm, budget, ledger, key, params, entry, start)
 
     def _submit(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         budget: Budget,
         ledger: Ledger,
@@ -353,7 +351,7 @@ class BraketQAOABackend:
         guard = settings.guard()
         resumed = entry is not None and entry.state == "reserved" and bool(entry.client_token)
         if not resumed:  # refuse early, before any network call or optimisation
-            early = guard.check(self.estimate(sub, budget), budget)
+            early = guard.check(self.estimate(sub, budget, kind), budget)
             if early is not None:
                 raise BudgetExceeded(early)
         model, order = IsingModel.from_bqm(bqm)
@@ -413,7 +411,7 @@ class BraketQAOABackend:
             token = str(uuid.uuid4())
             guard.reserve(
                 key=key,
-                subproblem=sub.name,
+                subproblem=kind.label(sub),
                 backend=self.name,
                 params=params,
                 estimate=estimate,
@@ -427,7 +425,7 @@ class BraketQAOABackend:
             if self.via == "sdk":
                 task = self._create_with_retry(device, circuit, shots, key, token, ledger)
                 ledger.mark_submitted(key, task.id, via="sdk")
-                log.info("%s: submitted task %s for %s", self.name, task.id, sub.name)
+                log.info("%s: submitted task %s for %s", self.name, task.id, kind.label(sub))
                 result = task.result()
                 payload = None if result is None else self._payload(task, result, shots)
             else:
@@ -440,7 +438,7 @@ class BraketQAOABackend:
         guard.settle(key, actual)
         done = ledger.get(key)
         assert done is not None and done.result is not None
-        return self._finish(sub, bqm, done, done.result, start, recovered=None)
+        return self._finish(kind, sub, bqm, done, done.result, start, recovered=None)
 
     def _create_with_retry(
         self, device: Any, circuit: Any, shots: int, key: str, token: str, ledger: Ledger
@@ -564,7 +562,8 @@ class BraketQAOABackend:
 
     def _recover(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         ledger: Ledger,
         entry: LedgerEntry,
@@ -584,7 +583,10 @@ class BraketQAOABackend:
             quiet=True,
         )
         log.info(
-            "%s: recovering task %s for %s from the ledger", self.name, entry.task_id, sub.name
+            "%s: recovering task %s for %s from the ledger",
+            self.name,
+            entry.task_id,
+            kind.label(sub),
         )
         guard = settings.guard()
         result = task.result()
@@ -598,7 +600,7 @@ class BraketQAOABackend:
         guard.settle(entry.key, actual)
         done = ledger.get(entry.key)
         assert done is not None and done.result is not None
-        return self._finish(sub, bqm, done, done.result, start, recovered="task ARN")
+        return self._finish(kind, sub, bqm, done, done.result, start, recovered="task ARN")
 
     def _fail_without_result(self, task: Any, key: str, ledger: Ledger, guard: Any) -> NoReturn:
         """``result()`` gave None: FAILED / CANCELLED close the row; a timeout keeps the ARN."""
@@ -669,7 +671,8 @@ class BraketQAOABackend:
 
     def _finish(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         entry: LedgerEntry,
         payload: Mapping[str, Any],
@@ -683,9 +686,10 @@ class BraketQAOABackend:
         sampleset = counts_to_sampleset(
             bqm, order, mapping, payload["measured_qubits"], payload["counts"]
         )
-        decoded = decode(sampleset, sub)
+        decoded = kind.interpret(sub, sampleset)
         angles = entry.extra.get("angles", {})
         details = {
+            "qubo": kind.name,
             "variables": bqm.num_variables,
             "best_energy": decoded.best_raw_energy,
             "num_reads": decoded.num_reads,
@@ -709,8 +713,8 @@ class BraketQAOABackend:
             # a recovered answer was paid for when its task was first submitted
             "charged_in_this_solve": recovered is None,
         }
-        return decoded_result(
-            self,  # type: ignore[arg-type]
+        return interpreted_result(
+            self,
             decoded,
             seed=entry.params.get("seed"),
             start=start,

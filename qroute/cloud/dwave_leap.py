@@ -22,7 +22,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.annealing import DWaveQPUBackend
-from qroute.backends.base import Availability, decoded_result
+from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
     BudgetExceeded,
@@ -42,15 +42,14 @@ from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
 from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.tsp import decode, tsp_bqm
+from qroute.qubo.kind import Conversion, QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 __all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
 
 log = module_logger(__name__)
 
-QUBO_ENCODING = "tsp-position-v1"
-HYBRID_MAX_STOPS = 40  # 1600 variables: about the 3-5 s minimum time limit
+HYBRID_MAX_VARIABLES = 1600  # 40 stops: about the 3-5 s minimum time limit
 
 
 def leap_backend_name(profile: HardwareProfile) -> str:
@@ -145,7 +144,7 @@ class _LeapBase:
     paradigm = "annealing"
     name: str
     device: str
-    max_size: int
+    max_variables: int
 
     def __init__(
         self,
@@ -200,18 +199,19 @@ class _LeapBase:
 
     # -- the shared flow -------------------------------------------------------------------
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        return guarded_solve(self, problem, budget, self._solve, log)  # type: ignore[arg-type]
+    def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
+        return guarded_solve(self, kind, problem, budget, self._solve, log)  # type: ignore[arg-type]
 
-    def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
+    def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
         settings = self.settings
         ledger = settings.ledger()
-        bqm = tsp_bqm(sub)
-        params = self.params(sub, budget)
-        key = ledger_key(sub.key(), self.name, params)
+        conversion = kind.convert(sub)
+        bqm = conversion.bqm
+        params = self.params(kind, sub, budget)
+        key = ledger_key(kind.key(sub), self.name, params)
         entry = ledger.get(key)
         if entry is not None and entry.state == "completed" and entry.result is not None:
-            return self._finish(sub, bqm, entry, start, recovered="ledger")
+            return self._finish(kind, sub, bqm, entry, start, recovered="ledger")
         if entry is not None and entry.state == "failed":
             raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
         if entry is not None and entry.state == "reserved" and not entry.task_id:
@@ -227,16 +227,16 @@ class _LeapBase:
                 ledger.mark_submitted(key, found, found_by_label=True)
                 entry = ledger.get(key)
         if entry is not None and entry.state in PENDING_STATES and entry.task_id:
-            return self._recover(sub, bqm, ledger, entry, start)
+            return self._recover(kind, sub, bqm, ledger, entry, start)
         guard = settings.guard()
-        estimate = self.estimate(sub, budget)
+        estimate = self.estimate(sub, budget, kind)
         resumed = entry is not None and entry.state == "reserved"
         if not resumed:
             reason = guard.check(estimate, budget)
             if reason is not None:
                 raise BudgetExceeded(reason)
         sampleset, extra = self._submit(
-            sub, bqm, budget, ledger, key, params, estimate, resumed, guard
+            kind, sub, conversion, budget, ledger, key, params, estimate, resumed, guard
         )
         self._wait(sampleset, key, ledger)
         sampleset.resolve()
@@ -249,7 +249,7 @@ class _LeapBase:
         guard.settle(key, actual)
         done = ledger.get(key)
         assert done is not None
-        return self._finish(sub, bqm, done, start, recovered=None)
+        return self._finish(kind, sub, bqm, done, start, recovered=None)
 
     def _wait(self, sampleset: dimod.SampleSet, key: str, ledger: Ledger) -> None:
         settings = self.settings
@@ -272,7 +272,8 @@ class _LeapBase:
 
     def _recover(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         ledger: Ledger,
         entry: LedgerEntry,
@@ -280,7 +281,7 @@ class _LeapBase:
     ) -> SolveResult:
         """Fetch the answer of a problem submitted earlier (by id): nothing is resubmitted."""
         assert entry.task_id is not None
-        log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, sub.name)
+        log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, kind.label(sub))
         client = self._client()
         try:
             future = client.retrieve_answer(entry.task_id)
@@ -306,11 +307,12 @@ class _LeapBase:
         self.settings.guard().settle(entry.key, actual)
         done = ledger.get(entry.key)
         assert done is not None
-        return self._finish(sub, bqm, done, start, recovered="problem id")
+        return self._finish(kind, sub, bqm, done, start, recovered="problem id")
 
     def _finish(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         entry: LedgerEntry,
         start: float,
@@ -318,9 +320,10 @@ class _LeapBase:
     ) -> SolveResult:
         assert entry.result is not None
         sampleset = _sampleset_from_payload(entry.result, bqm)
-        decoded = decode(sampleset, sub)
+        decoded = kind.interpret(sub, sampleset)
         breaks = entry.result.get("chain_break_fraction")
         details = {
+            "qubo": kind.name,
             "variables": bqm.num_variables,
             "best_energy": decoded.best_raw_energy,
             "num_reads": decoded.num_reads,
@@ -335,8 +338,8 @@ class _LeapBase:
             "charged_in_this_solve": recovered is None,
             **self._more_details(entry),
         }
-        return decoded_result(
-            self,  # type: ignore[arg-type]
+        return interpreted_result(
+            self,
             decoded,
             seed=entry.params.get("seed"),
             start=start,
@@ -347,16 +350,20 @@ class _LeapBase:
 
     # -- per backend -----------------------------------------------------------------------
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def shots_for(self, budget: Budget) -> int:
         raise NotImplementedError
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         raise NotImplementedError
 
     def _submit(
         self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
         budget: Budget,
         ledger: Ledger,
         key: str,
@@ -414,29 +421,33 @@ class LeapQPUBackend(_LeapBase):
         )
         self.inner = DWaveQPUBackend(child=child, solver=profile.solver_name)
         self.name = leap_backend_name(profile)
-        self.max_size = self.inner.max_size
+        self.max_variables = self.inner.max_variables
         self._child = child
 
     def reads(self, budget: Budget) -> int:
         reads = budget.shots or self.profile.shots.default
         return int(min(max(reads, self.profile.shots.min), self.profile.shots.max))
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def shots_for(self, budget: Budget) -> int:
+        return self.reads(budget)
+
+    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
         return {
             "solver": self.device,
             "num_reads": self.reads(budget),
             "seed": budget.seed,
             "chain_strength": "uniform_torque_compensation",
-            "qubo": QUBO_ENCODING,
+            "qubo": kind.name,
         }
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         return estimate_annealer(self.profile, self.reads(budget))
 
     def _submit(
         self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
         budget: Budget,
         ledger: Ledger,
         key: str,
@@ -448,16 +459,19 @@ class LeapQPUBackend(_LeapBase):
         from dwave.embedding.chain_strength import uniform_torque_compensation
         from dwave.system import DWaveSampler, EmbeddingComposite
 
+        bqm = conversion.bqm
         if not resumed:
             guard.reserve(
                 key=key,
-                subproblem=sub.name,
+                subproblem=kind.label(sub),
                 backend=self.name,
                 params=params,
                 estimate=estimate,
                 budget=budget,
             )
-        kwargs = self.inner.sample_kwargs(sub, Budget(seed=budget.seed, shots=self.reads(budget)))
+        kwargs = self.inner.sample_kwargs(
+            conversion, Budget(seed=budget.seed, shots=self.reads(budget))
+        )
         captured: dict[str, Any] = {}
 
         def chain_strength(source: dimod.BinaryQuadraticModel, embedding: Any) -> float:
@@ -473,7 +487,7 @@ class LeapQPUBackend(_LeapBase):
 
         def on_submitted(problem_id: str) -> None:
             ledger.mark_submitted(key, problem_id)
-            log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, sub.name)
+            log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
 
         recording: _RecordingChild | None = None
         try:
@@ -556,27 +570,34 @@ class LeapHybridBackend(_LeapBase):
             injected=sampler is not None,
         )
         self.name = leap_backend_name(profile)
-        self.max_size = HYBRID_MAX_STOPS
+        self.max_variables = HYBRID_MAX_VARIABLES
         self._sampler = sampler
+        if sampler is not None:  # an injected sampler (a test double) is named as itself
+            self.device = type(sampler).__name__
 
-    def time_limit(self, sub: Subproblem, budget: Budget) -> float:
-        return hybrid_min_time_limit(sub.size**2)
+    def shots_for(self, budget: Budget) -> int:
+        return 1  # one answer per run
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def time_limit(self, variables: int) -> float:
+        return hybrid_min_time_limit(variables)
+
+    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
         return {
             "solver": self.device,
-            "time_limit": self.time_limit(sub, budget),
+            "time_limit": self.time_limit(kind.num_variables(sub)),
             "seed": budget.seed,
-            "qubo": QUBO_ENCODING,
+            "qubo": kind.name,
         }
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
-        return estimate_hybrid(self.profile, sub.size**2, self.time_limit(sub, budget))
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
+        variables = kind.num_variables(sub)
+        return estimate_hybrid(self.profile, variables, self.time_limit(variables))
 
     def _submit(
         self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
         budget: Budget,
         ledger: Ledger,
         key: str,
@@ -585,12 +606,13 @@ class LeapHybridBackend(_LeapBase):
         resumed: bool,
         guard: Any,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
+        bqm = conversion.bqm
         order = list(bqm.variables)
         extra = {"variable_order": [_encode_var(v) for v in order]}
         if not resumed:
             guard.reserve(
                 key=key,
-                subproblem=sub.name,
+                subproblem=kind.label(sub),
                 backend=self.name,
                 params=params,
                 estimate=estimate,
@@ -619,7 +641,7 @@ class LeapHybridBackend(_LeapBase):
         if not problem_id:
             raise CloudTaskFailed("Leap returned no problem id")
         ledger.mark_submitted(key, problem_id, time_limit=time_limit)
-        log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, sub.name)
+        log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
         return sampleset, extra
 
     def _to_source(

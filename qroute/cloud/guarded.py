@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from qroute.backends.base import SubproblemBackend, check_size
+from qroute.backends.base import Backend, check_capacity
 from qroute.cloud.credentials import redact, safe_error
 from qroute.model.solver import BackendUnavailable, Budget, SolveResult
-from qroute.model.subproblem import Subproblem
+from qroute.qubo.kind import QuboKind
 
 
 class CloudTaskFailed(BackendUnavailable):
@@ -17,20 +18,21 @@ class CloudTaskFailed(BackendUnavailable):
 
 
 def guarded_solve(
-    backend: SubproblemBackend,
-    problem: Subproblem,
+    backend: Backend,
+    kind: QuboKind,
+    problem: Any,
     budget: Budget,
-    run: Callable[[Subproblem, Budget, float], SolveResult],
+    run: Callable[[QuboKind, Any, Budget, float], SolveResult],
     log: logging.Logger,
 ) -> SolveResult:
-    """Check the size, then `run(problem, budget, start)`; any error leaves as a
+    """Check the size, then `run(kind, problem, budget, start)`; any error leaves as a
     BackendUnavailable / CloudTaskFailed with secrets removed and no SDK cause chain."""
-    check_size(backend, problem)
+    check_capacity(backend, kind, problem)
     start = time.perf_counter()
     try:
-        return run(problem, budget, start)
+        return run(kind, problem, budget, start)
     except BackendUnavailable as exc:
         raise type(exc)(str(redact(str(exc)))) from None
     except Exception as exc:
-        log.warning("%s failed on %s: %s", backend.name, problem.name, safe_error(exc))
+        log.warning("%s failed on %s: %s", backend.name, kind.label(problem), safe_error(exc))
         raise CloudTaskFailed(f"{backend.name}: {safe_error(exc)}") from None

@@ -377,7 +377,7 @@ def default_solve_batch(config: PipelineConfig) -> SolveBatch:
 
     def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
         return [
-            dispatcher.solve(sub, Budget(seed=config.seed + index, shots=config.shots), index)
+            dispatcher.solve(sub, Budget(seed=config.seed + index, shots=config.shots))
             for sub, index in zip(subproblems, indices, strict=True)
         ]
 

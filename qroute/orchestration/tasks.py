@@ -50,7 +50,7 @@ SUBPROBLEM_RETRIES = 2
 
 def subproblem_cache_key(sub: Subproblem, index: int, config: PipelineConfig) -> str:
     """The persistent cache key of one subproblem solve (see the module docstring)."""
-    chain = "+".join(policy_chain(config.policy, sub, index))
+    chain = "+".join(policy_chain(config.policy, sub))
     parts = [
         CACHE_VERSION,
         sub.key(),

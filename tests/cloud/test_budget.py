@@ -54,7 +54,7 @@ def sv1(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
 
 
 def dispatch(backend: BraketQAOABackend | LeapQPUBackend, name: str):  # type: ignore[no-untyped-def]
-    return Dispatcher(chain=lambda sub, i: [name, "exact"], backends={name: backend})
+    return Dispatcher(chain=lambda sub, kind: [name, "exact"], backends={name: backend})
 
 
 def test_without_a_run_budget_paid_work_is_refused_and_falls_back(
