@@ -85,8 +85,10 @@ def configure_from_args(args: argparse.Namespace, run_dir: str | Path | None = N
     there, so rerunning with the same folder resumes the run without submitting twice.
     """
     from qroute.cloud import configure, install_log_redaction
+    from qroute.orchestration.secrets import install_dwave_token_source
 
     install_log_redaction()
+    install_dwave_token_source()
     configure(
         budget_usd=getattr(args, "budget_usd", None),
         nightly_budget_usd=getattr(args, "nightly_budget_usd", None),

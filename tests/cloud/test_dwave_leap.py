@@ -214,7 +214,8 @@ def test_prefect_secret_block_counts_as_a_token_and_is_redacted(
 ) -> None:
     from prefect.blocks import system
 
-    from qroute.cloud.credentials import redact
+    from qroute.cloud.credentials import redact, set_dwave_token_source
+    from qroute.orchestration.secrets import install_dwave_token_source
 
     class FakeSecret:
         @classmethod
@@ -224,8 +225,18 @@ def test_prefect_secret_block_counts_as_a_token_and_is_redacted(
 
     monkeypatch.setattr(system, "Secret", FakeSecret)
     monkeypatch.setenv("QROUTE_DWAVE_TOKEN_BLOCK", "leap-token")
-    assert LeapQPUBackend(ADVANTAGE2, settings=settings).availability().available
-    assert "LEAP-prefect-block-secret-value" not in redact("token LEAP-prefect-block-secret-value")
+    backend = LeapQPUBackend(ADVANTAGE2, settings=settings)
+    # the cloud layer cannot read Prefect itself: without the orchestration's source, it says so
+    status = backend.availability()
+    assert not status.available and "no token source is installed" in status.reason
+    try:
+        assert install_dwave_token_source() is True
+        assert backend.availability().available
+        assert "LEAP-prefect-block-secret-value" not in redact(
+            "token LEAP-prefect-block-secret-value"
+        )
+    finally:
+        set_dwave_token_source(None)
 
 
 def test_ledger_rows_are_json_and_never_hold_the_bqm_labels_of_customers(
