@@ -39,7 +39,6 @@ from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import QAOA_MAX_QUBITS
 from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
-    BudgetExceeded,
     CostEstimate,
     estimate_gate_task,
     gate_task_cost,
@@ -52,8 +51,8 @@ from qroute.cloud.gate_device import (
     place_qubits,
     profile_window_reason,
 )
-from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
-from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
+from qroute.cloud.guarded import CloudTaskFailed, Reserve, guarded_solve, run_paid
+from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
 from qroute.qubo.kind import QuboKind
@@ -317,19 +316,22 @@ class BraketQAOABackend:
         return guarded_solve(self, kind, problem, budget, self._solve, log)
 
     def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
-        settings = self.settings
-        ledger = settings.ledger()
         bqm = kind.convert(sub).bqm
         params = self.params(kind, budget)
         key = ledger_key(kind.key(sub), self.name, params)
-        entry = ledger.get(key)
-        if entry is not None and entry.state == "completed" and entry.result is not None:
-            return self._finish(kind, sub, bqm, entry, entry.result, start, recovered="ledger")
-        if entry is not None and entry.state == "failed":
-            raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
-        if entry is not None and entry.state in PENDING_STATES and entry.task_id:
-            return self._recover(kind, sub, bqm, ledger, entry, start)
-        return self._submit(kind, sub, bqm, budget, ledger, key, params, entry, start)
+        job = _BraketJob(self, kind, sub, bqm, budget, key)
+        done, recovered = run_paid(
+            job,
+            self.settings,
+            key=key,
+            label=kind.label(sub),
+            backend=self.name,
+            params=params,
+            budget=budget,
+            estimate=lambda: self.estimate(sub, budget, kind),
+        )
+        assert done.result is not None
+        return self._finish(kind, sub, bqm, done, done.result, start, recovered=recovered)
 
     def _submit(
         self,
@@ -337,23 +339,19 @@ class BraketQAOABackend:
         sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         budget: Budget,
-        ledger: Ledger,
         key: str,
-        params: dict[str, Any],
         entry: LedgerEntry | None,
-        start: float,
-    ) -> SolveResult:
+        reserve: Reserve,
+    ) -> tuple[float, dict[str, Any]]:
+        """Optimise the angles, place and lower the circuit, reserve, submit, wait."""
         from qroute.circuits.braket import qaoa_circuit
         from qroute.circuits.ising import IsingModel
         from qroute.circuits.qaoa import StatevectorQAOA, optimize_angles
 
         settings = self.settings
+        ledger = settings.ledger()
         guard = settings.guard()
-        resumed = entry is not None and entry.state == "reserved" and bool(entry.client_token)
-        if not resumed:  # refuse early, before any network call or optimisation
-            early = guard.check(self.estimate(sub, budget, kind), budget)
-            if early is not None:
-                raise BudgetExceeded(early)
+        resumed = entry is not None
         model, order = IsingModel.from_bqm(bqm)
         n = model.num_qubits
         session = self._session(self._region())
@@ -409,16 +407,7 @@ class BraketQAOABackend:
             ledger.update_extra(key, resumed_after_crash=True)
         else:
             token = str(uuid.uuid4())
-            guard.reserve(
-                key=key,
-                subproblem=kind.label(sub),
-                backend=self.name,
-                params=params,
-                estimate=estimate,
-                budget=budget,
-                client_token=token,
-                extra=extra,
-            )
+            reserve(estimate, client_token=token, extra=extra)
         from braket.tracking import Tracker
 
         with Tracker() as tracker:
@@ -434,11 +423,7 @@ class BraketQAOABackend:
             self._fail_without_result(task, key, ledger, guard)
         actual, source = self._actual_cost(tracker, task.id, payload)
         payload["cost_source"] = source
-        ledger.mark_completed(key, actual, payload)
-        guard.settle(key, actual)
-        done = ledger.get(key)
-        assert done is not None and done.result is not None
-        return self._finish(kind, sub, bqm, done, done.result, start, recovered=None)
+        return actual, payload
 
     def _create_with_retry(
         self, device: Any, circuit: Any, shots: int, key: str, token: str, ledger: Ledger
@@ -561,14 +546,8 @@ class BraketQAOABackend:
         return task, None if result is None else self._payload(task, result, shots)
 
     def _recover(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        bqm: dimod.BinaryQuadraticModel,
-        ledger: Ledger,
-        entry: LedgerEntry,
-        start: float,
-    ) -> SolveResult:
+        self, kind: QuboKind, sub: Any, entry: LedgerEntry
+    ) -> tuple[float, dict[str, Any]]:
         """Rebuild the task from its ARN and wait for it: nothing new is submitted."""
         from braket.aws import AwsQuantumTask
 
@@ -588,19 +567,14 @@ class BraketQAOABackend:
             entry.task_id,
             kind.label(sub),
         )
-        guard = settings.guard()
         result = task.result()
         if result is None:
-            self._fail_without_result(task, entry.key, ledger, guard)
+            self._fail_without_result(task, entry.key, settings.ledger(), settings.guard())
         shots = int(entry.extra.get("shots") or 0)
         payload = self._payload(task, result, shots)
         actual, source = self._actual_cost(None, entry.task_id, payload)
         payload["cost_source"] = source
-        ledger.mark_completed(entry.key, actual, payload)
-        guard.settle(entry.key, actual)
-        done = ledger.get(entry.key)
-        assert done is not None and done.result is not None
-        return self._finish(kind, sub, bqm, done, done.result, start, recovered="task ARN")
+        return actual, payload
 
     def _fail_without_result(self, task: Any, key: str, ledger: Ledger, guard: Any) -> NoReturn:
         """``result()`` gave None: FAILED / CANCELLED close the row; a timeout keeps the ARN."""
@@ -722,6 +696,30 @@ class BraketQAOABackend:
             details=redact(details),
             cost_usd=float(entry.actual_usd or 0.0),
         )
+
+
+@dataclass(frozen=True)
+class _BraketJob:
+    """One Braket dispatch as a ``qroute.cloud.guarded.PaidJob``."""
+
+    backend: BraketQAOABackend
+    kind: QuboKind
+    sub: Any
+    bqm: dimod.BinaryQuadraticModel
+    budget: Budget
+    key: str
+    recovered_by: str = "task ARN"
+
+    def find_submitted(self, entry: LedgerEntry) -> str | None:
+        return None  # a resend carries the same client token: Braket returns the same task
+
+    def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
+        return self.backend._submit(
+            self.kind, self.sub, self.bqm, self.budget, self.key, resumed, reserve
+        )
+
+    def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
+        return self.backend._recover(self.kind, self.sub, entry)
 
 
 def _bits_payload(

@@ -1,7 +1,7 @@
 """D-Wave Leap: the QPU (EmbeddingComposite over DWaveSampler) and the hybrid BQM solver.
 
-Both backends follow the ledger protocol of :mod:`qroute.cloud.ledger`: the budget guard
-reserves the estimated cost (row ``reserved``) before the problem is sent; the SAPI problem id
+Both backends run the one ledger state machine, :func:`qroute.cloud.guarded.run_paid` (states
+in :mod:`qroute.cloud.ledger`), shared with Braket: the budget guard reserves the estimated cost (row ``reserved``) before the problem is sent; the SAPI problem id
 is written as soon as Leap returns it and before waiting for the answer (``submitted``); a rerun
 that finds the id retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of
 submitting again. The QPU path stores the minor embedding and chain strength with the id,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import dimod
@@ -25,7 +26,6 @@ from qroute.backends.annealing import DWaveQPUBackend
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
-    BudgetExceeded,
     CostEstimate,
     estimate_annealer,
     estimate_hybrid,
@@ -38,8 +38,8 @@ from qroute.cloud.credentials import (
     redact,
     safe_error,
 )
-from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
-from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
+from qroute.cloud.guarded import CloudTaskFailed, Reserve, guarded_solve, run_paid
+from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
 from qroute.qubo.kind import Conversion, QuboKind
@@ -203,40 +203,48 @@ class _LeapBase:
         return guarded_solve(self, kind, problem, budget, self._solve, log)  # type: ignore[arg-type]
 
     def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
-        settings = self.settings
-        ledger = settings.ledger()
         conversion = kind.convert(sub)
-        bqm = conversion.bqm
         params = self.params(kind, sub, budget)
         key = ledger_key(kind.key(sub), self.name, params)
-        entry = ledger.get(key)
-        if entry is not None and entry.state == "completed" and entry.result is not None:
-            return self._finish(kind, sub, bqm, entry, start, recovered="ledger")
-        if entry is not None and entry.state == "failed":
-            raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
-        if entry is not None and entry.state == "reserved" and not entry.task_id:
-            # crashed between sending and hearing the id: ask Leap by label before resending
-            try:
-                found = self._find_by_label(_label(key))
-            except Exception as exc:
-                raise CloudTaskFailed(
-                    f"an earlier submission (label {_label(key)}) may exist but Leap could not "
-                    f"be asked ({safe_error(exc)}); not resubmitting"
-                ) from None
-            if found:
-                ledger.mark_submitted(key, found, found_by_label=True)
-                entry = ledger.get(key)
-        if entry is not None and entry.state in PENDING_STATES and entry.task_id:
-            return self._recover(kind, sub, bqm, ledger, entry, start)
-        guard = settings.guard()
         estimate = self.estimate(sub, budget, kind)
-        resumed = entry is not None and entry.state == "reserved"
-        if not resumed:
-            reason = guard.check(estimate, budget)
-            if reason is not None:
-                raise BudgetExceeded(reason)
+        job = _LeapJob(self, kind, sub, conversion, budget, key, params, estimate)
+        done, recovered = run_paid(
+            job,
+            self.settings,
+            key=key,
+            label=kind.label(sub),
+            backend=self.name,
+            params=params,
+            budget=budget,
+            estimate=lambda: estimate,
+        )
+        return self._finish(kind, sub, conversion.bqm, done, start, recovered=recovered)
+
+    def _find_submitted(self, key: str) -> str | None:
+        """Crashed between sending and hearing the id: ask Leap by label before resending."""
+        try:
+            return self._find_by_label(_label(key))
+        except Exception as exc:
+            raise CloudTaskFailed(
+                f"an earlier submission (label {_label(key)}) may exist but Leap could not "
+                f"be asked ({safe_error(exc)}); not resubmitting"
+            ) from None
+
+    def _sample_and_wait(
+        self,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
+        budget: Budget,
+        key: str,
+        params: dict[str, Any],
+        estimate: CostEstimate,
+        resumed: bool,
+        reserve: Reserve,
+    ) -> tuple[float, dict[str, Any]]:
+        ledger = self.settings.ledger()
         sampleset, extra = self._submit(
-            kind, sub, conversion, budget, ledger, key, params, estimate, resumed, guard
+            kind, sub, conversion, budget, ledger, key, params, estimate, resumed, reserve
         )
         self._wait(sampleset, key, ledger)
         sampleset.resolve()
@@ -245,11 +253,7 @@ class _LeapBase:
             **_samples_payload(self._to_source(sampleset, extra)),
             "timing": self._timing(sampleset.info),
         }
-        ledger.mark_completed(key, actual, payload)
-        guard.settle(key, actual)
-        done = ledger.get(key)
-        assert done is not None
-        return self._finish(kind, sub, bqm, done, start, recovered=None)
+        return actual, payload
 
     def _wait(self, sampleset: dimod.SampleSet, key: str, ledger: Ledger) -> None:
         settings = self.settings
@@ -271,16 +275,11 @@ class _LeapBase:
         raise CloudTaskFailed(reason)
 
     def _recover(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        bqm: dimod.BinaryQuadraticModel,
-        ledger: Ledger,
-        entry: LedgerEntry,
-        start: float,
-    ) -> SolveResult:
+        self, kind: QuboKind, sub: Any, bqm: dimod.BinaryQuadraticModel, entry: LedgerEntry
+    ) -> tuple[float, dict[str, Any]]:
         """Fetch the answer of a problem submitted earlier (by id): nothing is resubmitted."""
         assert entry.task_id is not None
+        ledger = self.settings.ledger()
         log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, kind.label(sub))
         client = self._client()
         try:
@@ -303,11 +302,7 @@ class _LeapBase:
         actual = self._actual_cost(info)
         source = self._to_source(answer, entry.extra, bqm=bqm)
         payload = {**_samples_payload(source), "timing": self._timing(info)}
-        ledger.mark_completed(entry.key, actual, payload)
-        self.settings.guard().settle(entry.key, actual)
-        done = ledger.get(entry.key)
-        assert done is not None
-        return self._finish(kind, sub, bqm, done, start, recovered="problem id")
+        return actual, payload
 
     def _finish(
         self,
@@ -370,7 +365,7 @@ class _LeapBase:
         params: dict[str, Any],
         estimate: CostEstimate,
         resumed: bool,
-        guard: Any,
+        reserve: Reserve,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
         raise NotImplementedError
 
@@ -454,21 +449,14 @@ class LeapQPUBackend(_LeapBase):
         params: dict[str, Any],
         estimate: CostEstimate,
         resumed: bool,
-        guard: Any,
+        reserve: Reserve,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
         from dwave.embedding.chain_strength import uniform_torque_compensation
         from dwave.system import DWaveSampler, EmbeddingComposite
 
         bqm = conversion.bqm
         if not resumed:
-            guard.reserve(
-                key=key,
-                subproblem=kind.label(sub),
-                backend=self.name,
-                params=params,
-                estimate=estimate,
-                budget=budget,
-            )
+            reserve(estimate)
         kwargs = self.inner.sample_kwargs(
             conversion, Budget(seed=budget.seed, shots=self.reads(budget))
         )
@@ -604,21 +592,13 @@ class LeapHybridBackend(_LeapBase):
         params: dict[str, Any],
         estimate: CostEstimate,
         resumed: bool,
-        guard: Any,
+        reserve: Reserve,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
         bqm = conversion.bqm
         order = list(bqm.variables)
         extra = {"variable_order": [_encode_var(v) for v in order]}
         if not resumed:
-            guard.reserve(
-                key=key,
-                subproblem=kind.label(sub),
-                backend=self.name,
-                params=params,
-                estimate=estimate,
-                budget=budget,
-                extra=extra,
-            )
+            reserve(estimate, extra=extra)
         sampler = self._sampler
         sending = False
         try:
@@ -662,3 +642,37 @@ class LeapHybridBackend(_LeapBase):
     def _actual_cost(self, info: Mapping[str, Any]) -> float:
         run_us = float(info.get("run_time") or 0.0)
         return self.profile.price.cost_usd(tasks=1, minutes=run_us / 60e6)
+
+
+@dataclass(frozen=True)
+class _LeapJob:
+    """One Leap dispatch (QPU or hybrid) as a ``qroute.cloud.guarded.PaidJob``."""
+
+    backend: _LeapBase
+    kind: QuboKind
+    sub: Any
+    conversion: Conversion
+    budget: Budget
+    key: str
+    params: dict[str, Any]
+    estimate: CostEstimate
+    recovered_by: str = "problem id"
+
+    def find_submitted(self, entry: LedgerEntry) -> str | None:
+        return self.backend._find_submitted(entry.key)
+
+    def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
+        return self.backend._sample_and_wait(
+            self.kind,
+            self.sub,
+            self.conversion,
+            self.budget,
+            self.key,
+            self.params,
+            self.estimate,
+            resumed is not None,
+            reserve,
+        )
+
+    def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
+        return self.backend._recover(self.kind, self.sub, self.conversion.bqm, entry)
