@@ -1,10 +1,11 @@
 """D-Wave Leap: the QPU (EmbeddingComposite over DWaveSampler) and the hybrid BQM solver.
 
 Both backends run the one ledger state machine, :func:`qroute.cloud.guarded.run_paid` (states
-in :mod:`qroute.cloud.ledger`), shared with Braket: the budget guard reserves the estimated cost (row ``reserved``) before the problem is sent; the SAPI problem id
-is written as soon as Leap returns it and before waiting for the answer (``submitted``); a rerun
-that finds the id retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of
-submitting again. The QPU path stores the minor embedding and chain strength with the id,
+in :mod:`qroute.cloud.ledger`), shared with Braket: the budget guard reserves the estimated
+cost (row ``reserved``) before the problem is sent; the SAPI problem id is written as soon as
+Leap returns it and before waiting for the answer (``submitted``); a rerun that finds the id
+retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of submitting again.
+The QPU path stores the minor embedding and chain strength with the id,
 because the answer comes back on physical qubits and must be unembedded the same way.
 
 Only the QUBO is sent: variables are (stop index, position) pairs or plain integers, with
