@@ -131,7 +131,7 @@ def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
 
     sub = random_route_tsp(2, 0)
     for moment, expected in (
-        (closed, "outside the execution windows of iqm-garnet"),
+        (closed, f"IQM Garnet is outside its execution windows at {closed:%a %H:%M} UTC"),
         (opened, None),
     ):
         dispatcher = Dispatcher(
@@ -140,7 +140,8 @@ def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
             profiles={"iqm-garnet": garnet},
             clock=partial(_fixed, moment),
         )
-        assert dispatcher.refusal("braket-aws", sub) == expected
+        refusal = dispatcher.refusal("braket-aws", sub)
+        assert refusal == expected if expected is None else refusal.startswith(expected)
 
 
 def test_the_dispatcher_is_a_backend_and_solve_takes_no_index() -> None:

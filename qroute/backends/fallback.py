@@ -21,7 +21,12 @@ from qroute.backends.base import (
     CloudBackend,
     SubproblemTooLarge,
 )
-from qroute.backends.hardware import Connectivity, HardwareProfile, is_in_window, load_profiles
+from qroute.backends.hardware import (
+    Connectivity,
+    HardwareProfile,
+    load_profiles,
+    window_refusal,
+)
 from qroute.model.solver import BackendUnavailable, Budget, SolveResult
 from qroute.qubo.kind import QuboKind
 from qroute.qubo.tsp import TSP_KIND
@@ -170,12 +175,10 @@ class FallbackChain:
         if assume_available:
             return None
         profile = self.profile(name)
-        if (
-            profile is not None
-            and not profile.is_local
-            and not is_in_window(profile, self._clock())
-        ):
-            return f"outside the execution windows of {profile.id}"
+        if profile is not None and not profile.is_local:
+            closed = window_refusal(profile, self._clock())
+            if closed is not None:
+                return f"{profile.name} is {closed}"
         backend = self.backend(name)
         if offline and isinstance(backend, CloudBackend):
             return backend.offline_reason()

@@ -37,7 +37,7 @@ import numpy as np
 
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import QAOA_MAX_QUBITS
-from qroute.backends.hardware import HardwareProfile
+from qroute.backends.hardware import HardwareProfile, window_refusal
 from qroute.cloud.cost import (
     CostEstimate,
     estimate_gate_task,
@@ -49,7 +49,6 @@ from qroute.cloud.gate_device import (
     check_device,
     lower_circuit,
     place_qubits,
-    profile_window_reason,
 )
 from qroute.cloud.guarded import CloudTaskFailed, Reserve, guarded_solve, run_paid
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
@@ -247,7 +246,7 @@ class BraketQAOABackend:
             reason = aws_credentials_reason()
             if reason is not None:
                 return reason
-        window = profile_window_reason(self.profile, self._utcnow())
+        window = window_refusal(self.profile, self._utcnow())
         if window is not None:
             return f"{self.profile.name} is {window}"
         return None

@@ -22,7 +22,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,8 @@ class CloudSettings:
         )
 
     def now(self) -> datetime:
-        return self.clock() if self.clock else datetime.now()
+        """Now, UTC-aware (a pinned clock may return naive UTC)."""
+        return self.clock() if self.clock else datetime.now(UTC)
 
     def ledger(self) -> Ledger:
         return Ledger.in_run_dir(self.run_dir.expanduser())
