@@ -70,21 +70,19 @@ def _decode_var(v: Any) -> Hashable:
 
 
 def _samples_payload(sampleset: dimod.SampleSet) -> dict[str, Any]:
-    """A JSON-able copy of the (unembedded) samples for the ledger."""
-    record = sampleset.record
-    payload: dict[str, Any] = {
-        "variables": [_encode_var(v) for v in sampleset.variables],
-        "samples": np.asarray(record.sample, dtype=np.int64).tolist(),
-        "num_occurrences": np.asarray(record.num_occurrences, dtype=np.int64).tolist(),
-    }
-    if "chain_break_fraction" in record.dtype.names:
-        payload["chain_break_fraction"] = np.asarray(record.chain_break_fraction).tolist()
-    return payload
+    """The (unembedded) answer for the ledger: dimod's own ``SampleSet.to_serializable``
+    (JSON-able; the info, which holds the embedding's tuple-keyed maps, is left out)."""
+    bare = dimod.SampleSet(sampleset.record, sampleset.variables, {}, sampleset.vartype)
+    return {"sampleset": bare.to_serializable()}
 
 
 def _sampleset_from_payload(
     payload: Mapping[str, Any], bqm: dimod.BinaryQuadraticModel
 ) -> dimod.SampleSet:
+    """The stored answer (``SampleSet.from_serializable``); ledger rows written before it
+    (``variables`` / ``samples`` / ``num_occurrences`` lists) are still read."""
+    if "sampleset" in payload:
+        return dimod.SampleSet.from_serializable(payload["sampleset"])
     variables = [_decode_var(v) for v in payload["variables"]]
     vectors: dict[str, Any] = {}
     if "chain_break_fraction" in payload:
@@ -317,7 +315,10 @@ class _LeapBase:
         assert entry.result is not None
         sampleset = _sampleset_from_payload(entry.result, bqm)
         decoded = kind.interpret(sub, sampleset)
-        breaks = entry.result.get("chain_break_fraction")
+        record = sampleset.record
+        breaks = (
+            record.chain_break_fraction if "chain_break_fraction" in record.dtype.names else None
+        )
         details = {
             "qubo": kind.name,
             "variables": bqm.num_variables,
@@ -326,7 +327,7 @@ class _LeapBase:
             "problem_id": entry.task_id,
             "solver": self.device,
             "timing": entry.result.get("timing"),
-            "chain_break_fraction": float(np.mean(breaks)) if breaks else None,
+            "chain_break_fraction": float(np.mean(breaks)) if breaks is not None else None,
             "chain_strength": entry.extra.get("chain_strength"),
             "estimate_usd": entry.estimate_usd,
             "ledger_key": entry.key,

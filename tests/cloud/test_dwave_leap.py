@@ -265,3 +265,29 @@ def test_a_solver_that_cannot_be_reached_sends_nothing_and_costs_nothing(
     entry = settings.ledger().entries()[0]
     assert entry.state == "rejected" and entry.spend_usd == 0.0
     assert settings.ledger().run_spend_usd() == 0.0
+
+
+def test_answers_are_stored_with_dimods_serialization_and_old_rows_still_read(
+    settings: CloudSettings,
+) -> None:
+    import dimod
+
+    from qroute.cloud.dwave_leap import _sampleset_from_payload
+    from qroute.qubo.tsp import tsp_bqm
+
+    leap = FakeLeap()
+    qpu(leap, settings).solve(SUB, Budget(seed=3, shots=20))
+    stored = settings.ledger().entries()[0].result
+    assert stored is not None and stored["sampleset"]["type"] == "SampleSet"
+    answer = dimod.SampleSet.from_serializable(stored["sampleset"])
+    assert set(answer.variables) == set(tsp_bqm(SUB).variables)
+    assert int(answer.record.num_occurrences.sum()) == 20
+    old = {  # a row written before: plain lists
+        "variables": [[1, 0], [2, 1]],
+        "samples": [[1, 0], [0, 1]],
+        "num_occurrences": [3, 1],
+    }
+    bqm = dimod.BinaryQuadraticModel({(1, 0): 1.0, (2, 1): 2.0}, {}, 0.0, dimod.BINARY)
+    back = _sampleset_from_payload(old, bqm)
+    assert list(back.variables) == [(1, 0), (2, 1)]
+    assert sorted(back.record.energy.tolist()) == [1.0, 2.0]
