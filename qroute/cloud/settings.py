@@ -42,13 +42,15 @@ class CloudEnvironment(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
 
-    run_dir: Path = Field(Path("runs/cloud"), alias="QROUTE_RUN_DIR")
-    budget_usd: float | None = Field(None, alias="QROUTE_BUDGET_USD")
-    nightly_budget_usd: float | None = Field(None, alias="QROUTE_NIGHTLY_BUDGET_USD")
-    spend_dir: Path = Field(Path("~/.qroute/spend"), alias="QROUTE_SPEND_DIR")
-    wait_seconds: float = Field(600.0, alias="QROUTE_CLOUD_WAIT_SECONDS")
-    s3_bucket: str | None = Field(None, alias="QROUTE_BRAKET_S3_BUCKET")
-    s3_prefix: str = Field("qroute-tasks", alias="QROUTE_BRAKET_S3_PREFIX")
+    run_dir: Path = Field(default=Path("runs/cloud"), validation_alias="QROUTE_RUN_DIR")
+    budget_usd: float | None = Field(default=None, validation_alias="QROUTE_BUDGET_USD")
+    nightly_budget_usd: float | None = Field(
+        default=None, validation_alias="QROUTE_NIGHTLY_BUDGET_USD"
+    )
+    spend_dir: Path = Field(default=Path("~/.qroute/spend"), validation_alias="QROUTE_SPEND_DIR")
+    wait_seconds: float = Field(default=600.0, validation_alias="QROUTE_CLOUD_WAIT_SECONDS")
+    s3_bucket: str | None = Field(default=None, validation_alias="QROUTE_BRAKET_S3_BUCKET")
+    s3_prefix: str = Field(default="qroute-tasks", validation_alias="QROUTE_BRAKET_S3_PREFIX")
 
     @classmethod
     def read(cls) -> CloudEnvironment:
