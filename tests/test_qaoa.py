@@ -287,3 +287,15 @@ def test_braket_local_is_safe_from_concurrent_threads() -> None:
             )
         )
     assert [int(ss.record.num_occurrences.sum()) for ss in sets] == [50, 50, 50]
+
+
+def test_every_engine_has_one_sampler_and_unknown_engines_are_refused() -> None:
+    from qroute.circuits.ising import random_ising
+    from qroute.circuits.qaoa import ENGINES, SAMPLE_ENGINES, sample_engine
+
+    assert tuple(SAMPLE_ENGINES) == ENGINES
+    model = random_ising(3, seed=1)
+    counts = sample_engine(model, [0.3], [0.2], engine="statevector", shots=50, seed=2)
+    assert sum(counts.values()) == 50 and all(0 <= k < 8 for k in counts)
+    with pytest.raises(ValueError, match="unknown engine 'cirq'"):
+        sample_engine(model, [0.3], [0.2], engine="cirq", shots=5)

@@ -37,6 +37,7 @@ from qroute.circuits.ising import Angles, IsingModel, validate_angles
 
 __all__ = [
     "ENGINES",
+    "SAMPLE_ENGINES",
     "SEEDABLE_ENGINES",
     "AngleOptimization",
     "Engine",
@@ -51,6 +52,7 @@ __all__ = [
 
 Engine = Literal["statevector", "braket-local", "pennylane-lightning", "qiskit-aer"]
 ENGINES: tuple[str, ...] = ("statevector", "braket-local", "pennylane-lightning", "qiskit-aer")
+"""The engine names; ``SAMPLE_ENGINES`` maps each to its sampler."""
 #: engines whose sampling is reproducible for a fixed seed
 SEEDABLE_ENGINES: frozenset[str] = frozenset({"statevector", "pennylane-lightning", "qiskit-aer"})
 
@@ -154,6 +156,12 @@ class StatevectorQAOA:
     slower). Both steps run in cache-sized tiles; from ``parallel_qubits`` qubits on, tiles are
     spread over ``num_threads`` threads (default ``min(4, cpu_count)``; below that size the
     thread hand-off costs more than it saves). BLAS calls are sized to stay single-threaded.
+
+    Why hand-written: angle optimisation needs hundreds of exact expectations per
+    subproblem; the SDK simulators (Braket LocalSimulator, lightning.qubit, Aer) build and
+    run a circuit for each one, an order of magnitude slower at 16 qubits, and qiskit-algorithms
+    (the library QAOA optimiser) does not support Qiskit 2. The SDKs still draw every
+    sample that is reported (``engine``).
     """
 
     def __init__(
@@ -493,6 +501,83 @@ def _bits_to_counts(bits: npt.NDArray[np.integer], qubits: Sequence[int]) -> dic
 _BRAKET_LOCK = threading.Lock()
 
 
+SampleEngine = Callable[
+    [IsingModel, Angles, Angles, int, "int | None", "StatevectorQAOA | None"], dict[int, int]
+]
+"""(model, gammas, betas, shots, seed, statevector) -> {basis index: count}, one per SDK."""
+
+
+def _sample_statevector(
+    model: IsingModel,
+    gammas: Angles,
+    betas: Angles,
+    shots: int,
+    seed: int | None,
+    sim: StatevectorQAOA | None,
+) -> dict[int, int]:
+    sim = sim if sim is not None else StatevectorQAOA(model)
+    return sim.sample(gammas, betas, shots, seed)
+
+
+def _sample_braket_local(
+    model: IsingModel,
+    gammas: Angles,
+    betas: Angles,
+    shots: int,
+    seed: int | None,
+    sim: StatevectorQAOA | None,
+) -> dict[int, int]:
+    from braket.devices import LocalSimulator
+
+    from qroute.circuits.braket import qaoa_circuit as braket_circuit
+
+    circ = braket_circuit(model, gammas, betas)
+    with _BRAKET_LOCK:  # its numba kernels (parallel=True) crash if run from two threads
+        result = LocalSimulator("braket_sv").run(circ, shots=shots).result()
+    return _bits_to_counts(result.measurements, [int(q) for q in result.measured_qubits])
+
+
+def _sample_pennylane_lightning(
+    model: IsingModel,
+    gammas: Angles,
+    betas: Angles,
+    shots: int,
+    seed: int | None,
+    sim: StatevectorQAOA | None,
+) -> dict[int, int]:
+    from qroute.circuits.pennylane import make_qnode
+
+    run = make_qnode(model, "samples", device="lightning.qubit", shots=shots, seed=seed)
+    return _bits_to_counts(run(gammas, betas), range(model.num_qubits))
+
+
+def _sample_qiskit_aer(
+    model: IsingModel,
+    gammas: Angles,
+    betas: Angles,
+    shots: int,
+    seed: int | None,
+    sim: StatevectorQAOA | None,
+) -> dict[int, int]:
+    from qiskit_aer.primitives import SamplerV2
+
+    from qroute.circuits.qiskit import qaoa_circuit as qiskit_circuit
+
+    circuit = qiskit_circuit(model, gammas, betas, measure=True)
+    pub = SamplerV2(seed=seed).run([circuit], shots=shots).result()[0]
+    counts = pub.data.meas.get_int_counts()  # little endian: bit q = qubit q
+    return {int(k): int(v) for k, v in sorted(counts.items())}
+
+
+SAMPLE_ENGINES: dict[str, SampleEngine] = {
+    "statevector": _sample_statevector,
+    "braket-local": _sample_braket_local,
+    "pennylane-lightning": _sample_pennylane_lightning,
+    "qiskit-aer": _sample_qiskit_aer,
+}
+"""Each engine's sampler; a new SDK is one more entry (``ENGINES`` lists the same names)."""
+
+
 def sample_engine(
     model: IsingModel,
     gammas: Angles,
@@ -511,34 +596,10 @@ def sample_engine(
     validate_angles(gammas, betas)
     if shots < 1:
         raise ValueError("shots must be >= 1")
-    n = model.num_qubits
-    if engine == "statevector":
-        sim = sim if sim is not None else StatevectorQAOA(model)
-        return sim.sample(gammas, betas, shots, seed)
-    if engine == "braket-local":
-        from braket.devices import LocalSimulator
-
-        from qroute.circuits.braket import qaoa_circuit as braket_circuit
-
-        circ = braket_circuit(model, gammas, betas)
-        with _BRAKET_LOCK:  # its numba kernels (parallel=True) crash if run from two threads
-            result = LocalSimulator("braket_sv").run(circ, shots=shots).result()
-        return _bits_to_counts(result.measurements, [int(q) for q in result.measured_qubits])
-    if engine == "pennylane-lightning":
-        from qroute.circuits.pennylane import make_qnode
-
-        run = make_qnode(model, "samples", device="lightning.qubit", shots=shots, seed=seed)
-        return _bits_to_counts(run(gammas, betas), range(n))
-    if engine == "qiskit-aer":
-        from qiskit_aer.primitives import SamplerV2
-
-        from qroute.circuits.qiskit import qaoa_circuit as qiskit_circuit
-
-        circuit = qiskit_circuit(model, gammas, betas, measure=True)
-        pub = SamplerV2(seed=seed).run([circuit], shots=shots).result()[0]
-        counts = pub.data.meas.get_int_counts()  # little endian: bit q = qubit q
-        return {int(k): int(v) for k, v in sorted(counts.items())}
-    raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
+    sampler = SAMPLE_ENGINES.get(engine)
+    if sampler is None:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
+    return sampler(model, gammas, betas, shots, seed, sim)
 
 
 # ----------------------------------------------------------------------------------------------
