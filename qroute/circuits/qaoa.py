@@ -41,6 +41,7 @@ __all__ = [
     "SEEDABLE_ENGINES",
     "AngleOptimization",
     "Engine",
+    "EngineRun",
     "QAOAResult",
     "QAOASampler",
     "StatevectorQAOA",
@@ -501,70 +502,54 @@ def _bits_to_counts(bits: npt.NDArray[np.integer], qubits: Sequence[int]) -> dic
 _BRAKET_LOCK = threading.Lock()
 
 
-SampleEngine = Callable[
-    [IsingModel, Angles, Angles, int, "int | None", "StatevectorQAOA | None"], dict[int, int]
-]
-"""(model, gammas, betas, shots, seed, statevector) -> {basis index: count}, one per SDK."""
+@dataclass(frozen=True)
+class EngineRun:
+    """One sampling run of the QAOA circuit: what every engine's sampler is given."""
+
+    model: IsingModel
+    gammas: Angles
+    betas: Angles
+    shots: int
+    seed: int | None
+    sim: StatevectorQAOA | None = None
 
 
-def _sample_statevector(
-    model: IsingModel,
-    gammas: Angles,
-    betas: Angles,
-    shots: int,
-    seed: int | None,
-    sim: StatevectorQAOA | None,
-) -> dict[int, int]:
-    sim = sim if sim is not None else StatevectorQAOA(model)
-    return sim.sample(gammas, betas, shots, seed)
+SampleEngine = Callable[[EngineRun], dict[int, int]]
+"""An engine's sampler: the run -> {basis index: count}."""
 
 
-def _sample_braket_local(
-    model: IsingModel,
-    gammas: Angles,
-    betas: Angles,
-    shots: int,
-    seed: int | None,
-    sim: StatevectorQAOA | None,
-) -> dict[int, int]:
+def _sample_statevector(run: EngineRun) -> dict[int, int]:
+    sim = run.sim if run.sim is not None else StatevectorQAOA(run.model)
+    return sim.sample(run.gammas, run.betas, run.shots, run.seed)
+
+
+def _sample_braket_local(run: EngineRun) -> dict[int, int]:
     from braket.devices import LocalSimulator
 
     from qroute.circuits.braket import qaoa_circuit as braket_circuit
 
-    circ = braket_circuit(model, gammas, betas)
+    circ = braket_circuit(run.model, run.gammas, run.betas)
     with _BRAKET_LOCK:  # its numba kernels (parallel=True) crash if run from two threads
-        result = LocalSimulator("braket_sv").run(circ, shots=shots).result()
+        result = LocalSimulator("braket_sv").run(circ, shots=run.shots).result()
     return _bits_to_counts(result.measurements, [int(q) for q in result.measured_qubits])
 
 
-def _sample_pennylane_lightning(
-    model: IsingModel,
-    gammas: Angles,
-    betas: Angles,
-    shots: int,
-    seed: int | None,
-    sim: StatevectorQAOA | None,
-) -> dict[int, int]:
+def _sample_pennylane_lightning(run: EngineRun) -> dict[int, int]:
     from qroute.circuits.pennylane import make_qnode
 
-    run = make_qnode(model, "samples", device="lightning.qubit", shots=shots, seed=seed)
-    return _bits_to_counts(run(gammas, betas), range(model.num_qubits))
+    qnode = make_qnode(
+        run.model, "samples", device="lightning.qubit", shots=run.shots, seed=run.seed
+    )
+    return _bits_to_counts(qnode(run.gammas, run.betas), range(run.model.num_qubits))
 
 
-def _sample_qiskit_aer(
-    model: IsingModel,
-    gammas: Angles,
-    betas: Angles,
-    shots: int,
-    seed: int | None,
-    sim: StatevectorQAOA | None,
-) -> dict[int, int]:
+def _sample_qiskit_aer(run: EngineRun) -> dict[int, int]:
     from qiskit_aer.primitives import SamplerV2
 
     from qroute.circuits.qiskit import qaoa_circuit as qiskit_circuit
 
-    circuit = qiskit_circuit(model, gammas, betas, measure=True)
-    pub = SamplerV2(seed=seed).run([circuit], shots=shots).result()[0]
+    circuit = qiskit_circuit(run.model, run.gammas, run.betas, measure=True)
+    pub = SamplerV2(seed=run.seed).run([circuit], shots=run.shots).result()[0]
     counts = pub.data.meas.get_int_counts()  # little endian: bit q = qubit q
     return {int(k): int(v) for k, v in sorted(counts.items())}
 
@@ -599,7 +584,7 @@ def sample_engine(
     sampler = SAMPLE_ENGINES.get(engine)
     if sampler is None:
         raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
-    return sampler(model, gammas, betas, shots, seed, sim)
+    return sampler(EngineRun(model, gammas, betas, shots, seed, sim))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from qroute.cloud.gate_device import (
     lower_circuit,
     place_qubits,
 )
-from qroute.cloud.guarded import CloudTaskFailed, Reserve, guarded_solve, run_paid
+from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
@@ -318,16 +318,8 @@ class BraketQAOABackend:
         bqm = kind.convert(sub).bqm
         params = self.params(kind, budget)
         key = ledger_key(kind.key(sub), self.name, params)
-        job = _BraketJob(self, kind, sub, bqm, budget, key)
         done, recovered = run_paid(
-            job,
-            self.settings,
-            key=key,
-            label=kind.label(sub),
-            backend=self.name,
-            params=params,
-            budget=budget,
-            estimate=lambda: self.estimate(sub, budget, kind),
+            _BraketJob(self, kind, sub, bqm, budget, key, params), self.settings
         )
         assert done.result is not None
         return self._finish(kind, sub, bqm, done, done.result, start, recovered=recovered)
@@ -698,7 +690,7 @@ class BraketQAOABackend:
 
 
 @dataclass(frozen=True)
-class _BraketJob:
+class _BraketJob(JobNames):
     """One Braket dispatch as a ``qroute.cloud.guarded.PaidJob``."""
 
     backend: BraketQAOABackend
@@ -707,7 +699,11 @@ class _BraketJob:
     bqm: dimod.BinaryQuadraticModel
     budget: Budget
     key: str
+    params: dict[str, Any]
     recovered_by: str = "task ARN"
+
+    def estimate_cost(self) -> CostEstimate:
+        return self.backend.estimate(self.sub, self.budget, self.kind)
 
     def find_submitted(self, entry: LedgerEntry) -> str | None:
         return None  # a resend carries the same client token: Braket returns the same task

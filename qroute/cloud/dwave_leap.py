@@ -39,7 +39,7 @@ from qroute.cloud.credentials import (
     redact,
     safe_error,
 )
-from qroute.cloud.guarded import CloudTaskFailed, Reserve, guarded_solve, run_paid
+from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
@@ -207,16 +207,7 @@ class _LeapBase:
         key = ledger_key(kind.key(sub), self.name, params)
         estimate = self.estimate(sub, budget, kind)
         job = _LeapJob(self, kind, sub, conversion, budget, key, params, estimate)
-        done, recovered = run_paid(
-            job,
-            self.settings,
-            key=key,
-            label=kind.label(sub),
-            backend=self.name,
-            params=params,
-            budget=budget,
-            estimate=lambda: estimate,
-        )
+        done, recovered = run_paid(job, self.settings)
         return self._finish(kind, sub, conversion.bqm, done, start, recovered=recovered)
 
     def _find_submitted(self, key: str) -> str | None:
@@ -647,7 +638,7 @@ class LeapHybridBackend(_LeapBase):
 
 
 @dataclass(frozen=True)
-class _LeapJob:
+class _LeapJob(JobNames):
     """One Leap dispatch (QPU or hybrid) as a ``qroute.cloud.guarded.PaidJob``."""
 
     backend: _LeapBase
@@ -659,6 +650,9 @@ class _LeapJob:
     params: dict[str, Any]
     estimate: CostEstimate
     recovered_by: str = "problem id"
+
+    def estimate_cost(self) -> CostEstimate:
+        return self.estimate
 
     def find_submitted(self, entry: LedgerEntry) -> str | None:
         return self.backend._find_submitted(entry.key)

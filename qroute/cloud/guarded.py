@@ -78,6 +78,29 @@ class PaidJob(Protocol):
         """What a recovery goes by: "task ARN", "problem id"."""
         ...
 
+    @property
+    def key(self) -> str:
+        """The ledger key of the dispatch."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """The subproblem's name, for the ledger row."""
+        ...
+
+    @property
+    def backend_name(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+    @property
+    def budget(self) -> Budget: ...
+
+    def estimate_cost(self) -> CostEstimate:
+        """The offline estimate the budget guard checks before anything is prepared."""
+        ...
+
     def find_submitted(self, entry: LedgerEntry) -> str | None: ...
 
     def submit(
@@ -87,25 +110,32 @@ class PaidJob(Protocol):
     def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]: ...
 
 
-def run_paid(
-    job: PaidJob,
-    settings: CloudSettings,
-    *,
-    key: str,
-    label: str,
-    backend: str,
-    params: Mapping[str, Any],
-    budget: Budget,
-    estimate: Callable[[], CostEstimate],
-) -> tuple[LedgerEntry, str | None]:
+class JobNames:
+    """``label`` and ``backend_name`` of a PaidJob that holds its kind, problem and backend."""
+
+    kind: QuboKind
+    sub: Any
+    backend: Backend
+
+    @property
+    def label(self) -> str:
+        return self.kind.label(self.sub)
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+
+def run_paid(job: PaidJob, settings: CloudSettings) -> tuple[LedgerEntry, str | None]:
     """Run one paid dispatch through the ledger (see ``qroute.cloud.ledger`` for the states).
 
     completed -> the stored answer; failed -> the recorded failure; reserved without a task
     id -> ask ``find_submitted`` before resending; submitted / waiting -> ``recover``;
-    otherwise the budget guard checks ``estimate()`` and ``submit`` runs. A fresh or
+    otherwise the budget guard checks ``job.estimate_cost()`` and ``submit`` runs. A fresh or
     recovered answer closes the row (``completed``) and settles the night's spend. Returns
     the completed row and how it was recovered (None: answered in this solve).
     """
+    key, budget = job.key, job.budget
     ledger = settings.ledger()
     entry = ledger.get(key)
     if entry is not None and entry.state == "completed" and entry.result is not None:
@@ -125,7 +155,7 @@ def run_paid(
     else:
         resumed = entry if entry is not None and entry.state == "reserved" else None
         if resumed is None:  # refuse early, before any network call or optimisation
-            reason = guard.check(estimate(), budget)
+            reason = guard.check(job.estimate_cost(), budget)
             if reason is not None:
                 raise BudgetExceeded(reason)
 
@@ -137,9 +167,9 @@ def run_paid(
         ) -> None:
             guard.reserve(
                 key=key,
-                subproblem=label,
-                backend=backend,
-                params=params,
+                subproblem=job.label,
+                backend=job.backend_name,
+                params=job.params,
                 estimate=estimate,
                 budget=budget,
                 client_token=client_token,

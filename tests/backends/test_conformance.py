@@ -11,7 +11,6 @@ from __future__ import annotations
 import unittest
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.solver import BackendUnavailable, Budget, SolveResult
 from qroute.model.subproblem import random_route_tsp
 from qroute.qubo.held_karp import held_karp
-from tests.cloud.conftest import AWS_ENV
+from tests.cloud.conftest import AWS_ENV, offline_settings
 
 from .kinds import KIND_CASES, KindCase
 
@@ -138,18 +137,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudS
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     reset_settings()
-    yield CloudSettings(
-        run_dir=tmp_path / "run",
-        budget_usd=5.0,
-        nightly_budget_usd=None,
-        spend_dir=tmp_path / "spend",
-        wait_seconds=5.0,
-        poll_interval_seconds=0.01,
-        s3_bucket="qroute-test-results",
-        live_checks=False,
-        retry_base_seconds=0.001,
-        clock=lambda: datetime(2026, 1, 7, 12, 0, 0),
-    )
+    yield offline_settings(tmp_path)
     reset_settings()
 
 
