@@ -22,12 +22,11 @@ instead of submitting again.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import random
 import time
 import uuid
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -38,6 +37,17 @@ import numpy as np
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import QAOA_MAX_QUBITS
 from qroute.backends.hardware import HardwareProfile, window_refusal
+from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
+from qroute.cloud.braket_session import (
+    CLIENT_TOKEN,
+    LIVE_STATUS,
+    LIVE_STATUS_TTL_S,
+    RETRYABLE_ERRORS,
+    default_session,
+    error_code,
+    install_token_hook,
+    region_of,
+)
 from qroute.cloud.cost import (
     CostEstimate,
     estimate_gate_task,
@@ -62,6 +72,7 @@ __all__ = [
     "BraketQAOABackend",
     "CloudTaskFailed",
     "braket_backend_name",
+    "counts_to_sampleset",
     "default_session",
 ]
 
@@ -69,20 +80,6 @@ log = module_logger(__name__)
 
 DEFAULT_DEPTH = 2
 DEFAULT_MAXITER = 150
-#: Service errors after which the same request (same client token) is sent again.
-RETRYABLE_ERRORS = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalServiceException",
-    }
-)
-_CLIENT_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "qroute_braket_client_token", default=None
-)
 
 
 @dataclass(frozen=True)
@@ -96,65 +93,6 @@ class _Angles:
 def braket_backend_name(profile: HardwareProfile, via: str = "sdk") -> str:
     base = profile.id if profile.id.startswith("braket-") else f"braket-{profile.id}"
     return base if via == "sdk" else f"pennylane-{base}"
-
-
-def _region_of(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] or None if len(parts) > 3 else None
-
-
-def default_session(region: str | None, settings: CloudSettings, *, quick: bool = False) -> Any:
-    """An ``AwsSession`` from boto3's own credential chain, in ``region``.
-
-    ``quick`` (status checks for ``availability()``): short timeouts and no retries, so an
-    unreachable endpoint costs seconds, not minutes.
-    """
-    import boto3
-    from botocore.config import Config
-    from braket.aws import AwsSession
-
-    if quick:
-        config = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
-    else:
-        config = Config(
-            connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5}
-        )
-    return AwsSession(
-        boto_session=boto3.Session(region_name=region),
-        config=config,
-        default_bucket=settings.s3_bucket,
-    )
-
-
-#: Live device status by device ARN: (monotonic time, reason or None), shared by the SDK and
-#: PennyLane backends of one device.
-_LIVE_STATUS: dict[str, tuple[float, str | None]] = {}
-LIVE_STATUS_TTL_S = 60.0
-
-
-def _provide_token(params: dict[str, Any], **_: Any) -> None:
-    token = _CLIENT_TOKEN.get()
-    if token:
-        params["clientToken"] = token
-
-
-def _install_token_hook(session: Any) -> None:
-    """Make CreateQuantumTask send our persisted client token (Braket's idempotency token).
-
-    The hook goes on the current braket client *and* on the boto3 session, because some
-    callers (PennyLane's Braket plugin, via ``add_braket_user_agent``) replace the client with
-    a new one made from the session.
-    """
-    event = "provide-client-params.braket.CreateQuantumTask"
-    for emitter in (session.braket_client.meta.events, session.boto_session.events):
-        emitter.register(event, _provide_token, unique_id="qroute-client-token")
-
-
-def _error_code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        return str(response.get("Error", {}).get("Code") or "") or None
-    return None
 
 
 class _LedgerListener:
@@ -221,7 +159,7 @@ class BraketQAOABackend:
         return self._settings if self._settings is not None else current_settings()
 
     def _region(self, arn: str | None = None) -> str | None:
-        return _region_of(arn or self.device) or self.profile.region
+        return region_of(arn or self.device) or self.profile.region
 
     def _session(self, region: str | None) -> Any:
         session = (
@@ -229,7 +167,7 @@ class BraketQAOABackend:
             if self._session_factory is not None
             else default_session(region, self.settings)
         )
-        _install_token_hook(session)
+        install_token_hook(session)
         return session
 
     def _utcnow(self) -> datetime:
@@ -260,7 +198,7 @@ class BraketQAOABackend:
     def _live_reason(self) -> str | None:
         now = time.monotonic()
         cache_key = f"{self.device}@{id(self._session_factory)}"
-        cached = _LIVE_STATUS.get(cache_key)
+        cached = LIVE_STATUS.get(cache_key)
         if cached is not None and now - cached[0] < LIVE_STATUS_TTL_S:
             return cached[1]
         try:
@@ -277,7 +215,7 @@ class BraketQAOABackend:
                 reason = f"{info.name} is outside its execution windows ({windows})"
         except Exception as exc:
             reason = f"device status unavailable ({safe_error(exc)})"
-        _LIVE_STATUS[cache_key] = (now, reason)
+        LIVE_STATUS[cache_key] = (now, reason)
         return reason
 
     def _device_info(self, session: Any) -> tuple[Any, DeviceInfo]:
@@ -423,7 +361,7 @@ class BraketQAOABackend:
         folder = (settings.s3_bucket, f"{settings.s3_prefix}/{key}") if settings.s3_bucket else None
         attempts = max(1, settings.retry_attempts)
         for attempt in range(1, attempts + 1):
-            marker = _CLIENT_TOKEN.set(token)
+            marker = CLIENT_TOKEN.set(token)
             try:
                 return device.run(
                     circuit,
@@ -435,7 +373,7 @@ class BraketQAOABackend:
                     quiet=True,
                 )
             except Exception as exc:
-                code = _error_code(exc)
+                code = error_code(exc)
                 if code in RETRYABLE_ERRORS and attempt < attempts:
                     delay = settings.retry_base_seconds * 2 ** (attempt - 1)
                     delay *= 0.5 + random.random() / 2
@@ -452,7 +390,7 @@ class BraketQAOABackend:
                     raise CloudTaskFailed(reason) from None
                 raise  # connection lost mid-call: the row stays reserved, the token is reused
             finally:
-                _CLIENT_TOKEN.reset(marker)
+                CLIENT_TOKEN.reset(marker)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _run_pennylane(
@@ -488,7 +426,7 @@ class BraketQAOABackend:
             kwargs["s3_destination_folder"] = (settings.s3_bucket, f"{settings.s3_prefix}/{key}")
         listener = _LedgerListener(ledger, key, self.device)
         register_tracker(listener)
-        marker = _CLIENT_TOKEN.set(token)
+        marker = CLIENT_TOKEN.set(token)
         error: str | None = None
         counts: dict[str, int] | None = None
         n = model.num_qubits
@@ -504,7 +442,7 @@ class BraketQAOABackend:
         except Exception as exc:  # e.g. the plugin fails when result() came back None
             error = safe_error(exc)
         finally:
-            _CLIENT_TOKEN.reset(marker)
+            CLIENT_TOKEN.reset(marker)
             deregister_tracker(listener)
         if not listener.arns:
             reason = f"PennyLane created no Braket task ({error or 'no error'})"
@@ -518,7 +456,7 @@ class BraketQAOABackend:
             quiet=True,
         )
         if counts is not None:  # keys: one character per wire, wire 0 first
-            payload = _bits_payload(
+            payload = bits_payload(
                 task.id,
                 str(task.state()),
                 shots,
@@ -606,7 +544,7 @@ class BraketQAOABackend:
         if sim_meta is not None:
             duration = getattr(sim_meta, "executionDuration", None)
         rows = np.asarray(result.measurements, dtype=np.int64)
-        return _bits_payload(
+        return bits_payload(
             task.id,
             str(metadata.get("status", "COMPLETED")),
             int(metadata.get("shots") or rows.shape[0] or shots),
@@ -715,56 +653,3 @@ class _BraketJob(JobNames):
 
     def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
         return self.backend._recover(self.kind, self.sub, entry)
-
-
-def _bits_payload(
-    arn: str,
-    status: str,
-    shots: int,
-    measured: list[int],
-    rows: np.ndarray,
-    duration_ms: float | None,
-) -> dict[str, Any]:
-    """The stored answer: counts of measured bitstrings (column k = ``measured[k]``)."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        bits = "".join(str(int(b)) for b in row)
-        counts[bits] = counts.get(bits, 0) + 1
-    return {
-        "task_arn": arn,
-        "status": status,
-        "shots": int(shots),
-        "measured_qubits": measured,
-        "counts": counts,
-        "execution_duration_ms": duration_ms,
-    }
-
-
-def counts_to_sampleset(
-    bqm: dimod.BinaryQuadraticModel,
-    order: Sequence[Hashable],
-    mapping: Sequence[int],
-    measured_qubits: Sequence[int],
-    counts: Mapping[str, int],
-) -> dimod.SampleSet:
-    """Measured bitstrings (column k = physical qubit ``measured_qubits[k]``) -> BQM samples.
-
-    Logical qubit ``q`` ran on physical qubit ``mapping[q]`` and is BQM variable ``order[q]``;
-    a measured 1 is binary 1 (the :mod:`qroute.circuits.ising` convention).
-    """
-    column = {int(q): k for k, q in enumerate(measured_qubits)}
-    missing = [mapping[q] for q in range(len(order)) if int(mapping[q]) not in column]
-    if missing:
-        raise CloudTaskFailed(f"the result has no measurement of qubits {missing}")
-    picks = [column[int(mapping[q])] for q in range(len(order))]
-    rows = []
-    weights = []
-    for bits, count in counts.items():
-        rows.append([int(bits[k]) for k in picks])
-        weights.append(int(count))
-    values = np.asarray(rows, dtype=np.int8)
-    if bqm.vartype is dimod.SPIN:
-        values = 2 * values - 1
-    return dimod.SampleSet.from_samples_bqm(
-        (values, list(order)), bqm, num_occurrences=np.asarray(weights, dtype=np.int64)
-    )
