@@ -16,7 +16,7 @@ time (``info["run_time"]``) at the profile's prices.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -40,6 +40,14 @@ from qroute.cloud.credentials import (
     safe_error,
 )
 from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
+from qroute.cloud.leap_answers import (
+    RecordingChild,
+    decode_var,
+    encode_var,
+    samples_payload,
+    sampleset_from_payload,
+    wait_id,
+)
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
@@ -59,82 +67,6 @@ def leap_backend_name(profile: HardwareProfile) -> str:
 
 def _label(key: str) -> str:
     return f"qroute-{key[:24]}"
-
-
-def _encode_var(v: Hashable) -> Any:
-    return list(v) if isinstance(v, tuple) else v
-
-
-def _decode_var(v: Any) -> Hashable:
-    return tuple(v) if isinstance(v, list) else v
-
-
-def _samples_payload(sampleset: dimod.SampleSet) -> dict[str, Any]:
-    """The (unembedded) answer for the ledger: dimod's own ``SampleSet.to_serializable``
-    (JSON-able; the info, which holds the embedding's tuple-keyed maps, is left out)."""
-    bare = dimod.SampleSet(sampleset.record, sampleset.variables, {}, sampleset.vartype)
-    return {"sampleset": bare.to_serializable()}
-
-
-def _sampleset_from_payload(
-    payload: Mapping[str, Any], bqm: dimod.BinaryQuadraticModel
-) -> dimod.SampleSet:
-    """The stored answer (``SampleSet.from_serializable``); ledger rows written before it
-    (``variables`` / ``samples`` / ``num_occurrences`` lists) are still read."""
-    if "sampleset" in payload:
-        return dimod.SampleSet.from_serializable(payload["sampleset"])
-    variables = [_decode_var(v) for v in payload["variables"]]
-    vectors: dict[str, Any] = {}
-    if "chain_break_fraction" in payload:
-        vectors["chain_break_fraction"] = np.asarray(payload["chain_break_fraction"])
-    return dimod.SampleSet.from_samples_bqm(
-        (np.asarray(payload["samples"], dtype=np.int8), variables),
-        bqm,
-        num_occurrences=np.asarray(payload["num_occurrences"], dtype=np.int64),
-        **vectors,
-    )
-
-
-class _RecordingChild(dimod.Sampler, dimod.Structured):  # type: ignore[misc]
-    """Wraps the QPU sampler: writes the problem id to the ledger as soon as it is known."""
-
-    def __init__(self, child: Any, on_submitted: Callable[[str], None]) -> None:
-        self.child = child
-        self.on_submitted = on_submitted
-        self.sending = False  # set once the problem is handed to the QPU sampler
-
-    @property
-    def nodelist(self) -> list[Any]:
-        return list(self.child.nodelist)
-
-    @property
-    def edgelist(self) -> list[Any]:
-        return list(self.child.edgelist)
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        return dict(self.child.properties)
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return dict(self.child.parameters)
-
-    def sample(self, bqm: dimod.BinaryQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
-        self.sending = True
-        sampleset = self.child.sample(bqm, **kwargs)
-        problem_id = _wait_id(sampleset)
-        if not problem_id:
-            raise CloudTaskFailed("Leap returned no problem id")
-        self.on_submitted(problem_id)
-        return sampleset
-
-
-def _wait_id(sampleset: dimod.SampleSet, timeout: float | None = None) -> str | None:
-    waiter = getattr(sampleset, "wait_id", None)
-    problem_id = waiter(timeout=timeout) if callable(waiter) else None
-    if not problem_id:
-        problem_id = sampleset.info.get("problem_id") if not hasattr(sampleset, "_future") else None
-    return None if problem_id is None else str(problem_id)
 
 
 class _LeapBase:
@@ -240,7 +172,7 @@ class _LeapBase:
         sampleset.resolve()
         actual = self._actual_cost(sampleset.info)
         payload = {
-            **_samples_payload(self._to_source(sampleset, extra)),
+            **samples_payload(self._to_source(sampleset, extra)),
             "timing": self._timing(sampleset.info),
         }
         return actual, payload
@@ -291,7 +223,7 @@ class _LeapBase:
         info = {**answer.info, "timing": timing}
         actual = self._actual_cost(info)
         source = self._to_source(answer, entry.extra, bqm=bqm)
-        payload = {**_samples_payload(source), "timing": self._timing(info)}
+        payload = {**samples_payload(source), "timing": self._timing(info)}
         return actual, payload
 
     def _finish(
@@ -304,7 +236,7 @@ class _LeapBase:
         recovered: str | None,
     ) -> SolveResult:
         assert entry.result is not None
-        sampleset = _sampleset_from_payload(entry.result, bqm)
+        sampleset = sampleset_from_payload(entry.result, bqm)
         decoded = kind.interpret(sub, sampleset)
         record = sampleset.record
         breaks = (
@@ -461,7 +393,7 @@ class LeapQPUBackend(_LeapBase):
             value = float(uniform_torque_compensation(source, embedding))
             captured["chain_strength"] = value
             captured["embedding"] = [
-                [_encode_var(v), [int(q) for q in chain]] for v, chain in embedding.items()
+                [encode_var(v), [int(q) for q in chain]] for v, chain in embedding.items()
             ]
             ledger.update_extra(key, **captured)
             return value
@@ -470,14 +402,14 @@ class LeapQPUBackend(_LeapBase):
             ledger.mark_submitted(key, problem_id)
             log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
 
-        recording: _RecordingChild | None = None
+        recording: RecordingChild | None = None
         try:
             child = self._child
             if child is None:
                 child = DWaveSampler(solver=self.profile.solver_name, **self._config())
             props = getattr(child, "properties", {}) or {}
             self.device = str(props.get("chip_id", type(child).__name__))
-            recording = _RecordingChild(child, on_submitted)
+            recording = RecordingChild(child, on_submitted)
             sampleset = EmbeddingComposite(recording).sample(
                 bqm, **{**kwargs, "chain_strength": chain_strength, "label": _label(key)}
             )
@@ -501,7 +433,7 @@ class LeapQPUBackend(_LeapBase):
         stored = extra.get("embedding")
         if not stored:
             raise CloudTaskFailed("the ledger has no embedding for this problem; cannot unembed")
-        embedding = {_decode_var(v): tuple(chain) for v, chain in stored}
+        embedding = {decode_var(v): tuple(chain) for v, chain in stored}
         return unembed_sampleset(
             answer, embedding, bqm, chain_break_method=majority_vote, chain_break_fraction=True
         )
@@ -589,7 +521,7 @@ class LeapHybridBackend(_LeapBase):
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
         bqm = conversion.bqm
         order = list(bqm.variables)
-        extra = {"variable_order": [_encode_var(v) for v in order]}
+        extra = {"variable_order": [encode_var(v) for v in order]}
         if not resumed:
             reserve(estimate, extra=extra)
         sampler = self._sampler
@@ -610,7 +542,7 @@ class LeapHybridBackend(_LeapBase):
             if not sending:  # e.g. no hybrid solver for this token: nothing reached Leap
                 ledger.mark_rejected(key, f"not sent: {safe_error(exc)}")
             raise
-        problem_id = _wait_id(sampleset)
+        problem_id = wait_id(sampleset)
         if not problem_id:
             raise CloudTaskFailed("Leap returned no problem id")
         ledger.mark_submitted(key, problem_id, time_limit=time_limit)
@@ -623,7 +555,7 @@ class LeapHybridBackend(_LeapBase):
         extra: Mapping[str, Any],
         bqm: dimod.BinaryQuadraticModel | None = None,
     ) -> dimod.SampleSet:
-        order = [_decode_var(v) for v in extra["variable_order"]]
+        order = [decode_var(v) for v in extra["variable_order"]]
         mapping = {i: v for i, v in enumerate(order)}
         relabel = {label: mapping[int(label)] for label in answer.variables}
         return answer.relabel_variables(relabel, inplace=False)

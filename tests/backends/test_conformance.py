@@ -279,13 +279,13 @@ def test_small_instances_reach_the_optimum_often() -> None:
 
 
 def _custom_samplers() -> dict[str, dimod.Sampler]:
-    from qroute.cloud.dwave_leap import _RecordingChild
+    from qroute.cloud.leap_answers import RecordingChild
     from tests.cloud.fakes import FakeLeap
 
     samplers: dict[str, dimod.Sampler] = {
         "QAOASampler": QAOASampler(),
         "_SplitShotSampler": _SplitShotSampler(),
-        "_RecordingChild": _RecordingChild(FakeLeap().child(), lambda problem_id: None),
+        "RecordingChild": RecordingChild(FakeLeap().child(), lambda problem_id: None),
     }
     for name in LOCAL_BACKENDS:
         backend = get_backend(name)

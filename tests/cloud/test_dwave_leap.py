@@ -272,7 +272,7 @@ def test_answers_are_stored_with_dimods_serialization_and_old_rows_still_read(
 ) -> None:
     import dimod
 
-    from qroute.cloud.dwave_leap import _sampleset_from_payload
+    from qroute.cloud.leap_answers import sampleset_from_payload
     from qroute.qubo.tsp import tsp_bqm
 
     leap = FakeLeap()
@@ -288,6 +288,6 @@ def test_answers_are_stored_with_dimods_serialization_and_old_rows_still_read(
         "num_occurrences": [3, 1],
     }
     bqm = dimod.BinaryQuadraticModel({(1, 0): 1.0, (2, 1): 2.0}, {}, 0.0, dimod.BINARY)
-    back = _sampleset_from_payload(old, bqm)
+    back = sampleset_from_payload(old, bqm)
     assert list(back.variables) == [(1, 0), (2, 1)]
     assert sorted(back.record.energy.tolist()) == [1.0, 2.0]
