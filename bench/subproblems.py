@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from qroute.backends import LOCAL_BACKENDS, get_backend
+from qroute.backends import LOCAL_BACKENDS, capacity, get_backend
 from qroute.model.solver import Budget
 from qroute.model.subproblem import random_route_tsp
 from qroute.qubo.held_karp import held_karp
@@ -35,8 +35,8 @@ def main() -> None:
     for name in args.backends.split(","):
         backend = get_backend(name)
         for k in sizes:
-            if k > backend.max_size:
-                print(f"{name:<20} {k:>3}   - (takes at most {backend.max_size} stops)")
+            if k > capacity(backend):
+                print(f"{name:<20} {k:>3}   - (takes at most {capacity(backend)} stops)")
                 continue
             gaps, feasible, times, hits, repaired = [], [], [], 0, 0
             for seed in range(args.seeds):

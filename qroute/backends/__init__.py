@@ -1,4 +1,10 @@
-"""Subproblem backends, all behind one protocol, found by name."""
+"""Subproblem backends, all behind one protocol (``Backend``), found by name.
+
+To solve a subproblem of any QUBO kind on any backend::
+
+    from qroute.backends import get_backend, solve_qubo
+    result = solve_qubo(kind, subproblem, get_backend("dwave-sa"), Budget(seed=1))
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,19 @@ from collections.abc import Callable
 from qroute.backends.annealing import DWaveQPUBackend, SimulatedAnnealingBackend, TabuBackend
 from qroute.backends.base import (
     Availability,
-    QuboBackend,
-    SubproblemBackend,
+    Backend,
+    CloudBackend,
+    SamplerBackend,
     SubproblemTooLarge,
-    check_size,
+    capacity,
+    check_capacity,
+    interpreted_result,
+    solve_qubo,
 )
 from qroute.backends.classical import ExactBackend
 from qroute.backends.gate import QAOABackend, QAOAEnsembleBackend, qaoa_backends
 
-_FACTORIES: dict[str, Callable[[], SubproblemBackend]] = {
+_FACTORIES: dict[str, Callable[[], Backend]] = {
     "exact": ExactBackend,
     "dwave-sa": SimulatedAnnealingBackend,
     "dwave-tabu": TabuBackend,
@@ -39,7 +49,7 @@ LOCAL_BACKENDS = (
 )
 
 
-def register_backend(name: str, factory: Callable[[], SubproblemBackend]) -> None:
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
     """Add a backend (cloud paths register themselves here)."""
     _FACTORIES[name] = factory
 
@@ -48,7 +58,7 @@ def backend_names() -> list[str]:
     return list(_FACTORIES)
 
 
-def get_backend(name: str) -> SubproblemBackend:
+def get_backend(name: str) -> Backend:
     try:
         return _FACTORIES[name]()
     except KeyError:
@@ -58,17 +68,21 @@ def get_backend(name: str) -> SubproblemBackend:
 __all__ = [
     "LOCAL_BACKENDS",
     "Availability",
+    "Backend",
+    "CloudBackend",
     "DWaveQPUBackend",
     "ExactBackend",
     "QAOABackend",
     "QAOAEnsembleBackend",
-    "QuboBackend",
+    "SamplerBackend",
     "SimulatedAnnealingBackend",
-    "SubproblemBackend",
     "SubproblemTooLarge",
     "TabuBackend",
     "backend_names",
-    "check_size",
+    "capacity",
+    "check_capacity",
     "get_backend",
+    "interpreted_result",
     "register_backend",
+    "solve_qubo",
 ]

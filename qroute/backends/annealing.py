@@ -8,18 +8,19 @@ from typing import Any
 import dimod
 import numpy as np
 
-from qroute.backends.base import Availability, QuboBackend
+from qroute.backends.base import Availability, SamplerBackend
 from qroute.model.solver import Budget
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.tsp import annealing_parameters
+from qroute.qubo.kind import Conversion
+from qroute.qubo.tsp import annealing_schedule
 
 
-class SimulatedAnnealingBackend(QuboBackend):
-    """dwave-samplers' SimulatedAnnealingSampler on the subproblem QUBO."""
+class SimulatedAnnealingBackend(SamplerBackend):
+    """dwave-samplers' SimulatedAnnealingSampler on the subproblem QUBO (the kind's energy
+    scale sets the β range, ``qroute.qubo.tsp.annealing_schedule``)."""
 
     name = "dwave-sa"
     paradigm = "annealing"
-    max_size = 16
+    max_variables = 256  # 16 stops
     device = "dwave-samplers SimulatedAnnealingSampler (CPU)"
 
     def sampler(self) -> dimod.Sampler:
@@ -27,19 +28,19 @@ class SimulatedAnnealingBackend(QuboBackend):
 
         return SimulatedAnnealingSampler()
 
-    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
-        params = annealing_parameters(sub)
+    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
+        params = annealing_schedule(conversion.num_variables, conversion.energy_scale)
         if budget.shots is not None:
             params["num_reads"] = budget.shots
         return {**params, "seed": budget.seed}
 
 
-class TabuBackend(QuboBackend):
+class TabuBackend(SamplerBackend):
     """dwave-samplers' TabuSampler (multistart tabu search on the QUBO)."""
 
     name = "dwave-tabu"
     paradigm = "classical"  # tabu search on the QUBO: no annealing model at all
-    max_size = 16
+    max_variables = 256  # 16 stops
     device = "dwave-samplers TabuSampler (CPU)"
 
     def sampler(self) -> dimod.Sampler:
@@ -47,7 +48,7 @@ class TabuBackend(QuboBackend):
 
         return TabuSampler()
 
-    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
         reads = budget.shots or 20
         timeout_ms = max(5, int(200 * min(budget.time_limit, 1.0) / max(reads, 1)))
         return {"num_reads": reads, "timeout": timeout_ms, "seed": budget.seed}
@@ -68,7 +69,7 @@ def dwave_credentials_reason() -> str | None:
     return "no D-Wave credentials (DWAVE_API_TOKEN unset, no token in dwave config)"
 
 
-class DWaveQPUBackend(QuboBackend):
+class DWaveQPUBackend(SamplerBackend):
     """A D-Wave QPU through `EmbeddingComposite(DWaveSampler())`.
 
     `child` replaces the DWaveSampler (tests pass `dwave.system.testing.MockDWaveSampler`);
@@ -77,7 +78,7 @@ class DWaveQPUBackend(QuboBackend):
 
     name = "dwave-qpu"
     paradigm = "annealing"
-    max_size = 10
+    max_variables = 100  # 10 stops
 
     def __init__(self, child: dimod.Sampler | None = None, solver: str | None = None) -> None:
         self._child = child
@@ -103,7 +104,7 @@ class DWaveQPUBackend(QuboBackend):
             self._composite = EmbeddingComposite(child)
         return self._composite
 
-    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
         from dwave.embedding.chain_strength import uniform_torque_compensation
 
         return {

@@ -1,4 +1,13 @@
-"""What every subproblem backend is, and the shared QUBO -> sampler -> tour machinery."""
+"""The one backend protocol, and the generic QUBO solve: (kind, subproblem, backend) -> result.
+
+Every backend (local samplers, QAOA engines, cloud devices, the fallback chain itself) is a
+``Backend``: it answers any QUBO kind (``qroute.qubo.kind.QuboKind``) through
+``solve(problem, budget, kind=...)``; ``solve_qubo(kind, problem, backend, budget)`` is the
+same call spelled as the generic solve path. Local backends are ``SamplerBackend`` adapters
+around one ``dimod.Sampler``: the kind converts the subproblem to a BQM, the sampler samples
+it, the kind interprets the sample set. Paid cloud backends also declare ``CloudBackend``
+(offline checks and pricing, for the dry-run planner).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +18,12 @@ from typing import Any, Protocol, runtime_checkable
 import dimod
 
 from qroute.model.solver import Budget, Provenance, SolveResult
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.tsp import Decoded, decode, tsp_bqm
+from qroute.qubo.kind import Conversion, Interpretation, QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 
 class SubproblemTooLarge(ValueError):
-    """The subproblem has more stops than the backend accepts."""
+    """The subproblem needs more variables than the backend accepts."""
 
 
 @dataclass(frozen=True)
@@ -26,37 +35,70 @@ class Availability:
 
 
 @runtime_checkable
-class SubproblemBackend(Protocol):
-    """A solver for routing subproblems (implements qroute.model.solver.Solver[Subproblem])."""
+class Backend(Protocol):
+    """What every backend is (and a ``qroute.model.solver.Solver`` of subproblems).
+
+    max_variables: the largest BQM it takes (qubits for a gate device, logical variables
+    for an annealer); ``capacity(backend, kind)`` says the same in the kind's unit.
+    """
 
     name: str
     paradigm: str  # "gate", "annealing" or "classical"
-    max_size: int  # most free stops it accepts
+    device: str
+    max_variables: int
 
     def availability(self) -> Availability: ...
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult: ...
+    def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult: ...
 
 
-def check_size(backend: SubproblemBackend, sub: Subproblem) -> None:
-    if sub.size > backend.max_size:
+@runtime_checkable
+class CloudBackend(Backend, Protocol):
+    """A paid backend: offline refusal reasons and prices, without contacting anything."""
+
+    def offline_reason(self) -> str | None:
+        """Why it cannot run, from profiles, credentials and windows only (no network)."""
+        ...
+
+    def shots_for(self, budget: Budget) -> int: ...
+
+    def estimate(self, problem: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> Any:
+        """The ``qroute.cloud.cost.CostEstimate`` of solving ``problem`` (offline)."""
+        ...
+
+
+def solve_qubo(kind: QuboKind, problem: Any, backend: Backend, budget: Budget) -> SolveResult:
+    """Solve ``problem`` as a QUBO of ``kind`` on ``backend`` (any backend, any kind)."""
+    return backend.solve(problem, budget, kind=kind)
+
+
+def capacity(backend: Backend, kind: QuboKind = TSP_KIND) -> int:
+    """The largest problem ``backend`` takes, in ``kind``'s unit (stops for the TSP kind)."""
+    return kind.capacity(backend.max_variables)
+
+
+def check_capacity(backend: Backend, kind: QuboKind, problem: Any) -> None:
+    """Raise SubproblemTooLarge when ``problem`` needs more variables than ``backend`` takes."""
+    needed = kind.num_variables(problem)
+    if needed > backend.max_variables:
         raise SubproblemTooLarge(
-            f"{backend.name} takes at most {backend.max_size} stops "
-            f"({backend.max_size**2} variables); {sub.name} has {sub.size}"
+            f"{backend.name} takes at most {capacity(backend, kind)} {kind.unit} "
+            f"({backend.max_variables} variables); {kind.label(problem)} has "
+            f"{kind.size(problem)} ({needed} variables)"
         )
 
 
-class QuboBackend:
-    """A backend that sends the subproblem's BQM to a dimod sampler and decodes the samples.
+class SamplerBackend:
+    """A backend that is one ``dimod.Sampler`` with defaults for its keyword arguments.
 
-    Subclasses set `name`, `paradigm`, `max_size`, `device` and implement `sampler()` and
-    `sample_kwargs()`; `postprocess_info()` may add sampler-specific details (timing,
-    embedding, chain breaks) to the provenance.
+    Subclasses set ``name``, ``paradigm``, ``max_variables``, ``device`` and implement
+    ``sampler()`` and ``sample_kwargs()``; ``postprocess_info()`` may add sampler-specific
+    details (timing, embedding, chain breaks) to the provenance.
     """
 
     name = "qubo"
     paradigm = "annealing"
-    max_size = 8
+    max_variables = 64
     device = "unknown"
 
     def availability(self) -> Availability:
@@ -65,62 +107,75 @@ class QuboBackend:
     def sampler(self) -> dimod.Sampler:
         raise NotImplementedError
 
-    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
         return {}
 
     def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
         return {}
 
-    def shots(self, kwargs: dict[str, Any]) -> int | None:
-        for key in ("num_reads", "shots"):
-            if key in kwargs:
-                return int(kwargs[key])
-        return None
+    def device_for(self, conversion: Conversion) -> str:
+        return self.device
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        check_size(self, problem)
-        start = time.perf_counter()
-        bqm = tsp_bqm(problem)
-        kwargs = self.sample_kwargs(problem, budget)
-        sampleset = self.sampler().sample(bqm, **kwargs)
+    def sample(self, conversion: Conversion, budget: Budget) -> tuple[dimod.SampleSet, int | None]:
+        """Sample the conversion's BQM; returns the resolved sample set and the shots asked."""
+        kwargs = self.sample_kwargs(conversion, budget)
+        sampleset = self.sampler().sample(conversion.bqm, **kwargs)
         sampleset.resolve()
-        decoded = decode(sampleset, problem)
+        return sampleset, _shots(kwargs)
+
+    def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
+        check_capacity(self, kind, problem)
+        start = time.perf_counter()
+        conversion = kind.convert(problem)
+        sampleset, shots = self.sample(conversion, budget)
+        interpretation = kind.interpret(problem, sampleset)
         details = {
-            "variables": bqm.num_variables,
-            "interactions": bqm.num_interactions,
-            "best_energy": decoded.best_raw_energy,
-            "num_reads": decoded.num_reads,
+            "qubo": kind.name,
+            "variables": conversion.num_variables,
+            "interactions": conversion.bqm.num_interactions,
+            "best_energy": interpretation.best_raw_energy,
+            "num_reads": interpretation.num_reads,
+            **interpretation.details,
             **self.postprocess_info(sampleset),
         }
-        return decoded_result(
+        return interpreted_result(
             self,
-            decoded,
+            interpretation,
+            device=self.device_for(conversion),
             seed=budget.seed,
             start=start,
-            shots=self.shots(kwargs),
+            shots=shots,
             details=details,
         )
 
 
-def decoded_result(
-    backend: SubproblemBackend,
-    decoded: Decoded,
+def _shots(kwargs: dict[str, Any]) -> int | None:
+    for key in ("num_reads", "shots"):
+        if key in kwargs:
+            return int(kwargs[key])
+    return None
+
+
+def interpreted_result(
+    backend: Backend,
+    interpretation: Interpretation,
     *,
     seed: int | None,
     start: float,
     shots: int | None,
     details: dict[str, Any],
     cost_usd: float = 0.0,
+    device: str | None = None,
 ) -> SolveResult:
-    """The SolveResult of a decoded sample set, with the backend's provenance; `start` is
-    the solve's perf_counter start."""
+    """The SolveResult of an interpreted sample set, with the backend's provenance; ``start``
+    is the solve's perf_counter start."""
     return SolveResult(
-        routes=(decoded.order,),
-        cost=decoded.cost,
+        routes=interpretation.answer,
+        cost=interpretation.cost,
         provenance=Provenance(
             backend_requested=backend.name,
             backend_used=backend.name,
-            device=str(getattr(backend, "device", backend.name)),
+            device=str(device or backend.device),
             paradigm=backend.paradigm,
             seed=seed,
             wall_seconds=time.perf_counter() - start,
@@ -128,6 +183,6 @@ def decoded_result(
             cost_usd=cost_usd,
             details=details,
         ),
-        raw_feasible_rate=decoded.raw_feasible_rate,
-        repaired=decoded.repaired,
+        raw_feasible_rate=interpretation.raw_feasible_rate,
+        repaired=interpretation.repaired,
     )

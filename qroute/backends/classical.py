@@ -2,40 +2,42 @@
 
 from __future__ import annotations
 
-import time
+import dimod
 
-from qroute.backends.base import Availability, check_size
-from qroute.model.solver import Budget, Provenance, SolveResult
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.held_karp import MAX_EXACT_SIZE, held_karp
+from qroute.backends.base import SamplerBackend, SubproblemTooLarge
+from qroute.model.solver import Budget
+from qroute.qubo.kind import Conversion
+
+ENUMERATION_MAX_VARIABLES = 20
+"""Largest BQM the exact backend enumerates (dimod.ExactSolver, 2^n states) for a kind
+without an exact classical solver of its own."""
 
 
-class ExactBackend:
-    """Held-Karp dynamic programming: the optimum, the reference for every gap."""
+class ExactBackend(SamplerBackend):
+    """The exact optimum, the reference for every gap.
+
+    A kind with its own exact solver (the TSP kind: Held-Karp dynamic programming, O(2^k k²)
+    instead of the 2^(k²) states of its BQM) answers with its optimal sample; any other
+    kind's BQM is enumerated by ``dimod.ExactSolver`` up to ENUMERATION_MAX_VARIABLES.
+    """
 
     name = "exact"
     paradigm = "classical"
-    max_size = 13
+    max_variables = 169  # Held-Karp up to 13 stops
     device = "held-karp dynamic programming (CPU)"
 
-    def availability(self) -> Availability:
-        return Availability(True)
+    def device_for(self, conversion: Conversion) -> str:
+        if conversion.exact is not None:
+            return f"{conversion.exact_method or 'exact classical solver'} (CPU)"
+        return "dimod ExactSolver enumeration (CPU)"
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        check_size(self, problem)
-        assert self.max_size <= MAX_EXACT_SIZE
-        start = time.perf_counter()
-        order, cost = held_karp(problem)
-        return SolveResult(
-            routes=(tuple(order),),
-            cost=cost,
-            provenance=Provenance(
-                backend_requested=self.name,
-                backend_used=self.name,
-                device=self.device,
-                paradigm=self.paradigm,
-                seed=budget.seed,
-                wall_seconds=time.perf_counter() - start,
-            ),
-            raw_feasible_rate=1.0,
-        )
+    def sample(self, conversion: Conversion, budget: Budget) -> tuple[dimod.SampleSet, int | None]:
+        bqm = conversion.bqm
+        if conversion.exact is not None:
+            return dimod.SampleSet.from_samples_bqm(conversion.exact(), bqm), None
+        if conversion.num_variables > ENUMERATION_MAX_VARIABLES:
+            raise SubproblemTooLarge(
+                f"{self.name} enumerates at most {ENUMERATION_MAX_VARIABLES} variables for a "
+                f"kind without an exact solver; got {conversion.num_variables}"
+            )
+        return dimod.ExactSolver().sample(bqm).lowest(), None

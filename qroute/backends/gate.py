@@ -6,19 +6,22 @@ from typing import Any
 
 import dimod
 
-from qroute.backends.base import QuboBackend
+from qroute.backends.base import SamplerBackend
 from qroute.model.solver import Budget
-from qroute.model.subproblem import Subproblem
+from qroute.qubo.kind import Conversion
 
 DEFAULT_SHOTS = 1000
 DEFAULT_DEPTH = 2
+QAOA_MAX_QUBITS = 16
+"""Most qubits (BQM variables) of a local QAOA: its angles are optimised on the exact
+statevector, 2^16 amplitudes (4 route stops)."""
 
 
-class QAOABackend(QuboBackend):
+class QAOABackend(SamplerBackend):
     """QAOA on a local simulator: angles optimised on our statevector, shots on `engine`."""
 
     paradigm = "gate"
-    max_size = 4  # 16 qubits
+    max_variables = QAOA_MAX_QUBITS
 
     def __init__(self, engine: str, name: str, device: str, depth: int = DEFAULT_DEPTH) -> None:
         self.engine = engine
@@ -31,13 +34,13 @@ class QAOABackend(QuboBackend):
 
         return QAOASampler()
 
-    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
         return {
             "engine": self.engine,
             "p": self.depth,
             "shots": budget.shots or DEFAULT_SHOTS,
             "seed": budget.seed,
-            "max_qubits": self.max_size**2,
+            "max_qubits": self.max_variables,
         }
 
     def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
@@ -87,6 +90,8 @@ class _SplitShotSampler(dimod.Sampler):  # type: ignore[misc]
     ) -> dimod.SampleSet:
         from qroute.circuits.qaoa import QAOASampler
 
+        if bqm.num_variables == 0:  # nothing to split: the one (empty) state
+            return dimod.ExactSolver().sample(bqm)
         sampler = QAOASampler()
         share = [shots // len(engines) + (i < shots % len(engines)) for i in range(len(engines))]
         parts = [
@@ -117,8 +122,8 @@ class QAOAEnsembleBackend(QAOABackend):
     def sampler(self) -> dimod.Sampler:
         return _SplitShotSampler()
 
-    def sample_kwargs(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
-        kwargs = super().sample_kwargs(sub, budget)
+    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
+        kwargs = super().sample_kwargs(conversion, budget)
         kwargs.pop("engine")
         return kwargs
 

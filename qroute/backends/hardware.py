@@ -37,7 +37,7 @@ __all__ = [
     "BRAKET_ARN_RE",
     "DEFAULT_PROFILES_DIR",
     "PROFILES_ENV",
-    "Availability",
+    "AccessSchedule",
     "Connectivity",
     "HardwareProfile",
     "Price",
@@ -45,6 +45,7 @@ __all__ = [
     "ShotRange",
     "Window",
     "is_in_window",
+    "window_refusal",
     "load_profile",
     "load_profiles",
     "profiles_dir",
@@ -267,7 +268,12 @@ class Price(_Frozen):
 
 
 class Window(_Frozen):
-    """A weekly execution window in UTC; ``end`` is inclusive (Braket style, e.g. 23:59:59)."""
+    """A weekly execution window in UTC; ``end`` is inclusive (Braket style, e.g. 23:59:59).
+
+    The one window class: hardware profiles and live Braket device properties
+    (``Window.from_braket``) both use it. ``end`` before ``start`` is an overnight window
+    (Braket's rule: its early-morning part belongs to the day it started on).
+    """
 
     days: tuple[Day, ...] = Field(min_length=1)
     start: time
@@ -313,22 +319,48 @@ class Window(_Frozen):
         return value.replace(tzinfo=None)
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> Window:
-        if self.end <= self.start:
+    def _not_empty(self) -> Window:
+        if self.end == self.start:
             raise _FieldIssue(
                 "end",
-                f"{self.end.isoformat()} is not after start {self.start.isoformat()}"
-                " (split a window that crosses midnight in two)",
+                f"{self.end.isoformat()} equals start: the window is empty"
+                " (an end before the start is an overnight window)",
             )
         return self
 
+    @classmethod
+    def from_braket(cls, day: str, start: time, end: time) -> Window:
+        """A Braket ``executionWindows`` entry (day Everyday, Weekdays, Weekend or a name)."""
+        return cls(days=day, start=start, end=end)  # type: ignore[arg-type]
+
     def contains(self, moment: datetime) -> bool:
-        """True when the naive UTC ``moment`` falls inside this window."""
-        return _DAYS[moment.weekday()] in self.days and self.start <= moment.time() <= self.end
+        """True when ``moment`` (aware, or naive UTC) falls inside this window."""
+        utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        now = utc.time().replace(microsecond=0)
+        weekday = utc.weekday()
+        if self.start < self.end:
+            return _DAYS[weekday] in self.days and self.start <= now <= self.end
+        if now <= self.end:  # the early-morning part of an overnight window
+            weekday = (weekday - 1) % 7
+        elif now < self.start:
+            return False
+        return _DAYS[weekday] in self.days
+
+    def __str__(self) -> str:
+        names = {days: name.capitalize() for name, days in _DAY_GROUPS.items()}
+        full = {short: name.capitalize() for name, short in _DAY_NAMES.items()}
+        if self.days in names:
+            shown = names[self.days]
+        elif len(self.days) == 1:
+            shown = full[self.days[0]]
+        else:
+            shown = ",".join(self.days)
+        return f"{shown} {self.start:%H:%M}-{self.end:%H:%M} UTC"
 
 
-class Availability(_Frozen):
-    """When the target executes tasks, and which credentials it needs."""
+class AccessSchedule(_Frozen):
+    """A profile's ``availability`` section: when the target executes tasks (``always``,
+    ``unknown`` or weekly windows) and which credentials it needs."""
 
     windows: Literal["always", "unknown"] | tuple[Window, ...]
     requires: Credentials
@@ -359,7 +391,7 @@ class HardwareProfile(_Frozen):
     native_gates: tuple[str, ...] = ()
     shots: ShotRange
     price: Price
-    availability: Availability
+    availability: AccessSchedule
     max_subproblem_qubits: int | None = Field(default=None, gt=0, le=_MAX_QUBITS, strict=True)
     notes: str | None = None
 
@@ -511,6 +543,21 @@ def load_profiles(directory: str | os.PathLike[str] | None = None) -> dict[str, 
         profiles[profile.id] = profile
         origin[profile.id] = _shown(path)
     return profiles
+
+
+def window_refusal(profile: HardwareProfile, when: datetime) -> str | None:
+    """The one window rule of dispatch and planning: why the profile says the target is
+    closed at ``when`` (aware, or naive UTC), or None.
+
+    ``always`` and ``unknown`` never refuse: for ``unknown`` the live device check decides
+    (Braket's device status and windows, when live checks are on).
+    """
+    windows = profile.availability.windows
+    if isinstance(windows, str) or is_in_window(profile, when):
+        return None
+    utc = when.astimezone(UTC) if when.tzinfo else when
+    shown = "; ".join(str(window) for window in windows)
+    return f"outside its execution windows at {utc:%a %H:%M} UTC ({shown}, per profile)"
 
 
 def is_in_window(profile: HardwareProfile, when: datetime) -> bool:

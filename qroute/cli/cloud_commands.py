@@ -126,8 +126,10 @@ def configure_from_args(args: CloudOptions, run_dir: str | Path | None = None) -
     there, so rerunning with the same folder resumes the run without submitting twice.
     """
     from qroute.cloud import configure, install_log_redaction
+    from qroute.orchestration.secrets import install_dwave_token_source
 
     install_log_redaction()
+    install_dwave_token_source()
     configure(
         budget_usd=getattr(args, "budget_usd", None),
         nightly_budget_usd=getattr(args, "nightly_budget_usd", None),
@@ -137,20 +139,20 @@ def configure_from_args(args: CloudOptions, run_dir: str | Path | None = None) -
     )
 
 
-def cloud_chain(sub: Subproblem, index: int = 0) -> list[str]:
+def cloud_chain(sub: Subproblem, kind: Any = None) -> list[str]:
     """The ``cloud`` policy chain, for ``Dispatcher(chain=cloud_chain)``."""
     from qroute.cloud.policy import cloud_chain as chain
 
-    return chain(sub, index)
+    return chain(sub) if kind is None else chain(sub, kind)
 
 
-def policy_chain_for(policy: str) -> Callable[[Subproblem, int], Sequence[str]]:
-    """``cloud`` or one of :data:`qroute.hybrid.dispatch.POLICIES` as a chain function."""
+def policy_chain_for(policy: str) -> Callable[[Subproblem, Any], Sequence[str]]:
+    """``cloud`` or one of :data:`qroute.hybrid.dispatch.POLICIES` as a chain rule."""
     if policy == "cloud":
         return cloud_chain
-    from qroute.hybrid.dispatch import policy_chain
+    from qroute.hybrid.dispatch import chain_of
 
-    return lambda sub, index: policy_chain(policy, sub, index)
+    return chain_of(policy)
 
 
 def default_subproblems(problem: Problem) -> list[Subproblem]:

@@ -9,7 +9,7 @@ from qroute.cli.app import app, option, print_json
 
 def backend_rows() -> list[dict[str, Any]]:
     """One row per registered backend: name, paradigm, max stops, availability."""
-    from qroute.backends import backend_names, get_backend
+    from qroute.backends import backend_names, capacity, get_backend
 
     rows = []
     for name in backend_names():
@@ -19,8 +19,8 @@ def backend_rows() -> list[dict[str, Any]]:
             {
                 "backend": name,
                 "paradigm": backend.paradigm,
-                "max_stops": backend.max_size,
-                "max_variables": backend.max_size**2,
+                "max_stops": capacity(backend),
+                "max_variables": capacity(backend) ** 2,
                 "available": status.available,
                 "reason": status.reason,
             }
@@ -67,7 +67,7 @@ def subproblem_command(
         raise UsageError(f"--size must be at least 1, got {size}")
     sub = random_route_tsp(size, seed)
 
-    def chain(s: Any, index: int) -> list[str]:
+    def chain(s: Any, kind: Any) -> list[str]:
         return [backend] if no_fallback else [backend, *policy_chain("local", s)]
 
     result = Dispatcher(chain=chain).solve(sub, Budget(seed=seed, shots=shots))

@@ -22,13 +22,11 @@ instead of submitting again.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
-import math
 import random
 import time
 import uuid
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -36,10 +34,21 @@ from typing import Any, NoReturn
 import dimod
 import numpy as np
 
-from qroute.backends.base import Availability, decoded_result
-from qroute.backends.hardware import HardwareProfile
+from qroute.backends.base import Availability, interpreted_result
+from qroute.backends.gate import QAOA_MAX_QUBITS
+from qroute.backends.hardware import HardwareProfile, window_refusal
+from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
+from qroute.cloud.braket_session import (
+    CLIENT_TOKEN,
+    LIVE_STATUS,
+    LIVE_STATUS_TTL_S,
+    RETRYABLE_ERRORS,
+    default_session,
+    error_code,
+    install_token_hook,
+    region_of,
+)
 from qroute.cloud.cost import (
-    BudgetExceeded,
     CostEstimate,
     estimate_gate_task,
     gate_task_cost,
@@ -50,20 +59,20 @@ from qroute.cloud.gate_device import (
     check_device,
     lower_circuit,
     place_qubits,
-    profile_window_reason,
 )
-from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
-from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
+from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
+from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.tsp import decode, tsp_bqm
+from qroute.qubo.kind import QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 __all__ = [
     "RETRYABLE_ERRORS",
     "BraketQAOABackend",
     "CloudTaskFailed",
     "braket_backend_name",
+    "counts_to_sampleset",
     "default_session",
 ]
 
@@ -71,24 +80,6 @@ log = module_logger(__name__)
 
 DEFAULT_DEPTH = 2
 DEFAULT_MAXITER = 150
-#: The statevector angle optimiser handles 16 qubits quickly: 4 stops (k^2 = 16 variables).
-MAX_STOPS = 4
-#: Service errors after which the same request (same client token) is sent again.
-RETRYABLE_ERRORS = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalServiceException",
-    }
-)
-QUBO_ENCODING = "tsp-position-v1"
-
-_CLIENT_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "qroute_braket_client_token", default=None
-)
 
 
 @dataclass(frozen=True)
@@ -102,65 +93,6 @@ class _Angles:
 def braket_backend_name(profile: HardwareProfile, via: str = "sdk") -> str:
     base = profile.id if profile.id.startswith("braket-") else f"braket-{profile.id}"
     return base if via == "sdk" else f"pennylane-{base}"
-
-
-def _region_of(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] or None if len(parts) > 3 else None
-
-
-def default_session(region: str | None, settings: CloudSettings, *, quick: bool = False) -> Any:
-    """An ``AwsSession`` from boto3's own credential chain, in ``region``.
-
-    ``quick`` (status checks for ``availability()``): short timeouts and no retries, so an
-    unreachable endpoint costs seconds, not minutes.
-    """
-    import boto3
-    from botocore.config import Config
-    from braket.aws import AwsSession
-
-    if quick:
-        config = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
-    else:
-        config = Config(
-            connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5}
-        )
-    return AwsSession(
-        boto_session=boto3.Session(region_name=region),
-        config=config,
-        default_bucket=settings.s3_bucket,
-    )
-
-
-#: Live device status by device ARN: (monotonic time, reason or None), shared by the SDK and
-#: PennyLane backends of one device.
-_LIVE_STATUS: dict[str, tuple[float, str | None]] = {}
-LIVE_STATUS_TTL_S = 60.0
-
-
-def _provide_token(params: dict[str, Any], **_: Any) -> None:
-    token = _CLIENT_TOKEN.get()
-    if token:
-        params["clientToken"] = token
-
-
-def _install_token_hook(session: Any) -> None:
-    """Make CreateQuantumTask send our persisted client token (Braket's idempotency token).
-
-    The hook goes on the current braket client *and* on the boto3 session, because some
-    callers (PennyLane's Braket plugin, via ``add_braket_user_agent``) replace the client with
-    a new one made from the session.
-    """
-    event = "provide-client-params.braket.CreateQuantumTask"
-    for emitter in (session.braket_client.meta.events, session.boto_session.events):
-        emitter.register(event, _provide_token, unique_id="qroute-client-token")
-
-
-def _error_code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        return str(response.get("Error", {}).get("Code") or "") or None
-    return None
 
 
 class _LedgerListener:
@@ -215,7 +147,8 @@ class BraketQAOABackend:
         self.maxiter = maxiter
         self.name = braket_backend_name(profile, via)
         self.device = profile.device_arn
-        self.max_size = min(MAX_STOPS, math.isqrt(profile.qubits))
+        # angles are optimised on the local statevector: the local QAOA limit applies too
+        self.max_variables = min(QAOA_MAX_QUBITS, profile.qubits)
         self._session_factory = session_factory
         self._settings = settings
 
@@ -226,7 +159,7 @@ class BraketQAOABackend:
         return self._settings if self._settings is not None else current_settings()
 
     def _region(self, arn: str | None = None) -> str | None:
-        return _region_of(arn or self.device) or self.profile.region
+        return region_of(arn or self.device) or self.profile.region
 
     def _session(self, region: str | None) -> Any:
         session = (
@@ -234,7 +167,7 @@ class BraketQAOABackend:
             if self._session_factory is not None
             else default_session(region, self.settings)
         )
-        _install_token_hook(session)
+        install_token_hook(session)
         return session
 
     def _utcnow(self) -> datetime:
@@ -251,7 +184,7 @@ class BraketQAOABackend:
             reason = aws_credentials_reason()
             if reason is not None:
                 return reason
-        window = profile_window_reason(self.profile, self._utcnow())
+        window = window_refusal(self.profile, self._utcnow())
         if window is not None:
             return f"{self.profile.name} is {window}"
         return None
@@ -265,7 +198,7 @@ class BraketQAOABackend:
     def _live_reason(self) -> str | None:
         now = time.monotonic()
         cache_key = f"{self.device}@{id(self._session_factory)}"
-        cached = _LIVE_STATUS.get(cache_key)
+        cached = LIVE_STATUS.get(cache_key)
         if cached is not None and now - cached[0] < LIVE_STATUS_TTL_S:
             return cached[1]
         try:
@@ -282,7 +215,7 @@ class BraketQAOABackend:
                 reason = f"{info.name} is outside its execution windows ({windows})"
         except Exception as exc:
             reason = f"device status unavailable ({safe_error(exc)})"
-        _LIVE_STATUS[cache_key] = (now, reason)
+        LIVE_STATUS[cache_key] = (now, reason)
         return reason
 
     def _device_info(self, session: Any) -> tuple[Any, DeviceInfo]:
@@ -296,14 +229,14 @@ class BraketQAOABackend:
     def shots_for(self, budget: Budget) -> int:
         return budget.shots or self.profile.shots.default
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         """The cost estimate of solving ``sub`` (profile prices, profile shot range; offline)."""
-        qubits = sub.size**2
+        qubits = kind.num_variables(sub)
         shots = min(max(self.shots_for(budget), self.profile.shots.min, 1), self.profile.shots.max)
         gates = self.depth * (qubits + qubits * (qubits - 1) // 2 + qubits) + qubits
         return estimate_gate_task(self.profile, shots, qubits=qubits, gates=gates)
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def params(self, kind: QuboKind, budget: Budget) -> dict[str, Any]:
         return {
             "device": self.device,
             "via": self.via,
@@ -311,51 +244,43 @@ class BraketQAOABackend:
             "maxiter": self.maxiter,
             "shots": self.shots_for(budget),
             "seed": budget.seed,
-            "qubo": QUBO_ENCODING,
+            "qubo": kind.name,
         }
 
     # -- solving -----------------------------------------------------------------------------
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        return guarded_solve(self, problem, budget, self._solve, log)
+    def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
+        return guarded_solve(self, kind, problem, budget, self._solve, log)
 
-    def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
-        settings = self.settings
-        ledger = settings.ledger()
-        bqm = tsp_bqm(sub)
-        params = self.params(sub, budget)
-        key = ledger_key(sub.key(), self.name, params)
-        entry = ledger.get(key)
-        if entry is not None and entry.state == "completed" and entry.result is not None:
-            return self._finish(sub, bqm, entry, entry.result, start, recovered="ledger")
-        if entry is not None and entry.state == "failed":
-            raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
-        if entry is not None and entry.state in PENDING_STATES and entry.task_id:
-            return self._recover(sub, bqm, ledger, entry, start)
-        return self._submit(sub, bqm, budget, ledger, key, params, entry, start)
+    def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
+        bqm = kind.convert(sub).bqm
+        params = self.params(kind, budget)
+        key = ledger_key(kind.key(sub), self.name, params)
+        done, recovered = run_paid(
+            _BraketJob(self, kind, sub, bqm, budget, key, params), self.settings
+        )
+        assert done.result is not None
+        return self._finish(kind, sub, bqm, done, done.result, start, recovered=recovered)
 
     def _submit(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         budget: Budget,
-        ledger: Ledger,
         key: str,
-        params: dict[str, Any],
         entry: LedgerEntry | None,
-        start: float,
-    ) -> SolveResult:
+        reserve: Reserve,
+    ) -> tuple[float, dict[str, Any]]:
+        """Optimise the angles, place and lower the circuit, reserve, submit, wait."""
         from qroute.circuits.braket import qaoa_circuit
         from qroute.circuits.ising import IsingModel
         from qroute.circuits.qaoa import StatevectorQAOA, optimize_angles
 
         settings = self.settings
+        ledger = settings.ledger()
         guard = settings.guard()
-        resumed = entry is not None and entry.state == "reserved" and bool(entry.client_token)
-        if not resumed:  # refuse early, before any network call or optimisation
-            early = guard.check(self.estimate(sub, budget), budget)
-            if early is not None:
-                raise BudgetExceeded(early)
+        resumed = entry is not None
         model, order = IsingModel.from_bqm(bqm)
         n = model.num_qubits
         session = self._session(self._region())
@@ -411,23 +336,14 @@ class BraketQAOABackend:
             ledger.update_extra(key, resumed_after_crash=True)
         else:
             token = str(uuid.uuid4())
-            guard.reserve(
-                key=key,
-                subproblem=sub.name,
-                backend=self.name,
-                params=params,
-                estimate=estimate,
-                budget=budget,
-                client_token=token,
-                extra=extra,
-            )
+            reserve(estimate, client_token=token, extra=extra)
         from braket.tracking import Tracker
 
         with Tracker() as tracker:
             if self.via == "sdk":
                 task = self._create_with_retry(device, circuit, shots, key, token, ledger)
                 ledger.mark_submitted(key, task.id, via="sdk")
-                log.info("%s: submitted task %s for %s", self.name, task.id, sub.name)
+                log.info("%s: submitted task %s for %s", self.name, task.id, kind.label(sub))
                 result = task.result()
                 payload = None if result is None else self._payload(task, result, shots)
             else:
@@ -436,11 +352,7 @@ class BraketQAOABackend:
             self._fail_without_result(task, key, ledger, guard)
         actual, source = self._actual_cost(tracker, task.id, payload)
         payload["cost_source"] = source
-        ledger.mark_completed(key, actual, payload)
-        guard.settle(key, actual)
-        done = ledger.get(key)
-        assert done is not None and done.result is not None
-        return self._finish(sub, bqm, done, done.result, start, recovered=None)
+        return actual, payload
 
     def _create_with_retry(
         self, device: Any, circuit: Any, shots: int, key: str, token: str, ledger: Ledger
@@ -449,7 +361,7 @@ class BraketQAOABackend:
         folder = (settings.s3_bucket, f"{settings.s3_prefix}/{key}") if settings.s3_bucket else None
         attempts = max(1, settings.retry_attempts)
         for attempt in range(1, attempts + 1):
-            marker = _CLIENT_TOKEN.set(token)
+            marker = CLIENT_TOKEN.set(token)
             try:
                 return device.run(
                     circuit,
@@ -461,7 +373,7 @@ class BraketQAOABackend:
                     quiet=True,
                 )
             except Exception as exc:
-                code = _error_code(exc)
+                code = error_code(exc)
                 if code in RETRYABLE_ERRORS and attempt < attempts:
                     delay = settings.retry_base_seconds * 2 ** (attempt - 1)
                     delay *= 0.5 + random.random() / 2
@@ -478,7 +390,7 @@ class BraketQAOABackend:
                     raise CloudTaskFailed(reason) from None
                 raise  # connection lost mid-call: the row stays reserved, the token is reused
             finally:
-                _CLIENT_TOKEN.reset(marker)
+                CLIENT_TOKEN.reset(marker)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _run_pennylane(
@@ -514,7 +426,7 @@ class BraketQAOABackend:
             kwargs["s3_destination_folder"] = (settings.s3_bucket, f"{settings.s3_prefix}/{key}")
         listener = _LedgerListener(ledger, key, self.device)
         register_tracker(listener)
-        marker = _CLIENT_TOKEN.set(token)
+        marker = CLIENT_TOKEN.set(token)
         error: str | None = None
         counts: dict[str, int] | None = None
         n = model.num_qubits
@@ -530,7 +442,7 @@ class BraketQAOABackend:
         except Exception as exc:  # e.g. the plugin fails when result() came back None
             error = safe_error(exc)
         finally:
-            _CLIENT_TOKEN.reset(marker)
+            CLIENT_TOKEN.reset(marker)
             deregister_tracker(listener)
         if not listener.arns:
             reason = f"PennyLane created no Braket task ({error or 'no error'})"
@@ -544,7 +456,7 @@ class BraketQAOABackend:
             quiet=True,
         )
         if counts is not None:  # keys: one character per wire, wire 0 first
-            payload = _bits_payload(
+            payload = bits_payload(
                 task.id,
                 str(task.state()),
                 shots,
@@ -563,13 +475,8 @@ class BraketQAOABackend:
         return task, None if result is None else self._payload(task, result, shots)
 
     def _recover(
-        self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
-        ledger: Ledger,
-        entry: LedgerEntry,
-        start: float,
-    ) -> SolveResult:
+        self, kind: QuboKind, sub: Any, entry: LedgerEntry
+    ) -> tuple[float, dict[str, Any]]:
         """Rebuild the task from its ARN and wait for it: nothing new is submitted."""
         from braket.aws import AwsQuantumTask
 
@@ -584,21 +491,19 @@ class BraketQAOABackend:
             quiet=True,
         )
         log.info(
-            "%s: recovering task %s for %s from the ledger", self.name, entry.task_id, sub.name
+            "%s: recovering task %s for %s from the ledger",
+            self.name,
+            entry.task_id,
+            kind.label(sub),
         )
-        guard = settings.guard()
         result = task.result()
         if result is None:
-            self._fail_without_result(task, entry.key, ledger, guard)
+            self._fail_without_result(task, entry.key, settings.ledger(), settings.guard())
         shots = int(entry.extra.get("shots") or 0)
         payload = self._payload(task, result, shots)
         actual, source = self._actual_cost(None, entry.task_id, payload)
         payload["cost_source"] = source
-        ledger.mark_completed(entry.key, actual, payload)
-        guard.settle(entry.key, actual)
-        done = ledger.get(entry.key)
-        assert done is not None and done.result is not None
-        return self._finish(sub, bqm, done, done.result, start, recovered="task ARN")
+        return actual, payload
 
     def _fail_without_result(self, task: Any, key: str, ledger: Ledger, guard: Any) -> NoReturn:
         """``result()`` gave None: FAILED / CANCELLED close the row; a timeout keeps the ARN."""
@@ -639,7 +544,7 @@ class BraketQAOABackend:
         if sim_meta is not None:
             duration = getattr(sim_meta, "executionDuration", None)
         rows = np.asarray(result.measurements, dtype=np.int64)
-        return _bits_payload(
+        return bits_payload(
             task.id,
             str(metadata.get("status", "COMPLETED")),
             int(metadata.get("shots") or rows.shape[0] or shots),
@@ -669,7 +574,8 @@ class BraketQAOABackend:
 
     def _finish(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         entry: LedgerEntry,
         payload: Mapping[str, Any],
@@ -683,9 +589,10 @@ class BraketQAOABackend:
         sampleset = counts_to_sampleset(
             bqm, order, mapping, payload["measured_qubits"], payload["counts"]
         )
-        decoded = decode(sampleset, sub)
+        decoded = kind.interpret(sub, sampleset)
         angles = entry.extra.get("angles", {})
         details = {
+            "qubo": kind.name,
             "variables": bqm.num_variables,
             "best_energy": decoded.best_raw_energy,
             "num_reads": decoded.num_reads,
@@ -709,8 +616,8 @@ class BraketQAOABackend:
             # a recovered answer was paid for when its task was first submitted
             "charged_in_this_solve": recovered is None,
         }
-        return decoded_result(
-            self,  # type: ignore[arg-type]
+        return interpreted_result(
+            self,
             decoded,
             seed=entry.params.get("seed"),
             start=start,
@@ -720,54 +627,29 @@ class BraketQAOABackend:
         )
 
 
-def _bits_payload(
-    arn: str,
-    status: str,
-    shots: int,
-    measured: list[int],
-    rows: np.ndarray,
-    duration_ms: float | None,
-) -> dict[str, Any]:
-    """The stored answer: counts of measured bitstrings (column k = ``measured[k]``)."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        bits = "".join(str(int(b)) for b in row)
-        counts[bits] = counts.get(bits, 0) + 1
-    return {
-        "task_arn": arn,
-        "status": status,
-        "shots": int(shots),
-        "measured_qubits": measured,
-        "counts": counts,
-        "execution_duration_ms": duration_ms,
-    }
+@dataclass(frozen=True)
+class _BraketJob(JobNames):
+    """One Braket dispatch as a ``qroute.cloud.guarded.PaidJob``."""
 
+    backend: BraketQAOABackend
+    kind: QuboKind
+    sub: Any
+    bqm: dimod.BinaryQuadraticModel
+    budget: Budget
+    key: str
+    params: dict[str, Any]
+    recovered_by: str = "task ARN"
 
-def counts_to_sampleset(
-    bqm: dimod.BinaryQuadraticModel,
-    order: Sequence[Hashable],
-    mapping: Sequence[int],
-    measured_qubits: Sequence[int],
-    counts: Mapping[str, int],
-) -> dimod.SampleSet:
-    """Measured bitstrings (column k = physical qubit ``measured_qubits[k]``) -> BQM samples.
+    def estimate_cost(self) -> CostEstimate:
+        return self.backend.estimate(self.sub, self.budget, self.kind)
 
-    Logical qubit ``q`` ran on physical qubit ``mapping[q]`` and is BQM variable ``order[q]``;
-    a measured 1 is binary 1 (the :mod:`qroute.circuits.ising` convention).
-    """
-    column = {int(q): k for k, q in enumerate(measured_qubits)}
-    missing = [mapping[q] for q in range(len(order)) if int(mapping[q]) not in column]
-    if missing:
-        raise CloudTaskFailed(f"the result has no measurement of qubits {missing}")
-    picks = [column[int(mapping[q])] for q in range(len(order))]
-    rows = []
-    weights = []
-    for bits, count in counts.items():
-        rows.append([int(bits[k]) for k in picks])
-        weights.append(int(count))
-    values = np.asarray(rows, dtype=np.int8)
-    if bqm.vartype is dimod.SPIN:
-        values = 2 * values - 1
-    return dimod.SampleSet.from_samples_bqm(
-        (values, list(order)), bqm, num_occurrences=np.asarray(weights, dtype=np.int64)
-    )
+    def find_submitted(self, entry: LedgerEntry) -> str | None:
+        return None  # a resend carries the same client token: Braket returns the same task
+
+    def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
+        return self.backend._submit(
+            self.kind, self.sub, self.bqm, self.budget, self.key, resumed, reserve
+        )
+
+    def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
+        return self.backend._recover(self.kind, self.sub, entry)

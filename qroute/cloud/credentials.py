@@ -2,8 +2,9 @@
 
 qroute never reads, stores or passes AWS keys itself: boto3's chain (environment, shared
 config/credentials profile, SSO, container or instance role) and dwave-cloud-client's chain
-(``DWAVE_API_TOKEN``, the dwave config file) find them. The one extra source is a Prefect
-``Secret`` block holding a D-Wave token (``QROUTE_DWAVE_TOKEN_BLOCK``), for Prefect workers.
+(``DWAVE_API_TOKEN``, the dwave config file) find them. The one extra source is a token
+source callable installed by a layer above (``set_dwave_token_source``): the orchestration
+layer's Prefect ``Secret`` block (``QROUTE_DWAVE_TOKEN_BLOCK``), for Prefect workers.
 
 Everything qroute formats from an SDK error, a log record or a result goes through
 :func:`redact`, which removes the values of the secret environment variables, any secret
@@ -18,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "redact",
     "register_secret",
     "safe_error",
+    "set_dwave_token_source",
 ]
 
 REDACTED = "[REDACTED]"
@@ -258,26 +260,45 @@ def _aws_reason_uncached() -> str | None:
 # D-Wave
 
 
+TokenSource = Callable[[], str | None]
+"""A callable that returns a D-Wave token (or None): how a layer above (the Prefect Secret
+block of ``qroute.orchestration.secrets``) hands a credential to the cloud layer."""
+
+_token_source: TokenSource | None = None
+
+
+def set_dwave_token_source(source: TokenSource | None) -> None:
+    """Install (or, with None, remove) the source ``dwave_token`` asks first."""
+    global _token_source
+    _token_source = source
+
+
 def dwave_token() -> str | None:
-    """A D-Wave token from the Prefect Secret block named by ``$QROUTE_DWAVE_TOKEN_BLOCK``.
+    """A D-Wave token from the installed token source (see ``set_dwave_token_source``).
 
-    None when no block is configured: the cloud client then uses its own chain
-    (``DWAVE_API_TOKEN``, the dwave config file). The value is registered for redaction.
+    None when no source is installed or it has none: the cloud client then uses its own
+    chain (``DWAVE_API_TOKEN``, the dwave config file). The value is registered for redaction.
     """
-    block = os.environ.get(DWAVE_TOKEN_BLOCK_ENV)
-    if not block:
+    if _token_source is None:
         return None
-    from prefect.blocks.system import Secret
-
-    value = Secret.load(block).get()  # type: ignore[union-attr]
+    value = _token_source()
     token = str(value) if value else None
     register_secret(token)
     return token
 
 
 def dwave_credentials_reason() -> str | None:
-    """None when a D-Wave token is reachable (Prefect block, env or dwave config), else why not."""
+    """None when a D-Wave token is reachable (token source, env or dwave config), else why not.
+
+    ``$QROUTE_DWAVE_TOKEN_BLOCK`` names a Prefect Secret block; the orchestration layer reads
+    it (``qroute.orchestration.secrets.install_dwave_token_source``), never this module.
+    """
     if os.environ.get(DWAVE_TOKEN_BLOCK_ENV):
+        if _token_source is None:
+            return (
+                f"no D-Wave credentials (${DWAVE_TOKEN_BLOCK_ENV} names a Prefect secret block "
+                "but no token source is installed: run through the qroute CLI or flows)"
+            )
         try:
             if dwave_token():
                 return None

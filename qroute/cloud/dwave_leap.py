@@ -1,10 +1,11 @@
 """D-Wave Leap: the QPU (EmbeddingComposite over DWaveSampler) and the hybrid BQM solver.
 
-Both backends follow the ledger protocol of :mod:`qroute.cloud.ledger`: the budget guard
-reserves the estimated cost (row ``reserved``) before the problem is sent; the SAPI problem id
-is written as soon as Leap returns it and before waiting for the answer (``submitted``); a rerun
-that finds the id retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of
-submitting again. The QPU path stores the minor embedding and chain strength with the id,
+Both backends run the one ledger state machine, :func:`qroute.cloud.guarded.run_paid` (states
+in :mod:`qroute.cloud.ledger`), shared with Braket: the budget guard reserves the estimated
+cost (row ``reserved``) before the problem is sent; the SAPI problem id is written as soon as
+Leap returns it and before waiting for the answer (``submitted``); a rerun that finds the id
+retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of submitting again.
+The QPU path stores the minor embedding and chain strength with the id,
 because the answer comes back on physical qubits and must be unembedded the same way.
 
 Only the QUBO is sent: variables are (stop index, position) pairs or plain integers, with
@@ -15,17 +16,17 @@ time (``info["run_time"]``) at the profile's prices.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import dimod
 import numpy as np
 
 from qroute.backends.annealing import DWaveQPUBackend
-from qroute.backends.base import Availability, decoded_result
+from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
-    BudgetExceeded,
     CostEstimate,
     estimate_annealer,
     estimate_hybrid,
@@ -38,19 +39,26 @@ from qroute.cloud.credentials import (
     redact,
     safe_error,
 )
-from qroute.cloud.guarded import CloudTaskFailed, guarded_solve
-from qroute.cloud.ledger import PENDING_STATES, Ledger, LedgerEntry, ledger_key
+from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
+from qroute.cloud.leap_answers import (
+    RecordingChild,
+    decode_var,
+    encode_var,
+    samples_payload,
+    sampleset_from_payload,
+    wait_id,
+)
+from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
 from qroute.model.solver import Budget, SolveResult
-from qroute.model.subproblem import Subproblem
-from qroute.qubo.tsp import decode, tsp_bqm
+from qroute.qubo.kind import Conversion, QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 __all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
 
 log = module_logger(__name__)
 
-QUBO_ENCODING = "tsp-position-v1"
-HYBRID_MAX_STOPS = 40  # 1600 variables: about the 3-5 s minimum time limit
+HYBRID_MAX_VARIABLES = 1600  # 40 stops: about the 3-5 s minimum time limit
 
 
 def leap_backend_name(profile: HardwareProfile) -> str:
@@ -61,91 +69,13 @@ def _label(key: str) -> str:
     return f"qroute-{key[:24]}"
 
 
-def _encode_var(v: Hashable) -> Any:
-    return list(v) if isinstance(v, tuple) else v
-
-
-def _decode_var(v: Any) -> Hashable:
-    return tuple(v) if isinstance(v, list) else v
-
-
-def _samples_payload(sampleset: dimod.SampleSet) -> dict[str, Any]:
-    """A JSON-able copy of the (unembedded) samples for the ledger."""
-    record = sampleset.record
-    payload: dict[str, Any] = {
-        "variables": [_encode_var(v) for v in sampleset.variables],
-        "samples": np.asarray(record.sample, dtype=np.int64).tolist(),
-        "num_occurrences": np.asarray(record.num_occurrences, dtype=np.int64).tolist(),
-    }
-    if "chain_break_fraction" in record.dtype.names:
-        payload["chain_break_fraction"] = np.asarray(record.chain_break_fraction).tolist()
-    return payload
-
-
-def _sampleset_from_payload(
-    payload: Mapping[str, Any], bqm: dimod.BinaryQuadraticModel
-) -> dimod.SampleSet:
-    variables = [_decode_var(v) for v in payload["variables"]]
-    vectors: dict[str, Any] = {}
-    if "chain_break_fraction" in payload:
-        vectors["chain_break_fraction"] = np.asarray(payload["chain_break_fraction"])
-    return dimod.SampleSet.from_samples_bqm(
-        (np.asarray(payload["samples"], dtype=np.int8), variables),
-        bqm,
-        num_occurrences=np.asarray(payload["num_occurrences"], dtype=np.int64),
-        **vectors,
-    )
-
-
-class _RecordingChild(dimod.Sampler, dimod.Structured):  # type: ignore[misc]
-    """Wraps the QPU sampler: writes the problem id to the ledger as soon as it is known."""
-
-    def __init__(self, child: Any, on_submitted: Callable[[str], None]) -> None:
-        self.child = child
-        self.on_submitted = on_submitted
-        self.sending = False  # set once the problem is handed to the QPU sampler
-
-    @property
-    def nodelist(self) -> list[Any]:
-        return list(self.child.nodelist)
-
-    @property
-    def edgelist(self) -> list[Any]:
-        return list(self.child.edgelist)
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        return dict(self.child.properties)
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        return dict(self.child.parameters)
-
-    def sample(self, bqm: dimod.BinaryQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
-        self.sending = True
-        sampleset = self.child.sample(bqm, **kwargs)
-        problem_id = _wait_id(sampleset)
-        if not problem_id:
-            raise CloudTaskFailed("Leap returned no problem id")
-        self.on_submitted(problem_id)
-        return sampleset
-
-
-def _wait_id(sampleset: dimod.SampleSet, timeout: float | None = None) -> str | None:
-    waiter = getattr(sampleset, "wait_id", None)
-    problem_id = waiter(timeout=timeout) if callable(waiter) else None
-    if not problem_id:
-        problem_id = sampleset.info.get("problem_id") if not hasattr(sampleset, "_future") else None
-    return None if problem_id is None else str(problem_id)
-
-
 class _LeapBase:
     """Ledger, budget and recovery logic shared by the Leap QPU and hybrid backends."""
 
     paradigm = "annealing"
     name: str
     device: str
-    max_size: int
+    max_variables: int
 
     def __init__(
         self,
@@ -200,56 +130,52 @@ class _LeapBase:
 
     # -- the shared flow -------------------------------------------------------------------
 
-    def solve(self, problem: Subproblem, budget: Budget) -> SolveResult:
-        return guarded_solve(self, problem, budget, self._solve, log)  # type: ignore[arg-type]
+    def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
+        return guarded_solve(self, kind, problem, budget, self._solve, log)  # type: ignore[arg-type]
 
-    def _solve(self, sub: Subproblem, budget: Budget, start: float) -> SolveResult:
-        settings = self.settings
-        ledger = settings.ledger()
-        bqm = tsp_bqm(sub)
-        params = self.params(sub, budget)
-        key = ledger_key(sub.key(), self.name, params)
-        entry = ledger.get(key)
-        if entry is not None and entry.state == "completed" and entry.result is not None:
-            return self._finish(sub, bqm, entry, start, recovered="ledger")
-        if entry is not None and entry.state == "failed":
-            raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
-        if entry is not None and entry.state == "reserved" and not entry.task_id:
-            # crashed between sending and hearing the id: ask Leap by label before resending
-            try:
-                found = self._find_by_label(_label(key))
-            except Exception as exc:
-                raise CloudTaskFailed(
-                    f"an earlier submission (label {_label(key)}) may exist but Leap could not "
-                    f"be asked ({safe_error(exc)}); not resubmitting"
-                ) from None
-            if found:
-                ledger.mark_submitted(key, found, found_by_label=True)
-                entry = ledger.get(key)
-        if entry is not None and entry.state in PENDING_STATES and entry.task_id:
-            return self._recover(sub, bqm, ledger, entry, start)
-        guard = settings.guard()
-        estimate = self.estimate(sub, budget)
-        resumed = entry is not None and entry.state == "reserved"
-        if not resumed:
-            reason = guard.check(estimate, budget)
-            if reason is not None:
-                raise BudgetExceeded(reason)
+    def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
+        conversion = kind.convert(sub)
+        params = self.params(kind, sub, budget)
+        key = ledger_key(kind.key(sub), self.name, params)
+        estimate = self.estimate(sub, budget, kind)
+        job = _LeapJob(self, kind, sub, conversion, budget, key, params, estimate)
+        done, recovered = run_paid(job, self.settings)
+        return self._finish(kind, sub, conversion.bqm, done, start, recovered=recovered)
+
+    def _find_submitted(self, key: str) -> str | None:
+        """Crashed between sending and hearing the id: ask Leap by label before resending."""
+        try:
+            return self._find_by_label(_label(key))
+        except Exception as exc:
+            raise CloudTaskFailed(
+                f"an earlier submission (label {_label(key)}) may exist but Leap could not "
+                f"be asked ({safe_error(exc)}); not resubmitting"
+            ) from None
+
+    def _sample_and_wait(
+        self,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
+        budget: Budget,
+        key: str,
+        params: dict[str, Any],
+        estimate: CostEstimate,
+        resumed: bool,
+        reserve: Reserve,
+    ) -> tuple[float, dict[str, Any]]:
+        ledger = self.settings.ledger()
         sampleset, extra = self._submit(
-            sub, bqm, budget, ledger, key, params, estimate, resumed, guard
+            kind, sub, conversion, budget, ledger, key, params, estimate, resumed, reserve
         )
         self._wait(sampleset, key, ledger)
         sampleset.resolve()
         actual = self._actual_cost(sampleset.info)
         payload = {
-            **_samples_payload(self._to_source(sampleset, extra)),
+            **samples_payload(self._to_source(sampleset, extra)),
             "timing": self._timing(sampleset.info),
         }
-        ledger.mark_completed(key, actual, payload)
-        guard.settle(key, actual)
-        done = ledger.get(key)
-        assert done is not None
-        return self._finish(sub, bqm, done, start, recovered=None)
+        return actual, payload
 
     def _wait(self, sampleset: dimod.SampleSet, key: str, ledger: Ledger) -> None:
         settings = self.settings
@@ -271,16 +197,12 @@ class _LeapBase:
         raise CloudTaskFailed(reason)
 
     def _recover(
-        self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
-        ledger: Ledger,
-        entry: LedgerEntry,
-        start: float,
-    ) -> SolveResult:
+        self, kind: QuboKind, sub: Any, bqm: dimod.BinaryQuadraticModel, entry: LedgerEntry
+    ) -> tuple[float, dict[str, Any]]:
         """Fetch the answer of a problem submitted earlier (by id): nothing is resubmitted."""
         assert entry.task_id is not None
-        log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, sub.name)
+        ledger = self.settings.ledger()
+        log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, kind.label(sub))
         client = self._client()
         try:
             future = client.retrieve_answer(entry.task_id)
@@ -301,33 +223,34 @@ class _LeapBase:
         info = {**answer.info, "timing": timing}
         actual = self._actual_cost(info)
         source = self._to_source(answer, entry.extra, bqm=bqm)
-        payload = {**_samples_payload(source), "timing": self._timing(info)}
-        ledger.mark_completed(entry.key, actual, payload)
-        self.settings.guard().settle(entry.key, actual)
-        done = ledger.get(entry.key)
-        assert done is not None
-        return self._finish(sub, bqm, done, start, recovered="problem id")
+        payload = {**samples_payload(source), "timing": self._timing(info)}
+        return actual, payload
 
     def _finish(
         self,
-        sub: Subproblem,
+        kind: QuboKind,
+        sub: Any,
         bqm: dimod.BinaryQuadraticModel,
         entry: LedgerEntry,
         start: float,
         recovered: str | None,
     ) -> SolveResult:
         assert entry.result is not None
-        sampleset = _sampleset_from_payload(entry.result, bqm)
-        decoded = decode(sampleset, sub)
-        breaks = entry.result.get("chain_break_fraction")
+        sampleset = sampleset_from_payload(entry.result, bqm)
+        decoded = kind.interpret(sub, sampleset)
+        record = sampleset.record
+        breaks = (
+            record.chain_break_fraction if "chain_break_fraction" in record.dtype.names else None
+        )
         details = {
+            "qubo": kind.name,
             "variables": bqm.num_variables,
             "best_energy": decoded.best_raw_energy,
             "num_reads": decoded.num_reads,
             "problem_id": entry.task_id,
             "solver": self.device,
             "timing": entry.result.get("timing"),
-            "chain_break_fraction": float(np.mean(breaks)) if breaks else None,
+            "chain_break_fraction": float(np.mean(breaks)) if breaks is not None else None,
             "chain_strength": entry.extra.get("chain_strength"),
             "estimate_usd": entry.estimate_usd,
             "ledger_key": entry.key,
@@ -335,8 +258,8 @@ class _LeapBase:
             "charged_in_this_solve": recovered is None,
             **self._more_details(entry),
         }
-        return decoded_result(
-            self,  # type: ignore[arg-type]
+        return interpreted_result(
+            self,
             decoded,
             seed=entry.params.get("seed"),
             start=start,
@@ -347,23 +270,27 @@ class _LeapBase:
 
     # -- per backend -----------------------------------------------------------------------
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def shots_for(self, budget: Budget) -> int:
         raise NotImplementedError
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         raise NotImplementedError
 
     def _submit(
         self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
         budget: Budget,
         ledger: Ledger,
         key: str,
         params: dict[str, Any],
         estimate: CostEstimate,
         resumed: bool,
-        guard: Any,
+        reserve: Reserve,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
         raise NotImplementedError
 
@@ -414,50 +341,50 @@ class LeapQPUBackend(_LeapBase):
         )
         self.inner = DWaveQPUBackend(child=child, solver=profile.solver_name)
         self.name = leap_backend_name(profile)
-        self.max_size = self.inner.max_size
+        self.max_variables = self.inner.max_variables
         self._child = child
 
     def reads(self, budget: Budget) -> int:
         reads = budget.shots or self.profile.shots.default
         return int(min(max(reads, self.profile.shots.min), self.profile.shots.max))
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def shots_for(self, budget: Budget) -> int:
+        return self.reads(budget)
+
+    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
         return {
             "solver": self.device,
             "num_reads": self.reads(budget),
             "seed": budget.seed,
             "chain_strength": "uniform_torque_compensation",
-            "qubo": QUBO_ENCODING,
+            "qubo": kind.name,
         }
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         return estimate_annealer(self.profile, self.reads(budget))
 
     def _submit(
         self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
         budget: Budget,
         ledger: Ledger,
         key: str,
         params: dict[str, Any],
         estimate: CostEstimate,
         resumed: bool,
-        guard: Any,
+        reserve: Reserve,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
         from dwave.embedding.chain_strength import uniform_torque_compensation
         from dwave.system import DWaveSampler, EmbeddingComposite
 
+        bqm = conversion.bqm
         if not resumed:
-            guard.reserve(
-                key=key,
-                subproblem=sub.name,
-                backend=self.name,
-                params=params,
-                estimate=estimate,
-                budget=budget,
-            )
-        kwargs = self.inner.sample_kwargs(sub, Budget(seed=budget.seed, shots=self.reads(budget)))
+            reserve(estimate)
+        kwargs = self.inner.sample_kwargs(
+            conversion, Budget(seed=budget.seed, shots=self.reads(budget))
+        )
         captured: dict[str, Any] = {}
 
         def chain_strength(source: dimod.BinaryQuadraticModel, embedding: Any) -> float:
@@ -466,23 +393,23 @@ class LeapQPUBackend(_LeapBase):
             value = float(uniform_torque_compensation(source, embedding))
             captured["chain_strength"] = value
             captured["embedding"] = [
-                [_encode_var(v), [int(q) for q in chain]] for v, chain in embedding.items()
+                [encode_var(v), [int(q) for q in chain]] for v, chain in embedding.items()
             ]
             ledger.update_extra(key, **captured)
             return value
 
         def on_submitted(problem_id: str) -> None:
             ledger.mark_submitted(key, problem_id)
-            log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, sub.name)
+            log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
 
-        recording: _RecordingChild | None = None
+        recording: RecordingChild | None = None
         try:
             child = self._child
             if child is None:
                 child = DWaveSampler(solver=self.profile.solver_name, **self._config())
             props = getattr(child, "properties", {}) or {}
             self.device = str(props.get("chip_id", type(child).__name__))
-            recording = _RecordingChild(child, on_submitted)
+            recording = RecordingChild(child, on_submitted)
             sampleset = EmbeddingComposite(recording).sample(
                 bqm, **{**kwargs, "chain_strength": chain_strength, "label": _label(key)}
             )
@@ -506,7 +433,7 @@ class LeapQPUBackend(_LeapBase):
         stored = extra.get("embedding")
         if not stored:
             raise CloudTaskFailed("the ledger has no embedding for this problem; cannot unembed")
-        embedding = {_decode_var(v): tuple(chain) for v, chain in stored}
+        embedding = {decode_var(v): tuple(chain) for v, chain in stored}
         return unembed_sampleset(
             answer, embedding, bqm, chain_break_method=majority_vote, chain_break_fraction=True
         )
@@ -556,47 +483,47 @@ class LeapHybridBackend(_LeapBase):
             injected=sampler is not None,
         )
         self.name = leap_backend_name(profile)
-        self.max_size = HYBRID_MAX_STOPS
+        self.max_variables = HYBRID_MAX_VARIABLES
         self._sampler = sampler
+        if sampler is not None:  # an injected sampler (a test double) is named as itself
+            self.device = type(sampler).__name__
 
-    def time_limit(self, sub: Subproblem, budget: Budget) -> float:
-        return hybrid_min_time_limit(sub.size**2)
+    def shots_for(self, budget: Budget) -> int:
+        return 1  # one answer per run
 
-    def params(self, sub: Subproblem, budget: Budget) -> dict[str, Any]:
+    def time_limit(self, variables: int) -> float:
+        return hybrid_min_time_limit(variables)
+
+    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
         return {
             "solver": self.device,
-            "time_limit": self.time_limit(sub, budget),
+            "time_limit": self.time_limit(kind.num_variables(sub)),
             "seed": budget.seed,
-            "qubo": QUBO_ENCODING,
+            "qubo": kind.name,
         }
 
-    def estimate(self, sub: Subproblem, budget: Budget) -> CostEstimate:
-        return estimate_hybrid(self.profile, sub.size**2, self.time_limit(sub, budget))
+    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
+        variables = kind.num_variables(sub)
+        return estimate_hybrid(self.profile, variables, self.time_limit(variables))
 
     def _submit(
         self,
-        sub: Subproblem,
-        bqm: dimod.BinaryQuadraticModel,
+        kind: QuboKind,
+        sub: Any,
+        conversion: Conversion,
         budget: Budget,
         ledger: Ledger,
         key: str,
         params: dict[str, Any],
         estimate: CostEstimate,
         resumed: bool,
-        guard: Any,
+        reserve: Reserve,
     ) -> tuple[dimod.SampleSet, dict[str, Any]]:
+        bqm = conversion.bqm
         order = list(bqm.variables)
-        extra = {"variable_order": [_encode_var(v) for v in order]}
+        extra = {"variable_order": [encode_var(v) for v in order]}
         if not resumed:
-            guard.reserve(
-                key=key,
-                subproblem=sub.name,
-                backend=self.name,
-                params=params,
-                estimate=estimate,
-                budget=budget,
-                extra=extra,
-            )
+            reserve(estimate, extra=extra)
         sampler = self._sampler
         sending = False
         try:
@@ -615,11 +542,11 @@ class LeapHybridBackend(_LeapBase):
             if not sending:  # e.g. no hybrid solver for this token: nothing reached Leap
                 ledger.mark_rejected(key, f"not sent: {safe_error(exc)}")
             raise
-        problem_id = _wait_id(sampleset)
+        problem_id = wait_id(sampleset)
         if not problem_id:
             raise CloudTaskFailed("Leap returned no problem id")
         ledger.mark_submitted(key, problem_id, time_limit=time_limit)
-        log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, sub.name)
+        log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
         return sampleset, extra
 
     def _to_source(
@@ -628,7 +555,7 @@ class LeapHybridBackend(_LeapBase):
         extra: Mapping[str, Any],
         bqm: dimod.BinaryQuadraticModel | None = None,
     ) -> dimod.SampleSet:
-        order = [_decode_var(v) for v in extra["variable_order"]]
+        order = [decode_var(v) for v in extra["variable_order"]]
         mapping = {i: v for i, v in enumerate(order)}
         relabel = {label: mapping[int(label)] for label in answer.variables}
         return answer.relabel_variables(relabel, inplace=False)
@@ -640,3 +567,40 @@ class LeapHybridBackend(_LeapBase):
     def _actual_cost(self, info: Mapping[str, Any]) -> float:
         run_us = float(info.get("run_time") or 0.0)
         return self.profile.price.cost_usd(tasks=1, minutes=run_us / 60e6)
+
+
+@dataclass(frozen=True)
+class _LeapJob(JobNames):
+    """One Leap dispatch (QPU or hybrid) as a ``qroute.cloud.guarded.PaidJob``."""
+
+    backend: _LeapBase
+    kind: QuboKind
+    sub: Any
+    conversion: Conversion
+    budget: Budget
+    key: str
+    params: dict[str, Any]
+    estimate: CostEstimate
+    recovered_by: str = "problem id"
+
+    def estimate_cost(self) -> CostEstimate:
+        return self.estimate
+
+    def find_submitted(self, entry: LedgerEntry) -> str | None:
+        return self.backend._find_submitted(entry.key)
+
+    def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
+        return self.backend._sample_and_wait(
+            self.kind,
+            self.sub,
+            self.conversion,
+            self.budget,
+            self.key,
+            self.params,
+            self.estimate,
+            resumed is not None,
+            reserve,
+        )
+
+    def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
+        return self.backend._recover(self.kind, self.sub, self.conversion.bqm, entry)

@@ -14,58 +14,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
-from qroute.backends.hardware import HardwareProfile, is_in_window
+from qroute.backends.hardware import HardwareProfile, Window
 from qroute.model.solver import BackendUnavailable
 
 __all__ = [
     "DeviceInfo",
     "DeviceRefusal",
-    "ExecutionWindow",
     "Placement",
     "check_device",
     "lower_circuit",
     "place_qubits",
 ]
 
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
 
 class DeviceRefusal(BackendUnavailable):
     """The device cannot take this circuit now (the dispatcher records the reason, falls back)."""
-
-
-@dataclass(frozen=True)
-class ExecutionWindow:
-    """A Braket execution window: ``day`` is Everyday, Weekdays, Weekend or a weekday name."""
-
-    day: str
-    start: time
-    end: time
-
-    def contains(self, moment: datetime) -> bool:
-        """Braket's rule (as ``AwsDevice.is_available``): UTC, overnight windows allowed."""
-        now = moment.time().replace(microsecond=0)
-        weekday = moment.weekday()
-        if now < self.end < self.start:  # the early-morning part of an overnight window
-            weekday = (weekday - 1) % 7
-        day = self.day.lower()
-        day_ok = (
-            day == "everyday"
-            or (day == "weekdays" and weekday < 5)
-            or (day in ("weekend", "weekends") and weekday > 4)
-            or (day in _DAYS and _DAYS.index(day) == weekday)
-        )
-        if self.start < self.end:
-            time_ok = self.start <= now <= self.end
-        else:
-            time_ok = now >= self.start or now <= self.end
-        return day_ok and time_ok
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.start:%H:%M}-{self.end:%H:%M} UTC"
 
 
 @dataclass(frozen=True)
@@ -83,7 +49,7 @@ class DeviceInfo:
     native_gates: tuple[str, ...] = ()
     shots_min: int = 1
     shots_max: int = 100_000
-    windows: tuple[ExecutionWindow, ...] = ()  # empty: always open
+    windows: tuple[Window, ...] = ()  # empty: always open
     simulator: bool = False
     source: str = "device"  # "device" (live properties) or "profile"
 
@@ -115,10 +81,10 @@ class DeviceInfo:
                 supported.update(op.lower() for op in getattr(action, "supportedOperations", []))
         shots = list(getattr(service, "shotsRange", None) or (1, 100_000))
         windows = tuple(
-            ExecutionWindow(
-                day=str(getattr(w.executionDay, "value", w.executionDay)),
-                start=w.windowStartHour,
-                end=w.windowEndHour,
+            Window.from_braket(
+                str(getattr(w.executionDay, "value", w.executionDay)),
+                w.windowStartHour,
+                w.windowEndHour,
             )
             for w in (getattr(service, "executionWindows", None) or ())
         )
@@ -189,21 +155,6 @@ def check_device(
         used = info.shots_max
         notes.append(f"shots capped from {shots} at the device maximum {used}")
     return used, notes
-
-
-def profile_window_reason(profile: HardwareProfile, now: datetime) -> str | None:
-    """Why the profile says the device is closed at ``now`` (naive UTC), or None."""
-    windows = profile.availability.windows
-    if windows in ("always", "unknown"):
-        return None
-    if is_in_window(profile, now):
-        return None
-    shown = "; ".join(
-        f"{','.join(w.days)} {w.start:%H:%M}-{w.end:%H:%M}"
-        for w in profile.availability.windows
-        if not isinstance(w, str)
-    )
-    return f"outside its execution windows at {now:%a %H:%M} UTC ({shown} UTC, per profile)"
 
 
 # --------------------------------------------------------------------------------------------

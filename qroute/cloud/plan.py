@@ -8,14 +8,17 @@ from the hardware profiles. Nothing is sent and no SDK is called.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qroute.backends.base import Backend, CloudBackend
+from qroute.backends.fallback import ChainRule, FallbackChain
 from qroute.cloud.cost import CostEstimate, SpendFile, night_of, refusal_reason, usd
 from qroute.model.solver import Budget
-from qroute.model.subproblem import Subproblem
+from qroute.qubo.kind import QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 __all__ = ["Plan", "PlannedDispatch", "plan_dispatches"]
 
@@ -109,19 +112,9 @@ class Plan:
         return "\n".join(lines)
 
 
-def _describe(
-    backend: Any, sub: Subproblem, budget: Budget
-) -> tuple[CostEstimate | None, int | None]:
-    estimate = getattr(backend, "estimate", None)
-    if callable(estimate):
-        found: CostEstimate = estimate(sub, budget)
-        return found, found.shots
-    return None, budget.shots
-
-
 def plan_dispatches(
-    subproblems: Sequence[Subproblem],
-    chain: Callable[[Subproblem, int], Sequence[str]],
+    subproblems: Sequence[Any],
+    chain: FallbackChain | ChainRule,
     *,
     policy: str = "custom",
     budget_usd: float | None = None,
@@ -130,16 +123,19 @@ def plan_dispatches(
     shots: int | None = None,
     seed: int = 0,
     assume_available: bool = False,
-    backends: Mapping[str, Any] | None = None,
+    backends: Mapping[str, Backend] | None = None,
+    kind: QuboKind = TSP_KIND,
 ) -> Plan:
     """Price every subproblem's dispatch without sending anything.
 
-    ``assume_available=True`` prices the chain as if every cloud backend were reachable (to
-    cost a run from a machine without credentials).
+    chain: the dispatcher (a ``FallbackChain``) or its chain rule. ``assume_available=True``
+    prices the chain as if every cloud backend were reachable (to cost a run from a machine
+    without credentials); sizes are checked all the same.
     """
-    from qroute.backends import get_backend
-
-    cache: dict[str, Any] = dict(backends or {})
+    if isinstance(chain, FallbackChain):
+        fallback = chain
+    else:
+        fallback = FallbackChain(chain, backends=dict(backends or {}))
     night = night_of()
     night_spent = 0.0
     if spend_dir is not None:
@@ -149,27 +145,18 @@ def plan_dispatches(
     items: list[PlannedDispatch] = []
     unplanned: list[str] = []
     for index, sub in enumerate(subproblems, start=1):
-        passed: list[str] = []
         chosen: PlannedDispatch | None = None
-        for name in chain(sub, index - 1):
-            if name not in cache:
-                cache[name] = get_backend(name)
-            backend = cache[name]
-            if sub.size > backend.max_size:
-                passed.append(f"{name}: takes at most {backend.max_size} stops")
-                continue
-            offline = getattr(backend, "offline_reason", None)
-            reason = offline() if callable(offline) else None
-            if reason is None and not callable(offline):
-                status = backend.availability()
-                reason = None if status.available else status.reason
-            if reason is not None and not assume_available:
-                passed.append(f"{name}: {reason}")
-                continue
-            estimate, planned_shots = _describe(backend, sub, budget)
-            cost = estimate.usd if estimate is not None else 0.0
-            if estimate is not None:
-                refused = refusal_reason(
+        refused: list[str] = []
+        for name, passed in fallback.candidates(
+            sub, kind, offline=True, assume_available=assume_available
+        ):
+            backend = fallback.backend(name)
+            estimate: CostEstimate | None = None
+            planned_shots = budget.shots
+            if isinstance(backend, CloudBackend):
+                estimate = backend.estimate(sub, budget, kind)
+                planned_shots = estimate.shots
+                reason = refusal_reason(
                     estimate,
                     budget,
                     run_budget_usd=budget_usd,
@@ -178,26 +165,27 @@ def plan_dispatches(
                     night_spent_usd=night_spent + run_spent,
                     night=night,
                 )
-                if refused is not None:
-                    passed.append(f"{name}: {refused}")
+                if reason is not None:
+                    refused.append(f"{name}: {reason}")
                     continue
+            cost = estimate.usd if estimate is not None else 0.0
             run_spent += cost
             chosen = PlannedDispatch(
                 index=index,
-                subproblem=sub.name,
-                stops=sub.size,
-                variables=sub.size**2,
+                subproblem=kind.label(sub),
+                stops=kind.size(sub),
+                variables=kind.num_variables(sub),
                 backend=name,
                 device=estimate.device if estimate is not None else str(backend.device),
                 paradigm=backend.paradigm,
                 shots=planned_shots,
                 estimated_usd=cost,
                 basis=estimate.basis if estimate is not None else "local, free",
-                passed_over=tuple(passed),
+                passed_over=tuple(_in_chain_order(fallback.chain(sub, kind), [*passed, *refused])),
             )
             break
         if chosen is None:
-            unplanned.append(sub.name)
+            unplanned.append(kind.label(sub))
         else:
             items.append(chosen)
     return Plan(
@@ -209,3 +197,9 @@ def plan_dispatches(
         night_spent_usd=night_spent,
         unplanned=tuple(unplanned),
     )
+
+
+def _in_chain_order(chain: list[str], reasons: list[str]) -> list[str]:
+    """Reasons ``"name: why"`` sorted the way the chain met their backends."""
+    position = {name: n for n, name in enumerate(chain)}
+    return sorted(reasons, key=lambda reason: position.get(reason.split(":", 1)[0], len(chain)))

@@ -1,9 +1,10 @@
 """The ``cloud`` dispatch policy: real QPUs first, managed simulator next, local last.
 
-* up to 4 stops (16 qubits): QAOA on the Braket gate QPUs that are not retired, cheapest
-  estimated task first, then SV1, then our statevector QAOA, then the local annealer;
-* up to 10 stops: the D-Wave QPUs through Leap (Advantage2, then Advantage), then the local
+* what fits a QAOA (16 qubits: 4 route stops): QAOA on the Braket gate QPUs that are not
+  retired, cheapest estimated task first, then SV1, then our statevector QAOA, then the local
   annealer;
+* what fits the QPU embedding limit (100 variables: 10 stops): the D-Wave QPUs through Leap
+  (Advantage2, then Advantage), then the local annealer;
 * larger: the Leap hybrid BQM solver, then the local annealer;
 * ``exact`` closes every chain (the dispatcher skips it when the subproblem is too big).
 
@@ -15,14 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
+from qroute.backends.annealing import DWaveQPUBackend
+from qroute.backends.gate import QAOA_MAX_QUBITS
 from qroute.backends.hardware import HardwareProfile, load_profiles
-from qroute.model.subproblem import Subproblem
+from qroute.qubo.kind import QuboKind
+from qroute.qubo.tsp import TSP_KIND
 
 __all__ = ["cloud_chain", "cloud_policy", "default_cloud_chains"]
 
-GATE_MAX_STOPS = 4
-QPU_MAX_STOPS = 10
+GATE_MAX_VARIABLES = QAOA_MAX_QUBITS
+QPU_MAX_VARIABLES = DWaveQPUBackend.max_variables
 LOCAL_TAIL = ("dwave-sa", "exact")
 
 
@@ -66,14 +71,16 @@ def cloud_policy(
     gate: Sequence[str] | None = None,
     annealer: Sequence[str] | None = None,
     hybrid: Sequence[str] | None = None,
-) -> Callable[[Subproblem, int], list[str]]:
-    """A chain function for ``Dispatcher(chain=...)``; None picks the defaults from profiles."""
+) -> Callable[[Any, QuboKind], list[str]]:
+    """A chain rule (subproblem, kind) -> names for ``Dispatcher(chain=...)``; None picks the
+    defaults from profiles."""
 
-    def chain(sub: Subproblem, index: int = 0) -> list[str]:
+    def chain(sub: Any, kind: QuboKind = TSP_KIND) -> list[str]:
         default_gate, default_annealer, default_hybrid = default_cloud_chains()
-        if sub.size <= GATE_MAX_STOPS:
+        variables = kind.num_variables(sub)
+        if variables <= GATE_MAX_VARIABLES:
             names = [*(default_gate if gate is None else gate), "qaoa-statevector"]
-        elif sub.size <= QPU_MAX_STOPS:
+        elif variables <= QPU_MAX_VARIABLES:
             names = list(default_annealer if annealer is None else annealer)
         else:
             names = list(default_hybrid if hybrid is None else hybrid)
@@ -82,6 +89,6 @@ def cloud_policy(
     return chain
 
 
-def cloud_chain(sub: Subproblem, index: int = 0) -> list[str]:
+def cloud_chain(sub: Any, kind: QuboKind = TSP_KIND) -> list[str]:
     """The default ``cloud`` policy chain (see the module docstring)."""
-    return cloud_policy()(sub, index)
+    return cloud_policy()(sub, kind)

@@ -1,7 +1,8 @@
 """Run-wide cloud settings: run directory (ledger), budgets, spend folder, waits, S3 output.
 
 Backends are built by argument-less factories, so they read the settings current when they
-run: :func:`configure` (the CLI calls it from ``--budget-usd`` etc.), else the environment:
+run: :func:`configure` (the CLI calls it from ``--budget-usd`` etc.), else the environment
+(``CloudEnvironment``, pydantic-settings):
 
 ==============================  ===================================================  =========
 variable                        meaning                                              default
@@ -22,24 +23,45 @@ import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qroute.cloud.cost import BudgetGuard
 from qroute.cloud.ledger import Ledger
 
-__all__ = ["CloudSettings", "configure", "current_settings", "reset_settings"]
+__all__ = ["CloudEnvironment", "CloudSettings", "configure", "current_settings", "reset_settings"]
 
 
-def _float_env(name: str) -> float | None:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"${name} must be a number of USD / seconds, got {value!r}") from None
+class CloudEnvironment(BaseSettings):
+    """The ``QROUTE_*`` environment variables of the table above, read by pydantic-settings
+    (empty values count as unset)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
+
+    run_dir: Path = Field(default=Path("runs/cloud"), validation_alias="QROUTE_RUN_DIR")
+    budget_usd: float | None = Field(default=None, validation_alias="QROUTE_BUDGET_USD")
+    nightly_budget_usd: float | None = Field(
+        default=None, validation_alias="QROUTE_NIGHTLY_BUDGET_USD"
+    )
+    spend_dir: Path = Field(default=Path("~/.qroute/spend"), validation_alias="QROUTE_SPEND_DIR")
+    wait_seconds: float = Field(default=600.0, validation_alias="QROUTE_CLOUD_WAIT_SECONDS")
+    s3_bucket: str | None = Field(default=None, validation_alias="QROUTE_BRAKET_S3_BUCKET")
+    s3_prefix: str = Field(default="qroute-tasks", validation_alias="QROUTE_BRAKET_S3_PREFIX")
+
+    @classmethod
+    def read(cls) -> CloudEnvironment:
+        """The environment now; a malformed value is one ValueError line naming it."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            name = str(error["loc"][0]) if error.get("loc") else "a QROUTE_* variable"
+            kind = "a number of USD / seconds" if error["type"].startswith("float") else "valid"
+            raise ValueError(f"${name} must be {kind}, got {error.get('input')!r}") from None
 
 
 @dataclass(frozen=True)
@@ -60,19 +82,11 @@ class CloudSettings:
 
     @classmethod
     def from_env(cls) -> CloudSettings:
-        wait = _float_env("QROUTE_CLOUD_WAIT_SECONDS")
-        return cls(
-            run_dir=Path(os.environ.get("QROUTE_RUN_DIR") or "runs/cloud"),
-            budget_usd=_float_env("QROUTE_BUDGET_USD"),
-            nightly_budget_usd=_float_env("QROUTE_NIGHTLY_BUDGET_USD"),
-            spend_dir=Path(os.environ.get("QROUTE_SPEND_DIR") or "~/.qroute/spend"),
-            wait_seconds=600.0 if wait is None else wait,
-            s3_bucket=os.environ.get("QROUTE_BRAKET_S3_BUCKET") or None,
-            s3_prefix=os.environ.get("QROUTE_BRAKET_S3_PREFIX") or "qroute-tasks",
-        )
+        return cls(**CloudEnvironment.read().model_dump())
 
     def now(self) -> datetime:
-        return self.clock() if self.clock else datetime.now()
+        """Now, UTC-aware (a pinned clock may return naive UTC)."""
+        return self.clock() if self.clock else datetime.now(UTC)
 
     def ledger(self) -> Ledger:
         return Ledger.in_run_dir(self.run_dir.expanduser())

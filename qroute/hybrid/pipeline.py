@@ -384,7 +384,7 @@ def default_solve_batch(config: PipelineConfig, progress: Progress | None = None
         results = []
         for sub, index in zip(subproblems, indices, strict=True):
             budget = Budget(seed=config.seed + index, shots=config.shots)
-            results.append(dispatcher.solve(sub, budget, index))
+            results.append(dispatcher.solve(sub, budget))
             view.subproblem_done()
         return results
 

@@ -12,6 +12,7 @@ A solution is an ``order``: a permutation of 1..k.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -59,9 +60,10 @@ class Subproblem:
         return 0 if self.kind == "route" else self.size + 1
 
     def cost(self, order: Sequence[int]) -> float:
-        """Length of start -> order -> end."""
+        """Length of start -> order -> end (exactly rounded, so a tour and its reverse, or
+        the same tour found by two solvers, compare equal)."""
         path = np.fromiter((0, *order, self.end), dtype=np.int64)
-        return float(self.distances[path[:-1], path[1:]].sum())
+        return math.fsum(self.distances[path[:-1], path[1:]].tolist())
 
     def is_valid_order(self, order: Sequence[int]) -> bool:
         return sorted(order) == list(range(1, self.size + 1))

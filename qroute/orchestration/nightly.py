@@ -28,7 +28,9 @@ DEFAULT_NIGHTLY = ["yangtze-delta", "X-n101-k25"]
 
 def _configure_cloud(out: Path, budget_usd: float | None, nightly_budget_usd: float | None) -> None:
     from qroute.cloud.settings import configure
+    from qroute.orchestration.secrets import install_dwave_token_source
 
+    install_dwave_token_source()
     configure(run_dir=out, budget_usd=budget_usd, nightly_budget_usd=nightly_budget_usd)
 
 

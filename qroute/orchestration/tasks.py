@@ -51,7 +51,7 @@ SUBPROBLEM_RETRIES = 2
 
 def subproblem_cache_key(sub: Subproblem, index: int, config: PipelineConfig) -> str:
     """The persistent cache key of one subproblem solve (see the module docstring)."""
-    chain = "+".join(policy_chain(config.policy, sub, index))
+    chain = "+".join(policy_chain(config.policy, sub))
     parts = [
         CACHE_VERSION,
         sub.key(),
@@ -91,7 +91,7 @@ def solve_subproblem(sub: Subproblem, index: int, config: PipelineConfig) -> Sol
     An answer to the same content already in the answer store (qroute.hybrid.answer_store,
     under the cache folder) is reused; a new one is stored before the task returns."""
     store = _answer_store()
-    key = answer_key(sub, config.policy, policy_chain(config.policy, sub, index), config.shots)
+    key = answer_key(sub, config.policy, policy_chain(config.policy, sub), config.shots)
     if store is not None and (known := store.get(key)) is not None:
         return mark_reused(known)
     result = _solver(config)([sub], [index])[0]

@@ -1,4 +1,10 @@
-"""Exact subproblem optimum by Held-Karp dynamic programming (the reference)."""
+"""Exact subproblem optimum by Held-Karp dynamic programming (the reference).
+
+Why hand-written: the subproblems are open paths between fixed ends as well as closed tours
+(``Subproblem.end``), up to 16 stops, solved thousands of times per run; a 30-line vectorised
+DP is exact, dependency-free and microseconds fast at that size, where a MIP (HiGHS) or
+CP-SAT model needs subtour elimination and solver start-up per call.
+"""
 
 from __future__ import annotations
 
@@ -49,4 +55,5 @@ def held_karp(sub: Subproblem) -> tuple[list[int], float]:
         mask ^= 1 << j
         j = previous
     order.reverse()
-    return order, best
+    assert np.isclose(sub.cost(order), best)
+    return order, sub.cost(order)  # summed as every other cost is, so equal costs compare equal

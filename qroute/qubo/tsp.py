@@ -72,6 +72,7 @@ descent); ``repair`` only runs when no sample is a valid tour, and says so.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,8 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from qroute.model.subproblem import Subproblem
+from qroute.qubo.held_karp import held_karp
+from qroute.qubo.kind import Conversion, Interpretation
 
 CERTIFIED_MARGIN = 1.2
 """The default penalty is this times the least penalty the rule can prove exact (> 1 keeps
@@ -481,29 +484,39 @@ def annealing_parameters(
     penalty: float | None = None,
     break_symmetry: bool | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for ``SimulatedAnnealingSampler().sample(tsp_bqm(sub), **params)``.
-
-    time_budget: seconds of annealing on one core to size reads x sweeps for (from a measured
-    ``SA_SECONDS_PER_UPDATE``; approximate). penalty / break_symmetry: as given to
-    ``tsp_bqm`` (None: its defaults). Returns ``num_reads`` (MIN_READS..MAX_READS),
-    ``num_sweeps`` (DEFAULT_SWEEPS, fewer only when the budget cannot pay MIN_READS of them),
-    ``beta_range`` = [1 / (HOT_TEMPERATURE·A), 1 / (COLD_TEMPERATURE·A)] and
-    ``beta_schedule_type`` = "geometric". Add ``seed`` yourself.
-    """
+    """Keyword arguments for ``SimulatedAnnealingSampler().sample(tsp_bqm(sub), **params)``:
+    ``annealing_schedule`` for this subproblem's variables and penalty A (penalty /
+    break_symmetry: as given to ``tsp_bqm``; None: its defaults). Add ``seed`` yourself."""
     a = penalty_weight(sub) if penalty is None else float(penalty)
     n = max(sub.size**2 - len(excluded_variables(sub, break_symmetry)), 1)
+    return annealing_schedule(n, a, time_budget)
+
+
+def annealing_schedule(
+    num_variables: int, energy_scale: float | None, time_budget: float = DEFAULT_TIME_BUDGET
+) -> dict[str, Any]:
+    """SA keyword arguments for a BQM of ``num_variables`` whose barriers are ``energy_scale``.
+
+    time_budget: seconds of annealing on one core to size reads x sweeps for (from a measured
+    ``SA_SECONDS_PER_UPDATE``; approximate). Returns ``num_reads`` (MIN_READS..MAX_READS),
+    ``num_sweeps`` (DEFAULT_SWEEPS, fewer only when the budget cannot pay MIN_READS of them),
+    and, when energy_scale is known, ``beta_range`` = [1 / (HOT_TEMPERATURE·A),
+    1 / (COLD_TEMPERATURE·A)] with ``beta_schedule_type`` = "geometric" (without it,
+    dwave-samplers picks its own β range from the biases).
+    """
+    n = max(int(num_variables), 1)
     updates = max(time_budget, 0.0) / SA_SECONDS_PER_UPDATE
     sweeps = DEFAULT_SWEEPS
     reads = int(updates // (sweeps * n))
     if reads < MIN_READS:
         reads = MIN_READS
         sweeps = int(np.clip(updates // (reads * n), MIN_SWEEPS, DEFAULT_SWEEPS))
-    return {
-        "num_reads": min(reads, MAX_READS),
-        "num_sweeps": sweeps,
-        "beta_range": [1.0 / (HOT_TEMPERATURE * a), 1.0 / (COLD_TEMPERATURE * a)],
-        "beta_schedule_type": "geometric",
-    }
+    params: dict[str, Any] = {"num_reads": min(reads, MAX_READS), "num_sweeps": sweeps}
+    if energy_scale is not None and energy_scale > 0:
+        a = float(energy_scale)
+        params["beta_range"] = [1.0 / (HOT_TEMPERATURE * a), 1.0 / (COLD_TEMPERATURE * a)]
+        params["beta_schedule_type"] = "geometric"
+    return params
 
 
 def penalty_threshold(sub: Subproblem, reduction: str = "assignment") -> float:
@@ -650,3 +663,70 @@ def decode(sampleset: dimod.SampleSet, sub: Subproblem) -> Decoded:
         num_reads=total_reads,
         best_raw_energy=float(np.min(sampleset.record.energy)),
     )
+
+
+class TSPKind:
+    """The route-TSP / path-window QUBO as a QUBO kind (``qroute.qubo.kind.QuboKind``).
+
+    convert: ``tsp_bqm`` with its certified penalty as the energy scale and Held-Karp as the
+    exact classical counterpart; interpret: ``decode`` (the cheapest valid tour; repair only
+    when no sample is a valid tour). Sizes count stops; k stops need at most k² variables.
+    """
+
+    name = "tsp-position-v1"
+    unit = "stops"
+
+    def size(self, problem: Subproblem) -> int:
+        return problem.size
+
+    def num_variables(self, problem: Subproblem) -> int:
+        return problem.size**2 - len(excluded_variables(problem))
+
+    def capacity(self, max_variables: int) -> int:
+        """Stops that always fit (k² ≤ max_variables; the symmetry break never saves a stop)."""
+        return math.isqrt(max(int(max_variables), 0))
+
+    def key(self, problem: Subproblem) -> str:
+        return problem.key()
+
+    def label(self, problem: Subproblem) -> str:
+        return problem.name
+
+    def convert(self, problem: Subproblem) -> Conversion:
+        return Conversion(
+            bqm=tsp_bqm(problem),
+            energy_scale=penalty_weight(problem),
+            exact=lambda: exact_sample(problem),
+            exact_method="held-karp dynamic programming",
+        )
+
+    def interpret(self, problem: Subproblem, sampleset: dimod.SampleSet) -> Interpretation:
+        decoded = decode(sampleset, problem)
+        return Interpretation(
+            answer=(decoded.order,),
+            cost=decoded.cost,
+            repaired=decoded.repaired,
+            raw_feasible_rate=decoded.raw_feasible_rate,
+            num_reads=decoded.num_reads,
+            best_raw_energy=decoded.best_raw_energy,
+        )
+
+
+def exact_sample(sub: Subproblem) -> dict[Hashable, int]:
+    """The Held-Karp optimum as a sample of ``tsp_bqm(sub)`` (reversed when the symmetry
+    break leaves out stop 1's position in it; the reverse costs the same)."""
+    order, _ = held_karp(sub)
+    skip = excluded_variables(sub)
+    if (1, order.index(1)) in skip:
+        order = order[::-1]
+    k = sub.size
+    sample: dict[Hashable, int] = {
+        (i, p): 0 for i in range(1, k + 1) for p in range(k) if (i, p) not in skip
+    }
+    for p, i in enumerate(order):
+        sample[(i, p)] = 1
+    return sample
+
+
+TSP_KIND = TSPKind()
+"""The route-TSP / path-window kind; the default kind of every backend's ``solve``."""

@@ -214,7 +214,7 @@ def measure_solve(
 
     Never raises for a backend problem: too large, unavailable and failures become records.
     """
-    from qroute.backends import LOCAL_BACKENDS, SubproblemTooLarge, get_backend
+    from qroute.backends import LOCAL_BACKENDS, SubproblemTooLarge, capacity, get_backend
     from qroute.model.solver import Budget
     from qroute.model.subproblem import random_route_tsp
     from qroute.qubo.held_karp import MAX_EXACT_SIZE, held_karp
@@ -229,7 +229,7 @@ def measure_solve(
         backend=backend,
         device=str(getattr(solver, "device", "")) or None,
         paradigm=solver.paradigm,
-        max_size=solver.max_size,
+        max_size=capacity(solver),
         size=size,
         variables=size * size,
         seed=seed,
@@ -246,9 +246,9 @@ def measure_solve(
         record["timestamp"] = _iso(_now())
         return record
 
-    if size > solver.max_size:
+    if size > capacity(solver):
         return finish(
-            STATUS_TOO_LARGE, f"{backend} takes at most {solver.max_size} stops, this has {size}"
+            STATUS_TOO_LARGE, f"{backend} takes at most {capacity(solver)} stops, this has {size}"
         )
     status = solver.availability()
     if not status.available:
@@ -315,12 +315,12 @@ def warm_up(backend: str, shots: int | None = None) -> float | None:
     Returns the seconds it took, or None when the backend is unavailable or fails (the
     measured solves then record why).
     """
-    from qroute.backends import get_backend
+    from qroute.backends import capacity, get_backend
     from qroute.model.solver import Budget
     from qroute.model.subproblem import random_route_tsp
 
     solver = get_backend(backend)
-    if solver.max_size < WARM_UP_SIZE or not solver.availability().available:
+    if capacity(solver) < WARM_UP_SIZE or not solver.availability().available:
         return None
     start = time.perf_counter()
     try:

@@ -279,11 +279,11 @@ BROKEN = [
         "days:",
     ),
     (
-        "window-backwards",
+        "window-empty",
         'start: "08:00", end: "10:00"',
-        'start: "11:00", end: "10:00"',
+        'start: "10:00", end: "10:00"',
         "availability.windows.0.end",
-        "not after start",
+        "equals start: the window is empty",
         "days:",
     ),
     (
@@ -578,3 +578,14 @@ def test_absurd_values_hit_the_schema_bounds(
 def test_the_missing_folder_says_how_to_point_at_one(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="QROUTE_HARDWARE_PROFILES"):
         load_profiles(tmp_path / "nope")
+
+
+def test_an_end_before_the_start_is_an_overnight_window_as_on_braket() -> None:
+    from qroute.backends.hardware import Window
+
+    window = Window(days=("fri",), start="22:00", end="02:00")  # type: ignore[arg-type]
+    assert window.contains(datetime(2026, 11, 27, 23, 0))  # Friday 23:00
+    assert window.contains(datetime(2026, 11, 28, 1, 30))  # Saturday 01:30 is Friday's night
+    assert not window.contains(datetime(2026, 11, 28, 23, 0))  # Saturday night is not
+    assert not window.contains(datetime(2026, 11, 27, 1, 30))  # nor Friday's own early hours
+    assert str(window) == "Friday 22:00-02:00 UTC"

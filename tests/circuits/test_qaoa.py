@@ -9,7 +9,7 @@ import dimod
 import numpy as np
 import pytest
 
-from qroute.circuits import qaoa
+from qroute.circuits import qaoa, statevector
 from qroute.circuits.ising import IsingModel, random_ising
 from qroute.circuits.qaoa import (
     ENGINES,
@@ -249,7 +249,7 @@ def test_fast_sincos_and_large_angle_fallback() -> None:
     rng = np.random.default_rng(0)
     for scale in (1e-3, 1.0, 1e3, 9e5):
         theta = rng.uniform(-scale, scale, 4096)
-        cos, sin = qaoa._sincos(theta)
+        cos, sin = statevector._sincos(theta)
         np.testing.assert_allclose(cos, np.cos(theta), rtol=0, atol=1e-14)
         np.testing.assert_allclose(sin, np.sin(theta), rtol=0, atol=1e-14)
     # |gamma * E| > 1e6 takes the np.cos / np.sin path. A constant energy shift only adds a
@@ -260,7 +260,7 @@ def test_fast_sincos_and_large_angle_fallback() -> None:
     shift = 1e7
     big = StatevectorQAOA(energies=model.energies() + shift)
     small = StatevectorQAOA(model)
-    assert 0.7 * big._max_abs_energy > qaoa._SINCOS_MAX_ANGLE
+    assert 0.7 * big._max_abs_energy > statevector._SINCOS_MAX_ANGLE
     np.testing.assert_allclose(
         big.probabilities(gammas, betas), small.probabilities(gammas, betas), atol=1e-9
     )
@@ -287,3 +287,15 @@ def test_braket_local_is_safe_from_concurrent_threads() -> None:
             )
         )
     assert [int(ss.record.num_occurrences.sum()) for ss in sets] == [50, 50, 50]
+
+
+def test_every_engine_has_one_sampler_and_unknown_engines_are_refused() -> None:
+    from qroute.circuits.ising import random_ising
+    from qroute.circuits.qaoa import ENGINES, SAMPLE_ENGINES, sample_engine
+
+    assert tuple(SAMPLE_ENGINES) == ENGINES
+    model = random_ising(3, seed=1)
+    counts = sample_engine(model, [0.3], [0.2], engine="statevector", shots=50, seed=2)
+    assert sum(counts.values()) == 50 and all(0 <= k < 8 for k in counts)
+    with pytest.raises(ValueError, match="unknown engine 'cirq'"):
+        sample_engine(model, [0.3], [0.2], engine="cirq", shots=5)

@@ -79,6 +79,11 @@ def registered() -> Iterator[list[str]]:
 @pytest.fixture
 def settings(tmp_path: Path) -> CloudSettings:
     """Settings for a run in tmp_path with a $5 budget, fast polling, a pinned Wednesday noon."""
+    return offline_settings(tmp_path)
+
+
+def offline_settings(tmp_path: Path) -> CloudSettings:
+    """The settings of the ``settings`` fixture (also used by tests/backends)."""
     return CloudSettings(
         run_dir=tmp_path / "run",
         budget_usd=5.0,

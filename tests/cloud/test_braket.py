@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from qroute.backends import capacity
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
 from qroute.cloud.ledger import Ledger
@@ -147,7 +148,7 @@ def test_cancelled_task_falls_back_with_the_reason_in_provenance(
     fake.create(arn)
     fake.task(arn, SV1.device_arn or "", "CANCELLED", times=2)
     dispatcher = Dispatcher(
-        chain=lambda sub, i: ["braket-sv1", "exact"],
+        chain=lambda sub, kind: ["braket-sv1", "exact"],
         backends={"braket-sv1": sv1(fake, settings)},
     )
     result = dispatcher.solve(SUB, Budget(seed=1, shots=100))
@@ -351,7 +352,7 @@ def test_offline_device_is_refused_before_anything_is_sent(settings: CloudSettin
     assert SV1.device_arn is not None
     fake.device(SV1.device_arn, capabilities(simulator=True), status="OFFLINE", simulator=True)
     result = Dispatcher(
-        chain=lambda sub, i: ["braket-sv1", "exact"],
+        chain=lambda sub, kind: ["braket-sv1", "exact"],
         backends={"braket-sv1": sv1(fake, settings)},
     ).solve(SUB, Budget(seed=1, shots=100))
     assert fake.creates == 0
@@ -416,7 +417,7 @@ def test_estimates_use_profile_prices_and_shot_limits(settings: CloudSettings) -
     assert estimate.shots == 100
     assert estimate.usd == pytest.approx(0.30 + 100 * 0.08)
     assert estimate.basis == "1 task x $0.30 + 100 shots x $0.08"
-    assert ionq.max_size == 4
+    assert ionq.max_variables == 16 and capacity(ionq) == 4
 
 
 def test_pennylane_path_timeout_is_a_recorded_failure_with_the_arn_kept(

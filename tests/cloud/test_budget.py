@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -54,7 +55,7 @@ def sv1(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
 
 
 def dispatch(backend: BraketQAOABackend | LeapQPUBackend, name: str):  # type: ignore[no-untyped-def]
-    return Dispatcher(chain=lambda sub, i: [name, "exact"], backends={name: backend})
+    return Dispatcher(chain=lambda sub, kind: [name, "exact"], backends={name: backend})
 
 
 def test_without_a_run_budget_paid_work_is_refused_and_falls_back(
@@ -155,3 +156,24 @@ def test_an_unreadable_spend_file_refuses_paid_work(settings: CloudSettings) -> 
     result = dispatch(sv1(fake, settings), "braket-sv1").solve(SUB, Budget(seed=1))
     assert "nightly spend file" in (result.provenance.fallback_reason or "")
     assert fake.creates == 0
+
+
+def test_settings_come_from_the_qroute_environment_with_one_line_errors(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from qroute.cloud.settings import CloudSettings
+
+    monkeypatch.setenv("QROUTE_BUDGET_USD", "2.5")
+    monkeypatch.setenv("QROUTE_RUN_DIR", str(tmp_path))
+    monkeypatch.setenv("QROUTE_CLOUD_WAIT_SECONDS", "")  # empty counts as unset
+    monkeypatch.setenv("QROUTE_BRAKET_S3_BUCKET", "results-bucket")
+    settings = CloudSettings.from_env()
+    assert settings.budget_usd == 2.5 and settings.run_dir == tmp_path
+    assert settings.wait_seconds == 600.0 and settings.s3_bucket == "results-bucket"
+    monkeypatch.setenv("QROUTE_NIGHTLY_BUDGET_USD", "ten")
+    with pytest.raises(ValueError) as caught:
+        CloudSettings.from_env()
+    assert (
+        str(caught.value)
+        == "$QROUTE_NIGHTLY_BUDGET_USD must be a number of USD / seconds, got 'ten'"
+    )

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta, timezone
 
 import numpy as np
 import pytest
 from braket.circuits import Circuit
 
+from qroute.backends.hardware import Window
 from qroute.circuits.braket import qaoa_circuit
 from qroute.circuits.ising import random_ising
 from qroute.cloud.gate_device import (
     DeviceInfo,
     DeviceRefusal,
-    ExecutionWindow,
     check_device,
     lower_circuit,
     place_qubits,
@@ -151,17 +151,22 @@ def test_offline_device_is_refused() -> None:
 
 
 def test_closed_window_is_refused_and_named() -> None:
-    window = ExecutionWindow("Monday", time(8), time(10))
+    window = Window.from_braket("Monday", time(8), time(10))
     with pytest.raises(DeviceRefusal, match=r"outside its execution windows.*Monday 08:00-10:00"):
         check_device(_info(windows=(window,)), qubits=9, shots=100, now=WED_NOON)
 
 
 def test_overnight_and_weekday_windows_follow_braket_rules() -> None:
-    overnight = ExecutionWindow("Weekdays", time(22), time(4))
+    overnight = Window.from_braket("Weekdays", time(22), time(4))
     assert overnight.contains(datetime(2026, 1, 7, 23, 0))  # Wednesday night
     assert overnight.contains(datetime(2026, 1, 8, 3, 0))  # early Thursday, window of Wednesday
     assert not overnight.contains(datetime(2026, 1, 10, 23, 0))  # Saturday
     assert overnight.contains(datetime(2026, 1, 12, 3, 0)) is False  # Monday 03:00 is Sunday's
+    # aware moments are converted to UTC: 00:30 in Helsinki (UTC+2) is Wednesday 22:30 UTC
+    helsinki = timezone(timedelta(hours=2))
+    assert overnight.contains(datetime(2026, 1, 8, 0, 30, tzinfo=helsinki))
+    assert not overnight.contains(datetime(2026, 1, 7, 23, 30, tzinfo=helsinki))  # 21:30 UTC
+    assert str(overnight) == "Weekdays 22:00-04:00 UTC"
 
 
 def test_too_few_qubits_is_refused() -> None:

@@ -169,9 +169,9 @@ def test_solve_options_parse_and_configure(tmp_path: Any, capsys: Any) -> None:
 
 
 def test_registered_backends_and_their_sizes(registered: list[str]) -> None:
-    from qroute.backends import get_backend
+    from qroute.backends import capacity, get_backend
 
-    sizes = {name: get_backend(name).max_size for name in registered}
+    sizes = {name: capacity(get_backend(name)) for name in registered}
     assert sizes["braket-ionq-forte-1"] == 4
     assert sizes["pennylane-braket-sv1"] == 4
     assert sizes["leap-advantage"] == 10

@@ -102,7 +102,7 @@ def test_no_planted_secret_escapes_any_output(
     )
     backend = BraketQAOABackend(sv1, session_factory=fake.session, settings=settings, maxiter=8)
     result = Dispatcher(
-        chain=lambda sub, i: ["braket-sv1", "exact"], backends={"braket-sv1": backend}
+        chain=lambda sub, kind: ["braket-sv1", "exact"], backends={"braket-sv1": backend}
     ).solve(SUB, Budget(seed=1))
     outputs["fallback reason"] = result.provenance.fallback_reason or ""
     assert "AccessDeniedException" in outputs["fallback reason"]
@@ -131,7 +131,7 @@ def test_no_planted_secret_escapes_any_output(
     child.sample = broken  # type: ignore[method-assign]
     qpu = LeapQPUBackend(profile("dwave-advantage2"), child=child, settings=settings)
     leap_result = Dispatcher(
-        chain=lambda sub, i: ["leap-advantage2", "exact"], backends={"leap-advantage2": qpu}
+        chain=lambda sub, kind: ["leap-advantage2", "exact"], backends={"leap-advantage2": qpu}
     ).solve(random_route_tsp(4, seed=3), Budget(seed=1))
     outputs["leap fallback"] = leap_result.provenance.fallback_reason or ""
     assert "SAPI rejected token" in outputs["leap fallback"]

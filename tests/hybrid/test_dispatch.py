@@ -9,9 +9,9 @@ import dwave.graphs as dg
 import pytest
 from minorminer import busclique
 
-from qroute.backends import Availability, ExactBackend
+from qroute.backends import Availability, Backend, ExactBackend
 from qroute.backends.hardware import Connectivity, is_in_window, load_profiles
-from qroute.hybrid.dispatch import Dispatcher, clique_capacity, max_stops_for, policy_chain
+from qroute.hybrid.dispatch import Dispatcher, clique_capacity, max_variables_for, policy_chain
 from qroute.model.solver import BackendUnavailable, Budget
 from qroute.model.subproblem import random_route_tsp
 
@@ -31,17 +31,20 @@ def test_zephyr_clique_formula_matches_busclique() -> None:
 
 def test_profiles_set_subproblem_capacities() -> None:
     profiles = load_profiles()
-    assert max_stops_for(profiles["dwave-advantage"]) == 13  # P16 clique 180 -> 13² = 169
-    assert max_stops_for(profiles["qiskit-aer"]) == 4  # 20 qubits -> 16 used
-    assert max_stops_for(profiles["exact"]) is None
+    assert max_variables_for(profiles["dwave-advantage"]) == 180  # the P16 clique
+    assert max_variables_for(profiles["qiskit-aer"]) == 20
+    assert max_variables_for(profiles["exact"]) is None
     dispatcher = Dispatcher("local")
-    assert dispatcher.capacity("dwave-qpu") == 10  # the backend's own cap is tighter
-    assert dispatcher.capacity("qaoa-statevector") == 4
+    assert dispatcher.capacity("dwave-qpu") == 100  # the backend's own cap is tighter
+    assert dispatcher.capacity("qaoa-statevector") == 16
+    assert dispatcher.capacity("pennylane-lightning") == 16
 
 
 def test_mixed_policy_sends_small_subproblems_to_all_three_sdks() -> None:
     small = random_route_tsp(3, 0)
-    assert policy_chain("mixed", small, 0)[:2] == ["qaoa-sdks", "qaoa-statevector"]
+    assert policy_chain("mixed", small)[:2] == ["qaoa-sdks", "qaoa-statevector"]
+    assert policy_chain("mixed", random_route_tsp(4, 0))[0] == "qaoa-sdks"  # 14 variables
+    assert policy_chain("mixed", random_route_tsp(5, 0))[0] == "dwave-sa"  # 23 variables
     assert policy_chain("mixed", random_route_tsp(8, 0))[0] == "dwave-sa"
     assert policy_chain("mixed", small)[-1] == "exact"
     result = Dispatcher("mixed").solve(small, Budget(seed=2, shots=90))
@@ -75,7 +78,7 @@ def test_missing_credentials_fall_back_with_the_reason_recorded(monkeypatch, tmp
 
 def test_oversize_for_qaoa_goes_to_the_annealer_with_the_reason() -> None:
     chain = ["qaoa-statevector", "dwave-sa"]
-    result = Dispatcher(chain=lambda sub, i: chain).solve(random_route_tsp(6, 2), Budget())
+    result = Dispatcher(chain=lambda sub, kind: chain).solve(random_route_tsp(6, 2), Budget())
     assert result.provenance.backend_used == "dwave-sa"
     assert result.provenance.fallback_reason == "qaoa-statevector: takes at most 4 stops, got 6"
 
@@ -83,7 +86,7 @@ def test_oversize_for_qaoa_goes_to_the_annealer_with_the_reason() -> None:
 class _Broken(ExactBackend):
     name = "broken"
 
-    def solve(self, problem, budget):  # type: ignore[no-untyped-def]
+    def solve(self, problem, budget, *, kind=None):  # type: ignore[no-untyped-def]
         raise RuntimeError("device returned no result (task FAILED)")
 
 
@@ -96,7 +99,7 @@ class _Offline(ExactBackend):
 
 def test_a_failing_and_an_offline_backend_fall_back_in_order() -> None:
     dispatcher = Dispatcher(
-        chain=lambda sub, i: ["broken", "offline", "exact"],
+        chain=lambda sub, kind: ["broken", "offline", "exact"],
         backends={"broken": _Broken(), "offline": _Offline()},
     )
     result = dispatcher.solve(random_route_tsp(5, 3), Budget())
@@ -108,7 +111,7 @@ def test_a_failing_and_an_offline_backend_fall_back_in_order() -> None:
 
 
 def test_when_every_backend_refuses_the_error_lists_every_reason() -> None:
-    dispatcher = Dispatcher(chain=lambda sub, i: ["offline"], backends={"offline": _Offline()})
+    dispatcher = Dispatcher(chain=lambda sub, kind: ["offline"], backends={"offline": _Offline()})
     with pytest.raises(BackendUnavailable, match="offline: device OFFLINE"):
         dispatcher.solve(random_route_tsp(4, 0), Budget())
 
@@ -128,7 +131,7 @@ def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
 
     sub = random_route_tsp(2, 0)
     for moment, expected in (
-        (closed, "outside the execution windows of iqm-garnet"),
+        (closed, f"IQM Garnet is outside its execution windows at {closed:%a %H:%M} UTC"),
         (opened, None),
     ):
         dispatcher = Dispatcher(
@@ -137,4 +140,19 @@ def test_a_closed_execution_window_refuses_a_cloud_device() -> None:
             profiles={"iqm-garnet": garnet},
             clock=partial(_fixed, moment),
         )
-        assert dispatcher.refusal("braket-aws", sub) == expected
+        refusal = dispatcher.refusal("braket-aws", sub)
+        if expected is None:
+            assert refusal is None
+        else:
+            assert refusal is not None and refusal.startswith(expected)
+
+
+def test_the_dispatcher_is_a_backend_and_solve_takes_no_index() -> None:
+    dispatcher = Dispatcher("local")
+    assert isinstance(dispatcher, Backend)
+    sub = random_route_tsp(5, 4)
+    first = dispatcher.solve(sub, Budget(seed=3))
+    again = Dispatcher("local").solve(sub, Budget(seed=3))
+    assert first.routes == again.routes and first.cost == again.cost
+    with pytest.raises(TypeError):
+        dispatcher.solve(sub, Budget(seed=3), 7)  # type: ignore[arg-type,misc]

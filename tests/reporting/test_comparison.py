@@ -134,7 +134,7 @@ def test_a_failing_backend_becomes_an_error_record(
     class Broken(ExactBackend):
         name = "broken"
 
-        def solve(self, problem: Any, budget: Any) -> Any:
+        def solve(self, problem: Any, budget: Any, *, kind: Any = None) -> Any:
             raise RuntimeError("device exploded")
 
     monkeypatch.setitem(backends_module._FACTORIES, "broken", Broken)
