@@ -23,6 +23,8 @@ identical subproblem met again reuses the earlier answer instead of being solved
 from __future__ import annotations
 
 import math
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,12 +34,23 @@ from typing import Any
 import numpy as np
 
 from qroute.hybrid import partition
-from qroute.hybrid.dispatch import Dispatcher
+from qroute.hybrid.dispatch import QAOA_MAX_STOPS, Dispatcher
 from qroute.hybrid.improve import ArcLedger, RuinRecreate
+from qroute.hybrid.pyvrp_search import PyVRPSearch
+from qroute.hybrid.route_pool import RoutePool
+from qroute.hybrid.selection_step import SelectionRecord, selection_step
 from qroute.model.problem import Problem
+from qroute.model.provenance import (
+    PROVENANCE_CLASSES,
+    QUANTUM_CLASSES,
+    credited_class,
+    empty_by_class,
+    provenance_class,
+)
 from qroute.model.solver import Budget, SolveResult
 from qroute.model.subproblem import Subproblem, route_subproblem
 from qroute.model.validation import validate
+from qroute.qubo.held_karp import held_karp
 
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 Progress = Callable[[dict], None]
@@ -45,7 +58,21 @@ Progress = Callable[[dict], None]
 # Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
 # stops (144 variables), the D-Wave QPU path takes at most 10, QAOA 4 (16 qubits).
 DEFAULT_MAX_STOPS = {"local": 12, "mixed": 12, "annealer": 10, "qaoa": 4, "exact": 12}
-QUANTUM_PARADIGMS = frozenset({"gate", "annealing"})
+# the mixed policy sends at most this many small route-TSPs to the three-SDK QAOA per run
+# (each costs SDK start-up and angle optimisation; the rest go to the local annealer)
+MIXED_QAOA_SOLVES = 3
+# route-selection backend per policy (the first selection of a mixed run goes to QAOA)
+SELECTION_BACKEND = {
+    "local": "dwave-sa",
+    "mixed": "dwave-sa",
+    "annealer": "dwave-qpu",
+    "qaoa": "qaoa-statevector",
+    "cloud": "dwave-sa",
+    "exact": "mip",
+}
+SELECTIONS_PER_ROUND = 3
+_SDK_MODULES = ("braket.devices", "pennylane", "qiskit_aer.primitives")
+HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared with Held-Karp
 
 # improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
 QUANTUM_TIME_SHARE = 0.3
@@ -62,6 +89,9 @@ class PipelineConfig:
     seed: int = 0
     max_stops: int | None = None  # subproblem size cap; None -> from the policy
     shots: int | None = None
+    engines: tuple[str, ...] = ("sisr", "pyvrp")  # classical searches feeding the pool
+    selection: bool = True  # route-selection QUBO steps over the pool
+    exact_steps: bool = False  # ablation: every QUBO step replaced by its exact counterpart
 
     def resolved_max_stops(self) -> int:
         if self.max_stops is not None:
@@ -93,6 +123,9 @@ class SubproblemRecord:
     wall_seconds: float
     fallback_reason: str | None
     provenance: dict = field(default_factory=dict)  # Provenance.as_dict() plus "stitch" note
+    provenance_class: str = "classical_sampler"
+    answer_cost: float | None = None  # the answer's own subproblem cost (None if invalid)
+    exact_cost: float | None = None  # Held-Karp optimum of the same subproblem (ablation)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +147,9 @@ class SubproblemRecord:
             "wall_seconds": self.wall_seconds,
             "fallback_reason": self.fallback_reason,
             "provenance": _jsonable(self.provenance),
+            "provenance_class": self.provenance_class,
+            "answer_cost": self.answer_cost,
+            "exact_cost": self.exact_cost,
         }
 
 
@@ -131,6 +167,8 @@ class PipelineResult:
     history: tuple[tuple[float, float], ...]  # (seconds since the pipeline started, best cost)
     wall_seconds: float
     phase_seconds: dict[str, float]
+    selection_records: tuple[SelectionRecord, ...] = ()
+    ablation: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +182,8 @@ class PipelineResult:
             "history": [[t, c] for t, c in self.history],
             "wall_seconds": self.wall_seconds,
             "phase_seconds": dict(self.phase_seconds),
+            "selection_records": [r.as_dict() for r in self.selection_records],
+            "ablation": _jsonable(self.ablation),
         }
 
 
@@ -306,19 +346,40 @@ def _stitch_one(
         return _StitchOutcome(False, "worse", cost_before, cost_after)
     if not partition.route_feasible(problem, new_route):
         return _StitchOutcome(False, "infeasible route", cost_before, cost_after)
+    origin = credited_class(
+        result.provenance.backend_used, result.provenance.device, repaired=result.repaired
+    )
     if set(ledger.route_keys(new_route)) == set(ledger.route_keys(route)):
-        if result.provenance.paradigm in QUANTUM_PARADIGMS:
-            ledger.confirm(ledger.path_keys([left, *stops, right]))
+        ledger.confirm(ledger.path_keys([left, *stops, right]), origin)
         return _StitchOutcome(False, "unchanged", cost_before, cost_after)
-    ledger.set_route(route, new_route, result.provenance.paradigm in QUANTUM_PARADIGMS)
+    ledger.set_route(route, new_route, origin)
     routes[r] = new_route
     return _StitchOutcome(True, "adopted", cost_before, cost_after)
 
 
+def _exact_cost(sub: Subproblem, ledger: ArcLedger | None) -> float | None:
+    """Held-Karp optimum of a subproblem up to HELD_KARP_ABLATION_MAX stops (cached)."""
+    if sub.size > HELD_KARP_ABLATION_MAX:
+        return None
+    key = sub.key()
+    if ledger is not None and key in ledger.exact_costs:
+        return ledger.exact_costs[key]
+    cost = float(held_karp(sub)[1])
+    if ledger is not None:
+        ledger.exact_costs[key] = cost
+    return cost
+
+
 def _record(
-    index: int, phase: str, sub: Subproblem, result: SolveResult, outcome: _StitchOutcome
+    index: int,
+    phase: str,
+    sub: Subproblem,
+    result: SolveResult,
+    outcome: _StitchOutcome,
+    ledger: ArcLedger | None = None,
 ) -> SubproblemRecord:
     prov = result.provenance
+    order, _ = _answer_order(sub, result)
     return SubproblemRecord(
         index=index,
         phase=phase,
@@ -338,6 +399,9 @@ def _record(
         wall_seconds=float(prov.wall_seconds),
         fallback_reason=prov.fallback_reason,
         provenance={**_jsonable(prov.as_dict()), "stitch": outcome.note},
+        provenance_class=provenance_class(prov.backend_used, prov.device),
+        answer_cost=sub.cost(order) if order is not None else None,
+        exact_cost=_exact_cost(sub, ledger),
     )
 
 
@@ -364,7 +428,7 @@ def stitch(
     for offset, (sub, result) in enumerate(zip(subproblems, results, strict=True)):
         outcome = _stitch_one(problem, current, where, sub, result, ledger)
         ledger.answers.setdefault(sub.key(), result)
-        records.append(_record(start_index + offset, phase, sub, result, outcome))
+        records.append(_record(start_index + offset, phase, sub, result, outcome, ledger))
     return current, records
 
 
@@ -374,14 +438,44 @@ def stitch(
 def default_solve_batch(config: PipelineConfig) -> SolveBatch:
     """Solve a batch one by one through the policy's fallback Dispatcher."""
     dispatcher = Dispatcher(config.policy)
+    local = Dispatcher("local") if config.policy == "mixed" else None
+    qaoa_solves = [0]
+    warm = _warm_sdks() if local is not None else None
 
     def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
-        return [
-            dispatcher.solve(sub, Budget(seed=config.seed + index, shots=config.shots), index)
-            for sub, index in zip(subproblems, indices, strict=True)
-        ]
+        out: list[SolveResult] = []
+        for sub, index in zip(subproblems, indices, strict=True):
+            chosen = dispatcher
+            if local is not None and sub.size <= QAOA_MAX_STOPS:
+                if qaoa_solves[0] >= MIXED_QAOA_SOLVES or (warm is not None and warm.is_alive()):
+                    chosen = local  # quota spent, or the SDKs are still importing
+                else:
+                    qaoa_solves[0] += 1
+            out.append(
+                chosen.solve(sub, Budget(seed=config.seed + index, shots=config.shots), index)
+            )
+        return out
 
     return solve_batch
+
+
+def _warm_sdks() -> threading.Thread:
+    """Import the three QAOA SDKs in a background thread, so a mixed run's first QAOA solve
+    does not stop the pipeline for their start-up (seconds on a loaded machine); until it
+    finishes, small subproblems go to the local annealer."""
+
+    def work() -> None:
+        from qroute.circuits.qaoa import _import_engine
+
+        for engine in ("braket-local", "pennylane-lightning", "qiskit-aer"):
+            try:
+                _import_engine(engine)
+            except Exception:  # noqa: S112 - an SDK that cannot import fails at solve time
+                continue
+
+    thread = threading.Thread(target=work, name="qroute-sdk-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _trivial(problem: Problem, sub: Subproblem, ledger: ArcLedger) -> bool:
@@ -402,6 +496,84 @@ class _Hybrid:
     records: list[SubproblemRecord] = field(default_factory=list)
     solve_seconds: float = 0.0
     solves: int = 0
+    pool: RoutePool | None = None
+    pyvrp: PyVRPSearch | None = None
+    selection_backend: str = "dwave-sa"
+    exact_steps: bool = False
+    seed: int = 0
+    selections: list[SelectionRecord] = field(default_factory=list)
+    selection_seconds: float = 0.0
+    decided: dict[frozenset[int], str] = field(default_factory=dict)  # route set -> class
+    qaoa_selections: int = 0
+
+    def run_pyvrp(self, seconds: float) -> None:
+        """A PyVRP slice warm-started from the best solution; adopted when better."""
+        if self.pyvrp is None or seconds < 0.05:
+            return
+        start = self.engine.best_routes()
+        found = self.pyvrp.run(start, seconds, self.pool)
+        cost = validate(self.problem, found).cost
+        if cost < self.engine.best_cost - 1e-9:
+            self.engine.load_routes(found, None)
+            self.engine.save_best()
+
+    def run_selections(self, count: int, round_no: int) -> None:
+        """`count` route-selection steps on the current solution, seeds spread over routes."""
+        if self.pool is None:
+            return
+        for step in range(count):
+            routes = self.engine.routes()
+            if len(routes) < 2:
+                return
+            backend = self.selection_backend
+            if (
+                backend == "dwave-sa"
+                and self.qaoa_selections == 0
+                and self.mixed
+                and all(m in sys.modules for m in _SDK_MODULES)
+            ):
+                backend = "qaoa-sdks"  # one small selection per mixed run on the three SDKs
+                self.qaoa_selections += 1
+            index = len(self.selections)
+            seed_route = (self.seed + 7 * index + round_no) % len(routes)
+            start = time.perf_counter()
+            try:
+                new_plan, record = selection_step(
+                    self.problem,
+                    self.pool,
+                    routes,
+                    seed_route,
+                    backend,
+                    self.seed + index,
+                    index,
+                    exact_step=self.exact_steps or backend == "mip",
+                )
+            except Exception:  # an unavailable / failing sampler: the local annealer instead
+                if backend == "dwave-sa":
+                    raise
+                new_plan, record = selection_step(
+                    self.problem,
+                    self.pool,
+                    routes,
+                    seed_route,
+                    "dwave-sa",
+                    self.seed + index,
+                    index,
+                )
+            self.selection_seconds += time.perf_counter() - start
+            self.selections.append(record)
+            if new_plan is None:
+                continue
+            before = {frozenset(r) for r in routes}
+            self.engine.load_routes(new_plan, record.credited_class)
+            for route in new_plan:
+                key = frozenset(route)
+                if key not in before:
+                    self.decided[key] = record.credited_class
+            if self.engine.cost < self.engine.best_cost - 1e-9:
+                self.engine.save_best()
+
+    mixed: bool = False
 
     def seconds_per_solve(self) -> float:
         """Measured batch seconds per solve; before any, the answers' own wall times."""
@@ -483,8 +655,15 @@ def improve(
     start_index: int = 0,
     *,
     ledger: ArcLedger | None = None,
+    state: dict[str, Any] | None = None,
 ) -> tuple[list[list[int]], list[SubproblemRecord], list[tuple[float, float]]]:
     """Improve until `deadline` (a time.perf_counter() value).
+
+    Each round: a SISR slice, a PyVRP slice warm-started from the best solution (when
+    "pyvrp" is in `config.engines`), re-routing of changed routes, then SELECTIONS_PER_ROUND
+    route-selection QUBO steps over the pool both searches fed (when `config.selection`).
+    `state`, when given, receives the pool, the selection records and the routes decided
+    by selection answers.
 
     Rounds of classical SISR ruin-and-recreate (inter-route; qroute.hybrid.improve) alternate with
     re-routing every route or window whose content changed through `solve_batch`, one batch
@@ -497,10 +676,22 @@ def improve(
     t0 = time.perf_counter()
     ledger = ledger if ledger is not None else ArcLedger(problem)
     start_routes = [list(map(int, r)) for r in routes if len(r) > 0]
-    start_marks = dict(ledger.marks)
+    start_marks = ledger.state()
     engine = RuinRecreate(problem, start_routes, seed=config.seed, ledger=ledger)
     start_cost = engine.cost
     hybrid = _Hybrid(problem, engine, ledger, solve_batch, config.resolved_max_stops(), start_index)
+    hybrid.seed = config.seed
+    hybrid.exact_steps = config.exact_steps
+    hybrid.mixed = config.policy == "mixed" and not config.exact_steps
+    hybrid.selection_backend = SELECTION_BACKEND.get(config.policy, "dwave-sa")
+    if config.selection:
+        hybrid.pool = RoutePool(problem)
+        hybrid.pool.add_singletons()
+        hybrid.pool.add_incumbent(start_routes)
+        engine.pool = hybrid.pool
+    if "pyvrp" in config.engines:
+        hybrid.pyvrp = PyVRPSearch(problem, seed=config.seed)
+    use_sisr = "sisr" in config.engines or hybrid.pyvrp is None
     history: list[tuple[float, float]] = [(0.0, engine.best_cost)]
 
     def report(phase: str, round_no: int) -> None:
@@ -530,19 +721,27 @@ def improve(
         expected = last_batch + hybrid.count_fresh(round_no)
         now = time.perf_counter()
         reserve = 1.25 * hybrid.seconds_per_solve() * expected
+        if hybrid.pool is not None:
+            per = hybrid.selection_seconds / len(hybrid.selections) if hybrid.selections else 0.5
+            reserve += per * SELECTIONS_PER_ROUND
         budget = min(round_seconds, deadline - now - reserve)
         if budget < 0.1:
             break
-        until = now + budget
-        while True:
+        sisr_budget = budget / 2 if (hybrid.pyvrp is not None and use_sisr) else budget
+        until = now + (sisr_budget if use_sisr else 0.0)
+        while use_sisr:
             fraction = min(max((time.perf_counter() - t0) / total, 0.0), 1.0)
             temperature = t_hot * (t_cold / t_hot) ** fraction
             for _ in range(_ITERATIONS_PER_CLOCK_CHECK):
                 engine.iterate(temperature)
             if time.perf_counter() >= until:
                 break
+        if hybrid.pyvrp is not None:
+            hybrid.run_pyvrp(budget - sisr_budget if use_sisr else budget)
         q_start = time.perf_counter()
         last_batch = hybrid.reroute(offset=round_no)
+        if hybrid.pool is not None and time.perf_counter() < deadline - reserve / 2:
+            hybrid.run_selections(SELECTIONS_PER_ROUND, round_no)
         q_seconds = time.perf_counter() - q_start
         round_no += 1
         round_seconds = max(
@@ -561,8 +760,15 @@ def improve(
     start_check = validate(problem, start_routes)
     if (not check.feasible and start_check.feasible) or check.cost > start_cost + 1e-6:
         # never hand back something worse than the input (a defensive guard)
-        ledger.marks = start_marks
+        ledger.restore(start_marks)
         final = start_routes
+    if state is not None:
+        final_sets = {frozenset(r) for r in final}
+        state["pool"] = hybrid.pool
+        state["selections"] = list(hybrid.selections)
+        state["decided"] = {k: v for k, v in hybrid.decided.items() if k in final_sets}
+        state["pyvrp_iterations"] = hybrid.pyvrp.iterations if hybrid.pyvrp else 0
+        state["sisr_iterations"] = engine.iterations
     return final, hybrid.records, history
 
 
@@ -570,23 +776,120 @@ def improve(
 
 
 def quantum_share(
-    records: Sequence[SubproblemRecord], routes: Sequence[Sequence[int]], ledger: ArcLedger
+    records: Sequence[SubproblemRecord],
+    routes: Sequence[Sequence[int]],
+    ledger: ArcLedger,
+    *,
+    selections: Sequence[SelectionRecord] = (),
+    decided: dict[frozenset[int], str] | None = None,
+    start_cost: float | None = None,
+    final_cost: float | None = None,
 ) -> dict[str, Any]:
-    """Solves and adoptions per backend, and the share of the solution's arcs last set by
-    an adopted quantum / annealing answer."""
+    """Solves, adoptions, final routes and improvement per provenance class
+    (qroute.model.provenance), and the legacy arc counts.
+
+    `by_class[c]`: `solves` (route QUBOs + selection QUBOs answered by class c), `adopted`
+    (adopted answers credited to c; a repaired answer is credited to classical_sampler),
+    `final_routes` (final routes whose membership an adopted selection answer of class c
+    decided, or whose every arc an adopted route answer of class c set), `improvement` (the
+    share of start cost - final cost that adopted answers credited to c delivered).
+    `final_routes_selected_by_qubo`: share of final routes whose membership an adopted
+    selection answer decided; answers that returned the incumbent are counted apart as
+    `selection_confirmations`. `arc_share` counts only qpu and quantum_simulator arcs.
+    """
+    decided = decided or {}
     counts = ledger.counts(routes)
-    quantum = counts["quantum"]
-    classical = counts["confirmed"] + counts["classical"]
-    total = quantum + classical
+    by_class = empty_by_class()
+    gain = dict.fromkeys(PROVENANCE_CLASSES, 0.0)
+    for r in records:
+        by_class[r.provenance_class]["solves"] += 1
+        if r.adopted:
+            origin = credited_class(r.backend_used, r.device, repaired=r.repaired)
+            by_class[origin]["adopted"] += 1
+            gain[origin] += max(r.cost_before - r.cost_after, 0.0)
+    for sel in selections:
+        by_class[sel.provenance_class]["solves"] += 1
+        if sel.adopted:
+            by_class[sel.credited_class]["adopted"] += 1
+            gain[sel.credited_class] += sel.incumbent_cost - sel.qubo_cost
+    live = [r for r in routes if r]
+    selected = 0
+    for route in live:
+        origin = decided.get(frozenset(int(c) for c in route))
+        if origin is not None:
+            selected += 1
+            by_class[origin]["final_routes"] += 1
+            continue
+        marks = {ledger.marks.get(k) for k in ledger.route_keys(route)}
+        if len(marks) == 1 and None not in marks:
+            by_class[str(marks.pop())]["final_routes"] += 1
+    total_gain = (
+        (start_cost - final_cost) if start_cost is not None and final_cost is not None else 0.0
+    )
+    for c in PROVENANCE_CLASSES:
+        by_class[c]["improvement"] = gain[c] / total_gain if total_gain > 1e-9 else 0.0
+    quantum_arcs = sum(counts[c] for c in QUANTUM_CLASSES)
+    total_arcs = sum(counts[c] for c in PROVENANCE_CLASSES) + counts["search"]
     return {
+        "by_class": by_class,
+        "final_routes_selected_by_qubo": selected / len(live) if live else 0.0,
+        "selection_confirmations": sum(1 for s in selections if s.confirmed),
+        "selection_solves": len(selections),
         "solves_by_backend": dict(Counter(r.backend_used for r in records)),
         "adopted_by_backend": dict(Counter(r.backend_used for r in records if r.adopted)),
-        "arc_share": quantum / total if total else 0.0,
-        "arcs_from": {"quantum": quantum, "classical": classical},
-        # classical arcs that a quantum / annealing answer independently reproduced
+        "arc_share": quantum_arcs / total_arcs if total_arcs else 0.0,
+        "arcs_by_class": {c: counts[c] for c in PROVENANCE_CLASSES} | {"search": counts["search"]},
+        "arcs_from": {"quantum": quantum_arcs, "classical": total_arcs - quantum_arcs},
+        # search-set arcs that a later answer independently reproduced
         "arcs_confirmed_by_quantum": counts["confirmed"],
         "reused_answers_adopted": ledger.reused,
     }
+
+
+def ablation(
+    records: Sequence[SubproblemRecord], selections: Sequence[SelectionRecord]
+) -> dict[str, Any]:
+    """Each QUBO answer next to the exact optimum of the same problem: selection answers vs
+    the MIP (HiGHS), route answers vs Held-Karp. Costs are sums over the compared solves;
+    `gap_percent` is of the sums, `mean_gap_percent` the mean per solve."""
+
+    def block(pairs: list[tuple[float, float, float, float, float]]) -> dict[str, Any]:
+        qubo = sum(p[0] for p in pairs)
+        exact = sum(p[1] for p in pairs)
+        gaps = [100.0 * (p[0] - p[1]) / p[1] for p in pairs if p[1] > 0]
+        return {
+            "solves": len(pairs),
+            "qubo_cost": qubo,
+            "exact_cost": exact,
+            "gap_percent": 100.0 * (qubo - exact) / exact if exact > 0 else 0.0,
+            "mean_gap_percent": float(np.mean(gaps)) if gaps else 0.0,
+            "optimum_rate": (
+                sum(1 for p in pairs if p[0] <= p[1] + 1e-6 * max(1.0, p[1])) / len(pairs)
+                if pairs
+                else 0.0
+            ),
+            "qubo_seconds": sum(p[2] for p in pairs),
+            "exact_seconds": sum(p[3] for p in pairs),
+            "usd": sum(p[4] for p in pairs),
+        }
+
+    sel = [
+        (s.qubo_cost, s.exact_cost, s.qubo_seconds, s.exact_seconds, s.cost_usd)
+        for s in selections
+        if s.backend != "mip"
+    ]
+    routes = [
+        (
+            r.answer_cost,
+            r.exact_cost,
+            r.wall_seconds,
+            0.0,
+            float(r.provenance.get("cost_usd", 0.0) or 0.0),
+        )
+        for r in records
+        if r.answer_cost is not None and r.exact_cost is not None
+    ]
+    return {"selection": block(sel), "routes": block(routes)}  # type: ignore[arg-type]
 
 
 def run_pipeline(
@@ -628,8 +931,17 @@ def run_pipeline(
         )
 
     mark = time.perf_counter()
+    state: dict[str, Any] = {}
     routes, more, improve_history = improve(
-        problem, routes, config, batch, deadline, progress, start_index=len(subs), ledger=ledger
+        problem,
+        routes,
+        config,
+        batch,
+        deadline,
+        progress,
+        start_index=len(subs),
+        ledger=ledger,
+        state=state,
     )
     offset = mark - t0
     history.extend((offset + t, c) for t, c in improve_history)
@@ -639,6 +951,7 @@ def run_pipeline(
     report = validate(problem, routes)
     phases["validate"] = time.perf_counter() - mark
     all_records = (*records, *more)
+    selections: list[SelectionRecord] = state.get("selections", [])
     final_routes = tuple(tuple(int(c) for c in r) for r in routes if r)
     return PipelineResult(
         instance=problem.name,
@@ -647,8 +960,18 @@ def run_pipeline(
         feasible=report.feasible,
         violations=report.violations,
         records=all_records,
-        quantum_share=quantum_share(all_records, final_routes, ledger),
+        quantum_share=quantum_share(
+            all_records,
+            final_routes,
+            ledger,
+            selections=selections,
+            decided=state.get("decided"),
+            start_cost=history[0][1],
+            final_cost=report.cost,
+        ),
         history=tuple(history),
         wall_seconds=time.perf_counter() - t0,
         phase_seconds=phases,
+        selection_records=tuple(selections),
+        ablation=ablation(all_records, selections),
     )
