@@ -146,7 +146,9 @@ def test_stitch_adopts_an_improving_valid_answer_with_provenance() -> None:
     json.dumps(record.as_dict())
     assert sorted(new_routes[0]) == sorted(routes[0])
     counts = ledger.counts(new_routes)
-    assert counts["quantum"] > 0  # the annealer set arcs
+    # a test double is a classical sampler: its arcs are never counted as quantum
+    assert record.provenance_class == "classical_sampler"
+    assert counts["classical_sampler"] > 0 and counts["qpu"] == counts["quantum_simulator"] == 0
 
 
 def test_stitch_rejects_worse_and_invalid_answers() -> None:

@@ -521,7 +521,7 @@ class _Hybrid:
         """`count` route-selection steps on the current solution, seeds spread over routes."""
         if self.pool is None:
             return
-        for step in range(count):
+        for _ in range(count):
             routes = self.engine.routes()
             if len(routes) < 2:
                 return

@@ -75,6 +75,8 @@ class Selection:
         covered = sorted(c for j in self.incumbent for c in self.routes[j])
         if covered != sorted(self.customers):
             raise ValueError(f"{self.name}: the incumbent columns are not an exact cover")
+        if self.max_routes is not None and len(self.incumbent) > self.max_routes:
+            raise ValueError(f"{self.name}: the incumbent uses more than {self.max_routes} routes")
 
     @property
     def size(self) -> int:
