@@ -71,6 +71,9 @@ SELECTION_BACKEND = {
     "exact": "mip",
 }
 SELECTIONS_PER_ROUND = 3
+INITIAL_TIME_SHARE = 0.15  # most of the budget the initial route-QUBO phase may use
+INITIAL_CHUNK = 4
+MAX_FRESH_PER_ROUND = 8  # new route-QUBO solves per improve round
 _SDK_MODULES = ("braket.devices", "pennylane", "qiskit_aer.primitives")
 HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared with Held-Karp
 
@@ -585,7 +588,7 @@ class _Hybrid:
     def count_fresh(self, offset: int) -> int:
         """How many subproblems of the current solution have no answer yet."""
         _, _, subs = self.pending(offset)
-        return len({s.key() for s in subs} - self.ledger.answers.keys())
+        return min(len({s.key() for s in subs} - self.ledger.answers.keys()), MAX_FRESH_PER_ROUND)
 
     def pending(self, offset: int) -> tuple[list[int], list[list[int]], list[Subproblem]]:
         """The current routes and the subproblems of their changed routes / windows."""
@@ -608,6 +611,8 @@ class _Hybrid:
         before = [list(r) for r in routes]
         fresh = [s for s in subs if s.key() not in self.ledger.answers]
         unique: dict[str, Subproblem] = {s.key(): s for s in fresh}
+        # at most MAX_FRESH_PER_ROUND new solves a round (the rest wait for a later round)
+        unique = dict(list(unique.items())[:MAX_FRESH_PER_ROUND])
         fresh = list(unique.values())
         if fresh:
             indices = list(range(self.next_index, self.next_index + len(fresh)))
@@ -631,7 +636,7 @@ class _Hybrid:
         where = {c: r for r, route in enumerate(routes) for c in route}
         fresh_keys = set(unique)
         for sub in subs:
-            if sub.key() in fresh_keys:
+            if sub.key() in fresh_keys or sub.key() not in self.ledger.answers:
                 continue
             outcome = _stitch_one(
                 self.problem, routes, where, sub, self.ledger.answers[sub.key()], self.ledger
@@ -912,7 +917,16 @@ def run_pipeline(
 
     mark = time.perf_counter()
     subs = make_subproblems(problem, routes, max_stops)
-    results = batch(subs, list(range(len(subs))))
+    # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget is spent;
+    # the rest are re-routed by improve() (every route without an answer is "changed")
+    results: list[SolveResult] = []
+    initial_until = t0 + INITIAL_TIME_SHARE * config.time_limit
+    for first in range(0, len(subs), INITIAL_CHUNK):
+        if first and time.perf_counter() >= initial_until:
+            break
+        chunk = subs[first : first + INITIAL_CHUNK]
+        results.extend(batch(chunk, list(range(first, first + len(chunk)))))
+    subs = subs[: len(results)]
     phases["initial_solve"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

@@ -48,7 +48,7 @@ PENALTY_MARGIN = 0.1
 HOT_TEMPERATURE = 0.5
 COLD_TEMPERATURE = 0.05
 DEFAULT_READS = 100
-DEFAULT_SWEEPS = 1000
+DEFAULT_SWEEPS = 2000
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def cover_duals(selection: Selection) -> NDArray[np.float64]:
         selection.costs,
         A_eq=m,
         b_eq=np.ones(m.shape[0]),
-        bounds=(0, 1),
+        bounds=(0, None),  # x ≤ 1 is implied; an explicit bound would absorb duals
         method="highs",
     )
     if result.status != 0 or result.eqlin is None:
