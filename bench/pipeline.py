@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from qroute.hybrid.pipeline import PipelineConfig, run_pipeline
-from qroute.model.provenance import QUANTUM_CLASSES
 from qroute.model.data import best_known, gap_percent
 from qroute.model.loader import load_problem
+from qroute.model.provenance import QUANTUM_CLASSES
 from qroute.model.solver import Budget
 
 X_SET = (

@@ -83,7 +83,8 @@ def main() -> None:
         print(
             f"  {args.backend}: mean gap {statistics.mean(gaps):.3f}% over {len(rows)} cuts "
             f"({min(r[1] for r in rows)}-{max(r[1] for r in rows)} variables), optimum "
-            f"{sum(g <= 1e-6 for g in gaps)}/{len(gaps)}, mean {statistics.mean(r[3] for r in rows):.2f}s "
+            f"{sum(g <= 1e-6 for g in gaps)}/{len(gaps)}, "
+            f"mean {statistics.mean(r[3] for r in rows):.2f}s "
             f"vs MIP {statistics.mean(r[4] for r in rows):.2f}s"
         )
         if args.qaoa:

@@ -110,7 +110,7 @@ class ArcLedger:
     def counts(self, routes: Iterable[Sequence[int]]) -> dict[str, int]:
         """How many of a solution's arcs each provenance class set, how many the search set
         ("search") and how many of those an answer confirmed ("confirmed")."""
-        out = {c: 0 for c in PROVENANCE_CLASSES}
+        out: dict[str, int] = dict.fromkeys(PROVENANCE_CLASSES, 0)
         out.update(search=0, confirmed=0)
         for route in routes:
             if route:

@@ -805,13 +805,13 @@ def quantum_share(
     decided = decided or {}
     counts = ledger.counts(routes)
     by_class = empty_by_class()
-    gain = dict.fromkeys(PROVENANCE_CLASSES, 0.0)
+    gain: dict[str, float] = dict.fromkeys(PROVENANCE_CLASSES, 0.0)
     for r in records:
         by_class[r.provenance_class]["solves"] += 1
         if r.adopted:
-            origin = credited_class(r.backend_used, r.device, repaired=r.repaired)
-            by_class[origin]["adopted"] += 1
-            gain[origin] += max(r.cost_before - r.cost_after, 0.0)
+            credit = credited_class(r.backend_used, r.device, repaired=r.repaired)
+            by_class[credit]["adopted"] += 1
+            gain[credit] += max(r.cost_before - r.cost_after, 0.0)
     for sel in selections:
         by_class[sel.provenance_class]["solves"] += 1
         if sel.adopted:

@@ -291,10 +291,11 @@ def interpret(sampleset: dimod.SampleSet, qubo: SelectionQubo) -> SelectionAnswe
         chosen = sorted(best[1])
         return SelectionAnswer(tuple(chosen), best[0], True, rate, False, best_energy, reads)
     lowest = samples[int(np.argmin(energies))] if len(energies) else np.zeros(0, dtype=np.int8)
-    chosen = repair(selection, _chosen(qubo, lowest, order) if len(lowest) else [])
+    repaired = repair(selection, _chosen(qubo, lowest, order) if len(lowest) else [])
     how = "repair"
-    if chosen is None:
-        chosen, how = list(selection.incumbent), "incumbent"
+    if repaired is None:
+        repaired, how = list(selection.incumbent), "incumbent"
+    chosen = repaired
     return SelectionAnswer(
         tuple(sorted(chosen)),
         selection.cost_of(chosen),

@@ -214,7 +214,8 @@ def provenance_lines(payload: Mapping[str, Any]) -> list[str]:
         if row:
             lines.append(
                 f"{name:<18} solves {int(row.get('solves', 0)):>5}  adopted "
-                f"{int(row.get('adopted', 0)):>4}  final routes {int(row.get('final_routes', 0)):>3}"
+                f"{int(row.get('adopted', 0)):>4}  final routes "
+                f"{int(row.get('final_routes', 0)):>3}"
                 f"  improvement {100 * float(row.get('improvement', 0.0)):5.1f} %"
             )
     if "final_routes_selected_by_qubo" in share:
