@@ -571,7 +571,7 @@ class _Hybrid:
             self.engine.load_routes(new_plan, record.credited_class)
             for route in new_plan:
                 key = frozenset(route)
-                if key not in before:
+                if key not in before and record.backend != "mip":  # a MIP is no QUBO answer
                     self.decided[key] = record.credited_class
             if self.engine.cost < self.engine.best_cost - 1e-9:
                 self.engine.save_best()

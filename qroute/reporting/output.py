@@ -231,12 +231,17 @@ def provenance_lines(payload: Mapping[str, Any]) -> list[str]:
     ):
         block = (payload.get("ablation") or {}).get(kind)
         if block and block.get("solves"):
+
+            def num(key: str, block: Mapping[str, Any] = block) -> float:
+                value = block.get(key)
+                return float(value) if isinstance(value, (int, float)) else 0.0
+
             lines.append(
-                f"ablation, {label}: {block['solves']} solves, QUBO {block['qubo_cost']:,.1f} "
-                f"vs exact {block['exact_cost']:,.1f} (gap {block['gap_percent']:.2f} %, "
-                f"optimum {100 * block['optimum_rate']:.0f} %), "
-                f"{block['qubo_seconds']:.1f} s vs {block['exact_seconds']:.1f} s, "
-                f"{block['usd']:.2f} USD"
+                f"ablation, {label}: {block['solves']} solves, QUBO {num('qubo_cost'):,.1f} "
+                f"vs exact {num('exact_cost'):,.1f} (gap {num('gap_percent'):.2f} %, "
+                f"optimum {100 * num('optimum_rate'):.0f} %), "
+                f"{num('qubo_seconds'):.1f} s vs {num('exact_seconds'):.1f} s, "
+                f"{num('usd'):.2f} USD"
             )
     return lines
 
