@@ -868,9 +868,10 @@ def ablation(
 ) -> dict[str, Any]:
     """Each QUBO answer next to the exact optimum of the same problem: selection answers vs
     the MIP (HiGHS), route answers vs Held-Karp. Costs are sums over the compared solves;
-    `gap_percent` is of the sums, `mean_gap_percent` the mean per solve."""
+    `gap_percent` is of the sums, `mean_gap_percent` the mean per solve; `repaired` counts
+    answers that were not a raw sample (their cost is the repair's or the incumbent's)."""
 
-    def block(pairs: list[tuple[float, float, float, float, float]]) -> dict[str, Any]:
+    def block(pairs: list[tuple[float, float, float, float, float, bool]]) -> dict[str, Any]:
         qubo = sum(p[0] for p in pairs)
         exact = sum(p[1] for p in pairs)
         gaps = [100.0 * (p[0] - p[1]) / p[1] for p in pairs if p[1] > 0]
@@ -888,10 +889,11 @@ def ablation(
             "qubo_seconds": sum(p[2] for p in pairs),
             "exact_seconds": sum(p[3] for p in pairs),
             "usd": sum(p[4] for p in pairs),
+            "repaired": sum(1 for p in pairs if p[5]),
         }
 
     sel = [
-        (s.qubo_cost, s.exact_cost, s.qubo_seconds, s.exact_seconds, s.cost_usd)
+        (s.qubo_cost, s.exact_cost, s.qubo_seconds, s.exact_seconds, s.cost_usd, s.repaired)
         for s in selections
         if s.backend != "mip"
     ]
@@ -902,6 +904,7 @@ def ablation(
             r.wall_seconds,
             0.0,
             float(r.provenance.get("cost_usd", 0.0) or 0.0),
+            r.repaired,
         )
         for r in records
         if r.answer_cost is not None and r.exact_cost is not None

@@ -265,7 +265,8 @@ def _chosen(qubo: SelectionQubo, sample: NDArray[np.int8], order: list[int]) -> 
 def interpret(sampleset: dimod.SampleSet, qubo: SelectionQubo) -> SelectionAnswer:
     """The cheapest raw sample that is a feasible cover; if none is, the lowest-energy
     sample repaired (over-covering columns dropped, cheapest first kept; missing customers
-    covered by single-customer columns if the selection has them), else the incumbent.
+    covered by single-customer columns if the selection has them) when that is no worse
+    than the incumbent, else the incumbent.
     A repaired answer says so (`repaired=True`) and is never credited to the sampler."""
     selection = qubo.selection
     variables = list(sampleset.variables)
@@ -293,7 +294,7 @@ def interpret(sampleset: dimod.SampleSet, qubo: SelectionQubo) -> SelectionAnswe
     lowest = samples[int(np.argmin(energies))] if len(energies) else np.zeros(0, dtype=np.int8)
     repaired = repair(selection, _chosen(qubo, lowest, order) if len(lowest) else [])
     how = "repair"
-    if repaired is None:
+    if repaired is None or selection.cost_of(repaired) > selection.incumbent_cost():
         repaired, how = list(selection.incumbent), "incumbent"
     chosen = repaired
     return SelectionAnswer(
