@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("--cuts", type=int, default=4, help="cuts per instance and size")
     parser.add_argument("--backend", default="dwave-sa")
     parser.add_argument("--qaoa", action="store_true")
+    parser.add_argument(
+        "--no-fix", action="store_true", help="no reduced-cost fixing: every column a variable"
+    )
     parser.add_argument("--max-qaoa", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -67,7 +70,7 @@ def main() -> None:
                 selection, _ = cut_selection(problem, pool, routes, seed_route, size, "bench")
                 exact = solve_selection(selection, 30.0)
                 answer, qubo, _, seconds, _ = solve_selection_qubo(
-                    selection, args.backend, args.seed + cut
+                    selection, args.backend, args.seed + cut, fix=not args.no_fix
                 )
                 gap = 100.0 * (answer.cost - exact.cost) / exact.cost
                 rows.append((size, qubo.num_variables, gap, seconds, exact.wall_seconds, answer))

@@ -207,11 +207,12 @@ def cut_selection(
 
 
 def solve_selection_qubo(
-    selection: Selection, backend: str, seed: int
+    selection: Selection, backend: str, seed: int, *, fix: bool = True
 ) -> tuple[SelectionAnswer, SelectionQubo, str, float, float]:
-    """(answer, qubo, device, seconds, usd) of one selection through `backend`'s sampler."""
+    """(answer, qubo, device, seconds, usd) of one selection through `backend`'s sampler
+    (`fix`: reduced-cost fixing before the BQM is built)."""
     start = time.perf_counter()
-    qubo = convert(selection)
+    qubo = convert(selection, fix=fix)
     sampler, kwargs, device = selection_sampler(backend, qubo.bqm, qubo, seed)
     sampleset = sampler.sample(qubo.bqm, **kwargs)
     sampleset.resolve()
