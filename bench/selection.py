@@ -94,6 +94,7 @@ def main() -> None:
             for engine in ("qaoa-statevector", "braket-local", "pennylane-lightning", "qiskit-aer"):
                 hits = 0
                 done = 0
+                sizes: list[int] = []
                 t0 = time.perf_counter()
                 for cut in range(args.cuts):
                     seed_route = (cut * max(len(routes) // args.cuts, 1)) % len(routes)
@@ -101,14 +102,18 @@ def main() -> None:
                         problem, pool, routes, seed_route, args.max_qaoa, "bench"
                     )
                     exact = solve_selection(selection, 30.0)
-                    answer, qubo, _, _, _ = solve_selection_qubo(selection, engine, args.seed + cut)
+                    answer, qubo, _, _, _ = solve_selection_qubo(
+                        selection, engine, args.seed + cut, fix=not args.no_fix
+                    )
                     if qubo.num_variables > 16:
                         continue
+                    sizes.append(qubo.num_variables)
                     done += 1
                     hits += answer.cost <= exact.cost + 1e-6
                 print(
                     f"  QAOA {engine}: optimum {hits}/{done} sub-selections of <= "
-                    f"{args.max_qaoa} columns, {time.perf_counter() - t0:.1f}s"
+                    f"{args.max_qaoa} columns ({min(sizes, default=0)}-{max(sizes, default=0)} "
+                    f"qubits), {time.perf_counter() - t0:.1f}s"
                 )
 
 
