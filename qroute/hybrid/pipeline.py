@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -78,6 +77,10 @@ MAX_FRESH_PER_ROUND = 4  # new route-QUBO solves per improve round
 # PyVRP's ILS improves faster than SISR on the X set; SISR keeps feeding other routes)
 PYVRP_SHARE = 0.75
 _SDK_MODULES = ("braket.devices", "pennylane", "qiskit_aer.primitives")
+# a mixed run gets one QAOA sub-selection on the three SDKs (paying their start-up, seconds)
+# only with at least this budget; small route-TSPs go to QAOA only once the SDKs are loaded
+MIXED_QAOA_MIN_SECONDS = 20.0
+MIXED_QAOA_RESERVE_SHARE = 0.6  # ... and only while 60 % of the budget remains
 HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared with Held-Karp
 
 # improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
@@ -446,15 +449,14 @@ def default_solve_batch(config: PipelineConfig) -> SolveBatch:
     dispatcher = Dispatcher(config.policy)
     local = Dispatcher("local") if config.policy == "mixed" else None
     qaoa_solves = [0]
-    warm = _warm_sdks() if local is not None else None
 
     def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
         out: list[SolveResult] = []
         for sub, index in zip(subproblems, indices, strict=True):
             chosen = dispatcher
             if local is not None and sub.size <= QAOA_MAX_STOPS:
-                if qaoa_solves[0] >= MIXED_QAOA_SOLVES or (warm is not None and warm.is_alive()):
-                    chosen = local  # quota spent, or the SDKs are still importing
+                if qaoa_solves[0] >= MIXED_QAOA_SOLVES or not sdks_imported():
+                    chosen = local  # quota spent, or the SDKs are not started yet
                 else:
                     qaoa_solves[0] += 1
             out.append(
@@ -465,23 +467,9 @@ def default_solve_batch(config: PipelineConfig) -> SolveBatch:
     return solve_batch
 
 
-def _warm_sdks() -> threading.Thread:
-    """Import the three QAOA SDKs in a background thread, so a mixed run's first QAOA solve
-    does not stop the pipeline for their start-up (seconds on a loaded machine); until it
-    finishes, small subproblems go to the local annealer."""
-
-    def work() -> None:
-        from qroute.circuits.qaoa import _import_engine
-
-        for engine in ("braket-local", "pennylane-lightning", "qiskit-aer"):
-            try:
-                _import_engine(engine)
-            except Exception:  # noqa: S112 - an SDK that cannot import fails at solve time
-                continue
-
-    thread = threading.Thread(target=work, name="qroute-sdk-warm-up", daemon=True)
-    thread.start()
-    return thread
+def sdks_imported() -> bool:
+    """Whether Braket, PennyLane and Qiskit Aer are already imported in this process."""
+    return all(m in sys.modules for m in _SDK_MODULES)
 
 
 def _trivial(problem: Problem, sub: Subproblem, ledger: ArcLedger) -> bool:
@@ -536,7 +524,7 @@ class _Hybrid:
                 backend == "dwave-sa"
                 and self.qaoa_selections == 0
                 and self.mixed
-                and all(m in sys.modules for m in _SDK_MODULES)
+                and self.sdks_ready()
             ):
                 backend = "qaoa-sdks"  # one small selection per mixed run on the three SDKs
                 self.qaoa_selections += 1
@@ -580,6 +568,22 @@ class _Hybrid:
                 self.engine.save_best()
 
     mixed: bool = False
+    qaoa_latest: float = 0.0  # the last perf_counter() at which the QAOA selection may start
+    qaoa_allowed: bool = False
+
+    def mean_selection_seconds(self) -> float:
+        """Mean seconds of a local-sampler selection step (the one QAOA step excluded)."""
+        local = [
+            s.qubo_seconds + s.exact_seconds for s in self.selections if s.backend != "qaoa-sdks"
+        ]
+        return float(np.mean(local)) if local else 0.5
+
+    def sdks_ready(self) -> bool:
+        """Whether this mixed run should now spend its one QAOA sub-selection on the three
+        SDKs (their start-up is paid once, by the improve phase, never by the initial
+        phase): only with a budget of at least MIXED_QAOA_MIN_SECONDS and while at least
+        MIXED_QAOA_RESERVE_SHARE of it remains, so the run never overruns for it."""
+        return self.qaoa_allowed and time.perf_counter() <= self.qaoa_latest
 
     def seconds_per_solve(self) -> float:
         """Measured batch seconds per solve; before any, the answers' own wall times."""
@@ -691,6 +695,8 @@ def improve(
     hybrid.seed = config.seed
     hybrid.exact_steps = config.exact_steps
     hybrid.mixed = config.policy == "mixed" and not config.exact_steps
+    hybrid.qaoa_latest = deadline - MIXED_QAOA_RESERVE_SHARE * config.time_limit
+    hybrid.qaoa_allowed = config.time_limit >= MIXED_QAOA_MIN_SECONDS
     hybrid.selection_backend = SELECTION_BACKEND.get(config.policy, "dwave-sa")
     if config.selection:
         hybrid.pool = RoutePool(problem)
@@ -731,7 +737,7 @@ def improve(
         now = time.perf_counter()
         reserve = 1.25 * hybrid.seconds_per_solve() * expected
         if hybrid.pool is not None:
-            per = hybrid.selection_seconds / len(hybrid.selections) if hybrid.selections else 0.5
+            per = hybrid.mean_selection_seconds()
             reserve += per * SELECTIONS_PER_ROUND
         budget = min(round_seconds, deadline - now - reserve)
         if budget < 0.1:
