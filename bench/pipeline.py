@@ -72,6 +72,9 @@ def main() -> None:
         "--baselines", default="pyvrp,ortools", help="comma-separated baselines to run"
     )
     parser.add_argument(
+        "--engines", default="sisr,pyvrp", help="classical engines of the hybrid (comma list)"
+    )
+    parser.add_argument(
         "--ablation",
         action="store_true",
         help="also run the pipeline with every QUBO step replaced by its exact counterpart "
@@ -108,6 +111,7 @@ def main() -> None:
             seed=args.seed,
             max_stops=args.max_stops,
             shots=args.shots,
+            engines=tuple(e for e in args.engines.split(",") if e),
         )
         result = run_pipeline(problem, config)
         share = result.quantum_share
@@ -161,6 +165,7 @@ def main() -> None:
                     seed=args.seed,
                     max_stops=args.max_stops,
                     exact_steps=True,
+                    engines=tuple(e for e in args.engines.split(",") if e),
                 ),
             )
             row["exact_steps"] = {

@@ -80,3 +80,18 @@ def test_exact_step_is_the_mip_and_never_worse_than_the_qubo() -> None:
     _, record = selection_step(problem, pool, routes, 0, "dwave-sa", 0, 0, exact_step=True)
     assert record.backend == "mip" and record.qubo_cost == pytest.approx(record.exact_cost)
     assert record.provenance_class == "classical_sampler"
+
+
+@pytest.mark.parametrize("backend", ["braket-local", "pennylane-lightning", "qiskit-aer"])
+def test_selection_qaoa_on_each_sdk_simulator(backend: str) -> None:
+    """The selection BQM runs on each SDK's simulator (quantum_simulator) and decodes to a
+    cover the MIP confirms as no better than the optimum."""
+    problem, routes, pool = _pool_and_plan()
+    selection, _ = cut_selection(problem, pool, routes, 0, 6, "t")
+    answer, qubo, device, _, _ = solve_selection_qubo(selection, backend, seed=3)
+    assert qubo.num_variables <= 8
+    assert selection.is_cover(list(answer.chosen))
+    assert answer.cost >= solve_selection(selection).cost - 1e-6
+    from qroute.model.provenance import provenance_class
+
+    assert provenance_class(backend, device) == "quantum_simulator"
