@@ -16,7 +16,7 @@ from qroute.qubo.selection_exact import solve_selection
 def _random_selection(seed: int, max_routes: int | None = None) -> Selection:
     rng = np.random.default_rng(seed)
     customers = tuple(range(1, 7))
-    routes = [(c,) for c in customers]
+    routes: list[tuple[int, ...]] = [(c,) for c in customers]
     while len(routes) < 14:
         size = int(rng.integers(2, 4))
         route = tuple(sorted(int(c) for c in rng.choice(customers, size, replace=False)))
