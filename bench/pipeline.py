@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qroute.hybrid.pipeline import QUANTUM_PARADIGMS, PipelineConfig, run_pipeline
+from qroute.hybrid.pipeline import PipelineConfig, run_pipeline
 from qroute.model.data import best_known, gap_percent
 from qroute.model.loader import load_problem
+from qroute.model.provenance import QUANTUM_CLASSES
 from qroute.model.solver import Budget
 
 X_SET = (
@@ -67,6 +68,18 @@ def main() -> None:
     parser.add_argument("--max-stops", type=int, default=None)
     parser.add_argument("--shots", type=int, default=None)
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument(
+        "--baselines", default="pyvrp,ortools", help="comma-separated baselines to run"
+    )
+    parser.add_argument(
+        "--engines", default="sisr,pyvrp", help="classical engines of the hybrid (comma list)"
+    )
+    parser.add_argument(
+        "--ablation",
+        action="store_true",
+        help="also run the pipeline with every QUBO step replaced by its exact counterpart "
+        "(MIP selections, Held-Karp routes) at equal wall time",
+    )
     parser.add_argument("--json", default=None, help="write every row (and records) here")
     args = parser.parse_args()
 
@@ -78,10 +91,14 @@ def main() -> None:
     )
     header = (
         f"{'instance':<14} {'BKS':>8} {'hybrid':>9} {'gap%':>6} {'wall s':>6} "
-        f"{'solves':>6} {'adopt':>5} {'q-arcs%':>7} {'reprod%':>7}"
+        f"{'solves':>6} {'adopt':>5} {'q-arcs%':>7} {'sel':>4} {'seladp':>6} {'qsel%':>5} "
+        f"{'selgap%':>7}"
     )
-    if not args.skip_baselines:
-        header += f" {'pyvrp':>9} {'gap%':>6} {'ortools':>9} {'gap%':>6}"
+    baselines = [] if args.skip_baselines else [b for b in args.baselines.split(",") if b]
+    for solver in baselines:
+        header += f" {solver:>9} {'gap%':>6}"
+    if args.ablation:
+        header += f" {'exact-steps':>11} {'gap%':>6}"
     print(header)
     rows: list[dict[str, Any]] = []
     for name in names:
@@ -94,13 +111,17 @@ def main() -> None:
             seed=args.seed,
             max_stops=args.max_stops,
             shots=args.shots,
+            engines=tuple(e for e in args.engines.split(",") if e),
         )
         result = run_pipeline(problem, config)
         share = result.quantum_share
-        quantum_solves = sum(1 for r in result.records if r.paradigm in QUANTUM_PARADIGMS)
+        quantum_solves = sum(1 for r in result.records if r.provenance_class in QUANTUM_CLASSES)
         quantum_adopted = sum(
-            1 for r in result.records if r.adopted and r.paradigm in QUANTUM_PARADIGMS
+            1
+            for r in result.records
+            if r.adopted and r.provenance_class in QUANTUM_CLASSES and not r.repaired
         )
+        selections = result.selection_records
         arcs = share["arcs_from"]["quantum"] + share["arcs_from"]["classical"]
         row: dict[str, Any] = {
             "instance": name,
@@ -114,22 +135,48 @@ def main() -> None:
             "quantum_solves": quantum_solves,
             "quantum_adopted": quantum_adopted,
             "reproduced_share": share.get("arcs_confirmed_by_quantum", 0) / arcs if arcs else 0,
+            "ablation": result.ablation,
+            "selections": len(selections),
+            "selections_adopted": sum(s.adopted for s in selections),
         }
         line = (
             f"{name:<14} {_fmt(bks_cost, '.0f'):>8} "
             f"{_fmt(result.cost, '.0f') if result.feasible else 'INFEAS':>9} "
             f"{_fmt(row['gap_percent']):>6} {result.wall_seconds:>6.1f} "
             f"{quantum_solves:>6} {quantum_adopted:>5} {100 * share['arc_share']:>7.1f} "
-            f"{100 * row['reproduced_share']:>7.1f}"
+            f"{len(selections):>4} {row['selections_adopted']:>6} "
+            f"{100 * share['final_routes_selected_by_qubo']:>5.1f} "
+            f"{result.ablation['selection']['gap_percent']:>7.2f}"
         )
-        if not args.skip_baselines:
-            for solver in ("pyvrp", "ortools"):
+        if baselines:
+            for solver in baselines:
                 base = run_baseline(solver, problem, args.time_limit, args.seed)
                 base["gap_percent"] = (
                     gap_percent(base["cost"], bks_cost) if base.get("feasible") else None
                 )
                 row[solver] = base
                 line += f" {_fmt(base['cost'], '.0f'):>9} {_fmt(base['gap_percent']):>6}"
+        if args.ablation:
+            exact = run_pipeline(
+                problem,
+                PipelineConfig(
+                    policy="exact",
+                    time_limit=args.time_limit,
+                    seed=args.seed,
+                    max_stops=args.max_stops,
+                    exact_steps=True,
+                    engines=tuple(e for e in args.engines.split(",") if e),
+                ),
+            )
+            row["exact_steps"] = {
+                "cost": exact.cost,
+                "feasible": exact.feasible,
+                "gap_percent": gap_percent(exact.cost, bks_cost) if exact.feasible else None,
+            }
+            line += (
+                f" {_fmt(exact.cost, '.0f') if exact.feasible else 'INFEAS':>11} "
+                f"{_fmt(row['exact_steps']['gap_percent']):>6}"
+            )
         print(line, flush=True)
         if args.json:
             row["result"] = result.as_dict()
@@ -138,18 +185,22 @@ def main() -> None:
     gaps = [r["gap_percent"] for r in rows if r["gap_percent"] is not None]
     if gaps:
         print(f"hybrid mean gap {statistics.mean(gaps):.2f}% over {len(gaps)} instance(s)")
-    if not args.skip_baselines:
-        for solver in ("pyvrp", "ortools"):
-            g = [r[solver]["gap_percent"] for r in rows if r[solver]["gap_percent"] is not None]
-            if g:
-                print(f"{solver} mean gap {statistics.mean(g):.2f}% over {len(g)} instance(s)")
+    for solver in baselines:
+        g = [r[solver]["gap_percent"] for r in rows if r[solver]["gap_percent"] is not None]
+        if g:
+            print(f"{solver} mean gap {statistics.mean(g):.2f}% over {len(g)} instance(s)")
+    if args.ablation:
+        g = [r["exact_steps"]["gap_percent"] for r in rows if r["exact_steps"]["gap_percent"]]
+        if g:
+            print(f"exact-steps pipeline mean gap {statistics.mean(g):.2f}% over {len(g)}")
     infeasible = [r["instance"] for r in rows if not r["feasible"]]
     if infeasible:
         print(f"INFEASIBLE: {', '.join(infeasible)}")
     print(f"load at end: {_load()}")
     print(
-        "q-arcs%: final arcs whose position an adopted annealing/gate answer set last; "
-        "reprod%: classically set arcs that such an answer independently reproduced"
+        "q-arcs%: final arcs last set by an adopted QPU / quantum-simulator answer; "
+        "sel/seladp: selection QUBO solves / adopted; qsel%: final routes selected by a "
+        "QUBO answer; selgap%: selection QUBO cost vs the MIP of the same selections"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")

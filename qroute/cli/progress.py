@@ -146,7 +146,7 @@ def print_summary(payload: Mapping[str, Any], stream: TextIO | None = None) -> N
     from rich.console import Console
     from rich.table import Table
 
-    from qroute.reporting.output import comparison_rows, quantum_share_sentence
+    from qroute.reporting.output import comparison_rows, provenance_lines, quantum_share_sentence
 
     console = Console(file=stream if stream is not None else sys.stdout, width=110)
     status = "feasible" if payload.get("feasible") else "INFEASIBLE"
@@ -179,6 +179,8 @@ def print_summary(payload: Mapping[str, Any], stream: TextIO | None = None) -> N
     share = payload.get("quantum_share", {})
     if share:
         console.print(quantum_share_sentence(share), highlight=False)
+    for line in provenance_lines(payload):
+        console.print(line, highlight=False)
     timing = payload.get("timing", {})
     if timing.get("total_seconds") is not None:
         console.print(

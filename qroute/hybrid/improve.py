@@ -10,8 +10,8 @@ the cheapest insertion over every position of every route is a handful of numpy 
 It is deliberately the only classical move: it decides which customers share a route (and
 where an inserted customer goes), while the order inside routes is re-optimised by the
 subproblem solvers in qroute.hybrid.pipeline. `ArcLedger` records which arcs were last set by an
-adopted quantum / annealing answer and which by a classical move, so the pipeline can report
-an honest quantum share.
+adopted answer of which provenance class (qroute.model.provenance) and which by a classical
+move, so the pipeline can report an honest share per class.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qroute.model.problem import Problem
+from qroute.model.provenance import PROVENANCE_CLASSES
 
 INF = float("inf")
 _EPS = 1e-9
@@ -48,13 +49,17 @@ class SISRParams:
 class ArcLedger:
     """Where each arc of the solution got its current position.
 
-    `marks` maps an arc to "quantum" when an adopted quantum / annealing answer set it last,
-    or to "confirmed" when a classical move set it but a later quantum / annealing answer
-    for its route or window returned exactly the same order (it confirmed, not set, the
-    arc). Any other arc was set by a classical move or the classical start. Arcs are keyed
-    as unordered pairs when the distance matrix is symmetric (a reversed route keeps its
-    provenance) and as ordered pairs otherwise. The ledger also keeps the answers already
-    obtained per subproblem key, so an identical subproblem is never solved twice.
+    `marks` maps an arc to the provenance class (qroute.model.provenance) of the adopted,
+    unrepaired subproblem answer that set it last. `confirmed` maps an arc that a classical
+    move set to the class of a later answer for its route or window that returned exactly
+    the same order (it confirmed, not set, the arc). Any other arc was set by the classical
+    search or the classical start ("search"). Arcs are keyed as unordered pairs when the
+    distance matrix is symmetric (a reversed route keeps its provenance) and as ordered
+    pairs otherwise. The ledger also keeps the answers already obtained per subproblem key,
+    so an identical subproblem is never solved twice.
+
+    Only arcs that are really new reset: a search move that removes and re-creates an arc
+    unchanged (the common equal-cost move) leaves its mark alone (`RuinRecreate.iterate`).
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -62,7 +67,9 @@ class ArcLedger:
         self.num_nodes = problem.num_nodes
         self.symmetric = bool(np.array_equal(d, d.T))
         self.marks: dict[int, str] = {}
+        self.confirmed: dict[int, str] = {}
         self.answers: dict[str, Any] = {}  # subproblem key -> SolveResult already obtained
+        self.exact_costs: dict[str, float] = {}  # subproblem key -> Held-Karp optimum
         self.reused = 0  # adoptions of an earlier answer to an identical subproblem
 
     def key(self, a: int, b: int) -> int:
@@ -76,35 +83,51 @@ class ArcLedger:
     def route_keys(self, route: Sequence[int]) -> list[int]:
         return self.path_keys([0, *route, 0])
 
-    def set_route(self, old: Sequence[int], new: Sequence[int], quantum: bool) -> None:
-        """`new` replaced `old`: arcs it adds are quantum (or classical); kept arcs keep theirs."""
+    def set_route(self, old: Sequence[int], new: Sequence[int], origin: str | None) -> None:
+        """`new` replaced `old`: arcs it adds are marked with `origin` (a provenance class;
+        None for the classical search); kept arcs keep their marks."""
         before = set(self.route_keys(old))
         added = [k for k in self.route_keys(new) if k not in before]
-        if quantum:
-            self.marks.update(dict.fromkeys(added, "quantum"))
+        if origin is not None:
+            self.marks.update(dict.fromkeys(added, origin))
+            for k in added:
+                self.confirmed.pop(k, None)
         else:
             self.classical(added)
 
-    def confirm(self, keys: Iterable[int]) -> None:
-        """A quantum / annealing answer reproduced these (classically set) arcs."""
-        marks = self.marks
+    def confirm(self, keys: Iterable[int], origin: str) -> None:
+        """An answer of class `origin` reproduced these (classically set) arcs."""
         for k in keys:
-            if marks.get(k) != "quantum":
-                marks[k] = "confirmed"
+            if k not in self.marks:
+                self.confirmed[k] = origin
 
     def classical(self, keys: Iterable[int]) -> None:
-        marks = self.marks
+        marks, confirmed = self.marks, self.confirmed
         for k in keys:
             marks.pop(k, None)
+            confirmed.pop(k, None)
 
     def counts(self, routes: Iterable[Sequence[int]]) -> dict[str, int]:
-        """How many of a solution's arcs are "quantum", "confirmed" and plain "classical"."""
-        out = {"quantum": 0, "confirmed": 0, "classical": 0}
+        """How many of a solution's arcs each provenance class set, how many the search set
+        ("search") and how many of those an answer confirmed ("confirmed")."""
+        out: dict[str, int] = dict.fromkeys(PROVENANCE_CLASSES, 0)
+        out.update(search=0, confirmed=0)
         for route in routes:
             if route:
                 for k in self.route_keys(route):
-                    out[self.marks.get(k, "classical")] += 1
+                    origin = self.marks.get(k)
+                    if origin is None:
+                        out["search"] += 1
+                        out["confirmed"] += k in self.confirmed
+                    else:
+                        out[origin] = out.get(origin, 0) + 1
         return out
+
+    def state(self) -> tuple[dict[int, str], dict[int, str]]:
+        return dict(self.marks), dict(self.confirmed)
+
+    def restore(self, state: tuple[dict[int, str], dict[int, str]]) -> None:
+        self.marks, self.confirmed = dict(state[0]), dict(state[1])
 
 
 class RuinRecreate:
@@ -157,6 +180,7 @@ class RuinRecreate:
         self.best_cost = self.cost
         self.iterations = 0
         self.accepted = 0
+        self.pool: Any = None  # a RoutePool (qroute.hybrid.route_pool) fed on accepted moves
 
     # ---------------------------------------------------------------- state
 
@@ -221,7 +245,7 @@ class RuinRecreate:
             self.cost,
             self.num_routes,
             self.slots,
-            dict(self.ledger.marks) if ledger else None,
+            self.ledger.state() if ledger else None,
         )
 
     def restore(self, snap: tuple[Any, ...], copy: bool = True) -> None:
@@ -238,7 +262,7 @@ class RuinRecreate:
         ) = arrays
         self.cost, self.num_routes, self.slots = snap[8], snap[9], snap[10]
         if snap[11] is not None:
-            self.ledger.marks = dict(snap[11]) if copy else snap[11]
+            self.ledger.restore(snap[11])
 
     def save_best(self) -> None:
         self.cost = float(self.rcost[:-1].sum())
@@ -299,10 +323,31 @@ class RuinRecreate:
         self.rsvc[slot] = sum(self.svcl[c] for c in seq)
         self.num_routes += (len(seq) > 0) - (old_card > 0)
 
-    def set_route(self, slot: int, seq: list[int], quantum: bool) -> None:
+    def load_routes(self, routes: Sequence[Sequence[int]], origin: str | None = None) -> None:
+        """Replace the whole solution (another engine's or a selection's plan). Arcs that
+        are new to the solution get `origin` (None: the classical search); kept arcs keep
+        their marks."""
+        old_keys = {k for _, r in self.route_items() for k in self.ledger.route_keys(r)}
+        clean = [[int(c) for c in r] for r in routes if len(r) > 0]
+        for slot, _ in self.route_items():
+            self.write_route(slot, [])
+        if self.slots < len(clean) + 2:
+            self._allocate(max(2 * self.slots, len(clean) + 8))
+        for slot, route in enumerate(clean):
+            self.write_route(slot, route)
+        self.cost = float(self.rcost[:-1].sum())
+        added = [k for r in clean for k in self.ledger.route_keys(r) if k not in old_keys]
+        if origin is None:
+            self.ledger.classical(added)
+        else:
+            self.ledger.marks.update(dict.fromkeys(added, origin))
+            for k in added:
+                self.ledger.confirmed.pop(k, None)
+
+    def set_route(self, slot: int, seq: list[int], origin: str | None) -> None:
         """Replace a route's order from outside the search (a subproblem answer)."""
         old = self.route_list(slot)
-        self.ledger.set_route(old, seq, quantum)
+        self.ledger.set_route(old, seq, origin)
         self.write_route(slot, seq)
 
     def route_ok(self, slot: int) -> bool:
@@ -506,13 +551,37 @@ class RuinRecreate:
         self.iterations += 1
         threshold = current - temperature * math.log(1.0 - self.random.random())
         if ok and self.cost < threshold - _EPS:
-            self.ledger.classical(created)
+            # reset only arcs that are really new: an arc the move removed and re-created
+            # unchanged keeps its mark (equal-cost moves are accepted all the time)
+            self.ledger.classical(k for k in created if not self._had_arc(snap, k))
+            if self.pool is not None:
+                touched = {int(x) for x in snap[2][removed]} | {
+                    int(x) for x in self.route_of[removed]
+                }
+                for slot in touched:
+                    if self.card[slot] > 0:
+                        self.pool.add(self.route_list(slot))
             self.accepted += 1
             if self.cost < self.best_cost - _EPS:
                 self.save_best()
             return True
         self.restore(snap, copy=False)
         return False
+
+    def _had_arc(self, snap: tuple[Any, ...], key: int) -> bool:
+        """Whether the solution in `snap` (before the move) held the arc `key`."""
+        a, b = divmod(key, self.n1)
+        if self._arc_in(snap, a, b):
+            return True
+        return self.ledger.symmetric and self._arc_in(snap, b, a)
+
+    def _arc_in(self, snap: tuple[Any, ...], a: int, b: int) -> bool:
+        succ, pred = snap[0], snap[1]
+        if a == 0:
+            return b != 0 and int(pred[b]) >= self.n1
+        if b == 0:
+            return int(succ[a]) == 0
+        return int(succ[a]) == b
 
     def mean_arc(self) -> float:
         return self.cost / max(self.n1 - 1 + self.num_routes, 1)

@@ -25,6 +25,7 @@ identical subproblem met again reuses the earlier answer instead of being solved
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,24 +34,61 @@ from typing import Any
 
 import numpy as np
 
+from qroute.backends.gate import QAOA_MAX_QUBITS
 from qroute.hybrid import partition
 from qroute.hybrid.dispatch import Dispatcher
 from qroute.hybrid.improve import ArcLedger, RuinRecreate
 from qroute.hybrid.progress import NoProgress, Progress
+from qroute.hybrid.pyvrp_search import PyVRPSearch
+from qroute.hybrid.route_pool import RoutePool
+from qroute.hybrid.selection_step import SelectionRecord, selection_step
 from qroute.model.problem import Problem
+from qroute.model.provenance import (
+    PROVENANCE_CLASSES,
+    QUANTUM_CLASSES,
+    credited_class,
+    empty_by_class,
+    provenance_class,
+)
 from qroute.model.solver import Budget, SolveResult
 from qroute.model.subproblem import Subproblem, route_subproblem
 from qroute.model.validation import validate
+from qroute.qubo.held_karp import held_karp
+from qroute.qubo.tsp import TSP_KIND
 
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 
 # Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
 # stops (144 variables), the D-Wave QPU path takes at most 10, QAOA 4 (16 qubits).
 DEFAULT_MAX_STOPS = {"local": 12, "mixed": 12, "annealer": 10, "qaoa": 4, "exact": 12}
-QUANTUM_PARADIGMS = frozenset({"gate", "annealing"})
+# the mixed policy sends at most this many small route-TSPs to the three-SDK QAOA per run
+# (each costs SDK start-up and angle optimisation; the rest go to the local annealer)
+MIXED_QAOA_SOLVES = 3
+# route-selection backend per policy (the first selection of a mixed run goes to QAOA)
+SELECTION_BACKEND = {
+    "local": "dwave-sa",
+    "mixed": "dwave-sa",
+    "annealer": "dwave-qpu",
+    "qaoa": "qaoa-statevector",
+    "cloud": "dwave-sa",
+    "exact": "mip",
+}
+SELECTIONS_PER_ROUND = 3
+INITIAL_TIME_SHARE = 0.1  # most of the budget the initial route-QUBO phase may use
+INITIAL_CHUNK = 4
+MAX_FRESH_PER_ROUND = 4  # new route-QUBO solves per improve round
+# share of each round's search time given to PyVRP when both engines run (bench/pipeline.py:
+# PyVRP's ILS improves faster than SISR on the X set; SISR keeps feeding other routes)
+PYVRP_SHARE = 0.75
+_SDK_MODULES = ("braket.devices", "pennylane", "qiskit_aer.primitives")
+# a mixed run gets one QAOA sub-selection on the three SDKs (paying their start-up, seconds)
+# only with at least this budget; small route-TSPs go to QAOA only once the SDKs are loaded
+MIXED_QAOA_MIN_SECONDS = 20.0
+MIXED_QAOA_RESERVE_SHARE = 0.6  # ... and only while 60 % of the budget remains
+HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared with Held-Karp
 
 # improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
-QUANTUM_TIME_SHARE = 0.3
+QUANTUM_TIME_SHARE = 0.2
 MIN_ROUND_SECONDS = 0.5
 _ITERATIONS_PER_CLOCK_CHECK = 25
 
@@ -64,6 +102,9 @@ class PipelineConfig:
     seed: int = 0
     max_stops: int | None = None  # subproblem size cap; None -> from the policy
     shots: int | None = None
+    engines: tuple[str, ...] = ("sisr", "pyvrp")  # classical searches feeding the pool
+    selection: bool = True  # route-selection QUBO steps over the pool
+    exact_steps: bool = False  # ablation: every QUBO step replaced by its exact counterpart
 
     def resolved_max_stops(self) -> int:
         if self.max_stops is not None:
@@ -95,6 +136,9 @@ class SubproblemRecord:
     wall_seconds: float
     fallback_reason: str | None
     provenance: dict = field(default_factory=dict)  # Provenance.as_dict() plus "stitch" note
+    provenance_class: str = "classical_sampler"
+    answer_cost: float | None = None  # the answer's own subproblem cost (None if invalid)
+    exact_cost: float | None = None  # Held-Karp optimum of the same subproblem (ablation)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +160,9 @@ class SubproblemRecord:
             "wall_seconds": self.wall_seconds,
             "fallback_reason": self.fallback_reason,
             "provenance": _jsonable(self.provenance),
+            "provenance_class": self.provenance_class,
+            "answer_cost": self.answer_cost,
+            "exact_cost": self.exact_cost,
         }
 
 
@@ -133,6 +180,8 @@ class PipelineResult:
     history: tuple[tuple[float, float], ...]  # (seconds since the pipeline started, best cost)
     wall_seconds: float
     phase_seconds: dict[str, float]
+    selection_records: tuple[SelectionRecord, ...] = ()
+    ablation: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +195,8 @@ class PipelineResult:
             "history": [[t, c] for t, c in self.history],
             "wall_seconds": self.wall_seconds,
             "phase_seconds": dict(self.phase_seconds),
+            "selection_records": [r.as_dict() for r in self.selection_records],
+            "ablation": _jsonable(self.ablation),
         }
 
 
@@ -308,19 +359,40 @@ def _stitch_one(
         return _StitchOutcome(False, "worse", cost_before, cost_after)
     if not partition.route_feasible(problem, new_route):
         return _StitchOutcome(False, "infeasible route", cost_before, cost_after)
+    origin = credited_class(
+        result.provenance.backend_used, result.provenance.device, repaired=result.repaired
+    )
     if set(ledger.route_keys(new_route)) == set(ledger.route_keys(route)):
-        if result.provenance.paradigm in QUANTUM_PARADIGMS:
-            ledger.confirm(ledger.path_keys([left, *stops, right]))
+        ledger.confirm(ledger.path_keys([left, *stops, right]), origin)
         return _StitchOutcome(False, "unchanged", cost_before, cost_after)
-    ledger.set_route(route, new_route, result.provenance.paradigm in QUANTUM_PARADIGMS)
+    ledger.set_route(route, new_route, origin)
     routes[r] = new_route
     return _StitchOutcome(True, "adopted", cost_before, cost_after)
 
 
+def _exact_cost(sub: Subproblem, ledger: ArcLedger | None) -> float | None:
+    """Held-Karp optimum of a subproblem up to HELD_KARP_ABLATION_MAX stops (cached)."""
+    if sub.size > HELD_KARP_ABLATION_MAX:
+        return None
+    key = sub.key()
+    if ledger is not None and key in ledger.exact_costs:
+        return ledger.exact_costs[key]
+    cost = float(held_karp(sub)[1])
+    if ledger is not None:
+        ledger.exact_costs[key] = cost
+    return cost
+
+
 def _record(
-    index: int, phase: str, sub: Subproblem, result: SolveResult, outcome: _StitchOutcome
+    index: int,
+    phase: str,
+    sub: Subproblem,
+    result: SolveResult,
+    outcome: _StitchOutcome,
+    ledger: ArcLedger | None = None,
 ) -> SubproblemRecord:
     prov = result.provenance
+    order, _ = _answer_order(sub, result)
     return SubproblemRecord(
         index=index,
         phase=phase,
@@ -340,6 +412,9 @@ def _record(
         wall_seconds=float(prov.wall_seconds),
         fallback_reason=prov.fallback_reason,
         provenance={**_jsonable(prov.as_dict()), "stitch": outcome.note},
+        provenance_class=provenance_class(prov.backend_used, prov.device),
+        answer_cost=sub.cost(order) if order is not None else None,
+        exact_cost=_exact_cost(sub, ledger),
     )
 
 
@@ -366,7 +441,7 @@ def stitch(
     for offset, (sub, result) in enumerate(zip(subproblems, results, strict=True)):
         outcome = _stitch_one(problem, current, where, sub, result, ledger)
         ledger.answers.setdefault(sub.key(), result)
-        records.append(_record(start_index + offset, phase, sub, result, outcome))
+        records.append(_record(start_index + offset, phase, sub, result, outcome, ledger))
     return current, records
 
 
@@ -378,17 +453,29 @@ def default_solve_batch(config: PipelineConfig, progress: Progress | None = None
     is `config.seed + index`), reporting the solves to `progress`."""
     dispatcher = Dispatcher(config.policy)
     view = progress if progress is not None else NoProgress()
+    local = Dispatcher("local") if config.policy == "mixed" else None
+    qaoa_solves = [0]
 
     def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
         view.add_total(len(subproblems))
-        results = []
+        out: list[SolveResult] = []
         for sub, index in zip(subproblems, indices, strict=True):
-            budget = Budget(seed=config.seed + index, shots=config.shots)
-            results.append(dispatcher.solve(sub, budget))
+            chosen = dispatcher
+            if local is not None and TSP_KIND.num_variables(sub) <= QAOA_MAX_QUBITS:
+                if qaoa_solves[0] >= MIXED_QAOA_SOLVES or not sdks_imported():
+                    chosen = local  # quota spent, or the SDKs are not started yet
+                else:
+                    qaoa_solves[0] += 1
+            out.append(chosen.solve(sub, Budget(seed=config.seed + index, shots=config.shots)))
             view.subproblem_done()
-        return results
+        return out
 
     return solve_batch
+
+
+def sdks_imported() -> bool:
+    """Whether Braket, PennyLane and Qiskit Aer are already imported in this process."""
+    return all(m in sys.modules for m in _SDK_MODULES)
 
 
 def _trivial(problem: Problem, sub: Subproblem, ledger: ArcLedger) -> bool:
@@ -409,6 +496,100 @@ class _Hybrid:
     records: list[SubproblemRecord] = field(default_factory=list)
     solve_seconds: float = 0.0
     solves: int = 0
+    pool: RoutePool | None = None
+    pyvrp: PyVRPSearch | None = None
+    selection_backend: str = "dwave-sa"
+    exact_steps: bool = False
+    seed: int = 0
+    selections: list[SelectionRecord] = field(default_factory=list)
+    selection_seconds: float = 0.0
+    decided: dict[frozenset[int], str] = field(default_factory=dict)  # route set -> class
+    qaoa_selections: int = 0
+
+    def run_pyvrp(self, seconds: float) -> None:
+        """A PyVRP slice warm-started from the best solution; adopted when better."""
+        if self.pyvrp is None or seconds < 0.05:
+            return
+        start = self.engine.best_routes()
+        found = self.pyvrp.run(start, seconds, self.pool)
+        cost = validate(self.problem, found).cost
+        if cost < self.engine.best_cost - 1e-9:
+            self.engine.load_routes(found, None)
+            self.engine.save_best()
+
+    def run_selections(self, count: int, round_no: int) -> None:
+        """`count` route-selection steps on the current solution, seeds spread over routes."""
+        if self.pool is None:
+            return
+        for _ in range(count):
+            routes = self.engine.routes()
+            if len(routes) < 2:
+                return
+            backend = self.selection_backend
+            if (
+                backend == "dwave-sa"
+                and self.qaoa_selections == 0
+                and self.mixed
+                and self.sdks_ready()
+            ):
+                backend = "qaoa-sdks"  # one small selection per mixed run on the three SDKs
+                self.qaoa_selections += 1
+            index = len(self.selections)
+            seed_route = (self.seed + 7 * index + round_no) % len(routes)
+            start = time.perf_counter()
+            try:
+                new_plan, record = selection_step(
+                    self.problem,
+                    self.pool,
+                    routes,
+                    seed_route,
+                    backend,
+                    self.seed + index,
+                    index,
+                    exact_step=self.exact_steps or backend == "mip",
+                )
+            except Exception:  # an unavailable / failing sampler: the local annealer instead
+                if backend == "dwave-sa":
+                    raise
+                new_plan, record = selection_step(
+                    self.problem,
+                    self.pool,
+                    routes,
+                    seed_route,
+                    "dwave-sa",
+                    self.seed + index,
+                    index,
+                )
+            self.selection_seconds += time.perf_counter() - start
+            self.selections.append(record)
+            if new_plan is None:
+                continue
+            before = {frozenset(r) for r in routes}
+            self.engine.load_routes(new_plan, record.credited_class)
+            for route in new_plan:
+                key = frozenset(route)
+                if key not in before and record.backend != "mip":  # a MIP is no QUBO answer
+                    self.decided[key] = record.credited_class
+            if self.engine.cost < self.engine.best_cost - 1e-9:
+                self.engine.save_best()
+
+    mixed: bool = False
+    qaoa_latest: float = 0.0  # the last perf_counter() at which the QAOA selection may start
+    qaoa_allowed: bool = False
+
+    def mean_selection_seconds(self) -> float:
+        """Mean seconds of a local-sampler selection step (the one QAOA step excluded)."""
+        local = [
+            s.qubo_seconds + s.exact_seconds for s in self.selections if s.backend != "qaoa-sdks"
+        ]
+        return float(np.mean(local)) if local else 0.5
+
+    def sdks_ready(self) -> bool:
+        """Whether this mixed run should now spend its one QAOA sub-selection on the three
+        SDKs (their start-up is paid once, by the improve phase, never by the initial
+        phase): only with a budget of at least MIXED_QAOA_MIN_SECONDS and while at least
+        MIXED_QAOA_RESERVE_SHARE of it remains, so the run never overruns for it."""
+        return self.qaoa_allowed and time.perf_counter() <= self.qaoa_latest
 
     def seconds_per_solve(self) -> float:
         """Measured batch seconds per solve; before any, the answers' own wall times."""
@@ -420,7 +601,7 @@ class _Hybrid:
     def count_fresh(self, offset: int) -> int:
         """How many subproblems of the current solution have no answer yet."""
         _, _, subs = self.pending(offset)
-        return len({s.key() for s in subs} - self.ledger.answers.keys())
+        return min(len({s.key() for s in subs} - self.ledger.answers.keys()), MAX_FRESH_PER_ROUND)
 
     def pending(self, offset: int) -> tuple[list[int], list[list[int]], list[Subproblem]]:
         """The current routes and the subproblems of their changed routes / windows."""
@@ -443,6 +624,8 @@ class _Hybrid:
         before = [list(r) for r in routes]
         fresh = [s for s in subs if s.key() not in self.ledger.answers]
         unique: dict[str, Subproblem] = {s.key(): s for s in fresh}
+        # at most MAX_FRESH_PER_ROUND new solves a round (the rest wait for a later round)
+        unique = dict(list(unique.items())[:MAX_FRESH_PER_ROUND])
         fresh = list(unique.values())
         if fresh:
             indices = list(range(self.next_index, self.next_index + len(fresh)))
@@ -466,7 +649,7 @@ class _Hybrid:
         where = {c: r for r, route in enumerate(routes) for c in route}
         fresh_keys = set(unique)
         for sub in subs:
-            if sub.key() in fresh_keys:
+            if sub.key() in fresh_keys or sub.key() not in self.ledger.answers:
                 continue
             outcome = _stitch_one(
                 self.problem, routes, where, sub, self.ledger.answers[sub.key()], self.ledger
@@ -490,8 +673,15 @@ def improve(
     start_index: int = 0,
     *,
     ledger: ArcLedger | None = None,
+    state: dict[str, Any] | None = None,
 ) -> tuple[list[list[int]], list[SubproblemRecord], list[tuple[float, float]]]:
     """Improve until `deadline` (a time.perf_counter() value).
+
+    Each round: a SISR slice, a PyVRP slice warm-started from the best solution (when
+    "pyvrp" is in `config.engines`), re-routing of changed routes, then SELECTIONS_PER_ROUND
+    route-selection QUBO steps over the pool both searches fed (when `config.selection`).
+    `state`, when given, receives the pool, the selection records and the routes decided
+    by selection answers.
 
     Rounds of classical SISR ruin-and-recreate (inter-route; qroute.hybrid.improve) alternate with
     re-routing every route or window whose content changed through `solve_batch`, one batch
@@ -504,10 +694,24 @@ def improve(
     t0 = time.perf_counter()
     ledger = ledger if ledger is not None else ArcLedger(problem)
     start_routes = [list(map(int, r)) for r in routes if len(r) > 0]
-    start_marks = dict(ledger.marks)
+    start_marks = ledger.state()
     engine = RuinRecreate(problem, start_routes, seed=config.seed, ledger=ledger)
     start_cost = engine.cost
     hybrid = _Hybrid(problem, engine, ledger, solve_batch, config.resolved_max_stops(), start_index)
+    hybrid.seed = config.seed
+    hybrid.exact_steps = config.exact_steps
+    hybrid.mixed = config.policy == "mixed" and not config.exact_steps
+    hybrid.qaoa_latest = deadline - MIXED_QAOA_RESERVE_SHARE * config.time_limit
+    hybrid.qaoa_allowed = config.time_limit >= MIXED_QAOA_MIN_SECONDS
+    hybrid.selection_backend = SELECTION_BACKEND.get(config.policy, "dwave-sa")
+    if config.selection:
+        hybrid.pool = RoutePool(problem)
+        hybrid.pool.add_singletons()
+        hybrid.pool.add_incumbent(start_routes)
+        engine.pool = hybrid.pool
+    if "pyvrp" in config.engines:
+        hybrid.pyvrp = PyVRPSearch(problem, seed=config.seed)
+    use_sisr = "sisr" in config.engines or hybrid.pyvrp is None
     history: list[tuple[float, float]] = [(0.0, engine.best_cost)]
 
     def report(phase: str, round_no: int) -> None:
@@ -523,24 +727,40 @@ def improve(
     round_seconds = max(MIN_ROUND_SECONDS, 0.05 * total)
     round_no = 0
     last_batch = 0
+    seconds = {"sisr": 0.0, "pyvrp": 0.0, "route_qubo": 0.0, "selection": 0.0}
     while True:
         # keep back the time this round's batch and the final one are likely to take
         expected = last_batch + hybrid.count_fresh(round_no)
         now = time.perf_counter()
         reserve = 1.25 * hybrid.seconds_per_solve() * expected
+        if hybrid.pool is not None:
+            per = hybrid.mean_selection_seconds()
+            reserve += per * SELECTIONS_PER_ROUND
         budget = min(round_seconds, deadline - now - reserve)
         if budget < 0.1:
             break
-        until = now + budget
-        while True:
+        both = hybrid.pyvrp is not None and use_sisr
+        sisr_budget = budget * (1.0 - PYVRP_SHARE) if both else budget
+        until = now + (sisr_budget if use_sisr else 0.0)
+        while use_sisr:
             fraction = min(max((time.perf_counter() - t0) / total, 0.0), 1.0)
             temperature = t_hot * (t_cold / t_hot) ** fraction
             for _ in range(_ITERATIONS_PER_CLOCK_CHECK):
                 engine.iterate(temperature)
             if time.perf_counter() >= until:
                 break
+        seconds["sisr"] += time.perf_counter() - now
+        if hybrid.pyvrp is not None:
+            mark = time.perf_counter()
+            hybrid.run_pyvrp(budget - sisr_budget if use_sisr else budget)
+            seconds["pyvrp"] += time.perf_counter() - mark
         q_start = time.perf_counter()
         last_batch = hybrid.reroute(offset=round_no)
+        seconds["route_qubo"] += time.perf_counter() - q_start
+        if hybrid.pool is not None and time.perf_counter() < deadline - reserve / 2:
+            mark = time.perf_counter()
+            hybrid.run_selections(SELECTIONS_PER_ROUND, round_no)
+            seconds["selection"] += time.perf_counter() - mark
         q_seconds = time.perf_counter() - q_start
         round_no += 1
         round_seconds = max(
@@ -559,8 +779,16 @@ def improve(
     start_check = validate(problem, start_routes)
     if (not check.feasible and start_check.feasible) or check.cost > start_cost + 1e-6:
         # never hand back something worse than the input (a defensive guard)
-        ledger.marks = start_marks
+        ledger.restore(start_marks)
         final = start_routes
+    if state is not None:
+        final_sets = {frozenset(r) for r in final}
+        state["pool"] = hybrid.pool
+        state["selections"] = list(hybrid.selections)
+        state["decided"] = {k: v for k, v in hybrid.decided.items() if k in final_sets}
+        state["pyvrp_iterations"] = hybrid.pyvrp.iterations if hybrid.pyvrp else 0
+        state["sisr_iterations"] = engine.iterations
+        state["seconds"] = seconds
     return final, hybrid.records, history
 
 
@@ -568,23 +796,123 @@ def improve(
 
 
 def quantum_share(
-    records: Sequence[SubproblemRecord], routes: Sequence[Sequence[int]], ledger: ArcLedger
+    records: Sequence[SubproblemRecord],
+    routes: Sequence[Sequence[int]],
+    ledger: ArcLedger,
+    *,
+    selections: Sequence[SelectionRecord] = (),
+    decided: dict[frozenset[int], str] | None = None,
+    start_cost: float | None = None,
+    final_cost: float | None = None,
 ) -> dict[str, Any]:
-    """Solves and adoptions per backend, and the share of the solution's arcs last set by
-    an adopted quantum / annealing answer."""
+    """Solves, adoptions, final routes and improvement per provenance class
+    (qroute.model.provenance), and the legacy arc counts.
+
+    `by_class[c]`: `solves` (route QUBOs + selection QUBOs answered by class c), `adopted`
+    (adopted answers credited to c; a repaired answer is credited to classical_sampler),
+    `final_routes` (final routes whose membership an adopted selection answer of class c
+    decided, or whose every arc an adopted route answer of class c set), `improvement` (the
+    share of start cost - final cost that adopted answers credited to c delivered).
+    `final_routes_selected_by_qubo`: share of final routes whose membership an adopted
+    selection answer decided; answers that returned the incumbent are counted apart as
+    `selection_confirmations`. `arc_share` counts only qpu and quantum_simulator arcs.
+    """
+    decided = decided or {}
     counts = ledger.counts(routes)
-    quantum = counts["quantum"]
-    classical = counts["confirmed"] + counts["classical"]
-    total = quantum + classical
+    by_class = empty_by_class()
+    gain: dict[str, float] = dict.fromkeys(PROVENANCE_CLASSES, 0.0)
+    for r in records:
+        by_class[r.provenance_class]["solves"] += 1
+        if r.adopted:
+            credit = credited_class(r.backend_used, r.device, repaired=r.repaired)
+            by_class[credit]["adopted"] += 1
+            gain[credit] += max(r.cost_before - r.cost_after, 0.0)
+    for sel in selections:
+        by_class[sel.provenance_class]["solves"] += 1
+        if sel.adopted:
+            by_class[sel.credited_class]["adopted"] += 1
+            gain[sel.credited_class] += sel.incumbent_cost - sel.qubo_cost
+    live = [r for r in routes if r]
+    selected = 0
+    for route in live:
+        origin = decided.get(frozenset(int(c) for c in route))
+        if origin is not None:
+            selected += 1
+            by_class[origin]["final_routes"] += 1
+            continue
+        marks = {ledger.marks.get(k) for k in ledger.route_keys(route)}
+        if len(marks) == 1 and None not in marks:
+            by_class[str(marks.pop())]["final_routes"] += 1
+    total_gain = (
+        (start_cost - final_cost) if start_cost is not None and final_cost is not None else 0.0
+    )
+    for c in PROVENANCE_CLASSES:
+        by_class[c]["improvement"] = gain[c] / total_gain if total_gain > 1e-9 else 0.0
+    quantum_arcs = sum(counts[c] for c in QUANTUM_CLASSES)
+    total_arcs = sum(counts[c] for c in PROVENANCE_CLASSES) + counts["search"]
     return {
+        "by_class": by_class,
+        "final_routes_selected_by_qubo": selected / len(live) if live else 0.0,
+        "selection_confirmations": sum(1 for s in selections if s.confirmed),
+        "selection_solves": len(selections),
         "solves_by_backend": dict(Counter(r.backend_used for r in records)),
         "adopted_by_backend": dict(Counter(r.backend_used for r in records if r.adopted)),
-        "arc_share": quantum / total if total else 0.0,
-        "arcs_from": {"quantum": quantum, "classical": classical},
-        # classical arcs that a quantum / annealing answer independently reproduced
+        "arc_share": quantum_arcs / total_arcs if total_arcs else 0.0,
+        "arcs_by_class": {c: counts[c] for c in PROVENANCE_CLASSES} | {"search": counts["search"]},
+        "arcs_from": {"quantum": quantum_arcs, "classical": total_arcs - quantum_arcs},
+        # search-set arcs that a later answer independently reproduced
         "arcs_confirmed_by_quantum": counts["confirmed"],
         "reused_answers_adopted": ledger.reused,
     }
+
+
+def ablation(
+    records: Sequence[SubproblemRecord], selections: Sequence[SelectionRecord]
+) -> dict[str, Any]:
+    """Each QUBO answer next to the exact optimum of the same problem: selection answers vs
+    the MIP (HiGHS), route answers vs Held-Karp. Costs are sums over the compared solves;
+    `gap_percent` is of the sums, `mean_gap_percent` the mean per solve; `repaired` counts
+    answers that were not a raw sample (their cost is the repair's or the incumbent's)."""
+
+    def block(pairs: list[tuple[float, float, float, float, float, bool]]) -> dict[str, Any]:
+        qubo = sum(p[0] for p in pairs)
+        exact = sum(p[1] for p in pairs)
+        gaps = [100.0 * (p[0] - p[1]) / p[1] for p in pairs if p[1] > 0]
+        return {
+            "solves": len(pairs),
+            "qubo_cost": qubo,
+            "exact_cost": exact,
+            "gap_percent": 100.0 * (qubo - exact) / exact if exact > 0 else 0.0,
+            "mean_gap_percent": float(np.mean(gaps)) if gaps else 0.0,
+            "optimum_rate": (
+                sum(1 for p in pairs if p[0] <= p[1] + 1e-6 * max(1.0, p[1])) / len(pairs)
+                if pairs
+                else 0.0
+            ),
+            "qubo_seconds": sum(p[2] for p in pairs),
+            "exact_seconds": sum(p[3] for p in pairs),
+            "usd": sum(p[4] for p in pairs),
+            "repaired": sum(1 for p in pairs if p[5]),
+        }
+
+    sel = [
+        (s.qubo_cost, s.exact_cost, s.qubo_seconds, s.exact_seconds, s.cost_usd, s.repaired)
+        for s in selections
+        if s.backend != "mip"
+    ]
+    routes = [
+        (
+            r.answer_cost,
+            r.exact_cost,
+            r.wall_seconds,
+            0.0,
+            float(r.provenance.get("cost_usd", 0.0) or 0.0),
+            r.repaired,
+        )
+        for r in records
+        if r.answer_cost is not None and r.exact_cost is not None
+    ]
+    return {"selection": block(sel), "routes": block(routes)}  # type: ignore[arg-type]
 
 
 def run_pipeline(
@@ -617,7 +945,16 @@ def run_pipeline(
     mark = time.perf_counter()
     view.set_phase("initial")
     subs = make_subproblems(problem, routes, max_stops)
-    results = batch(subs, list(range(len(subs))))
+    # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget is spent;
+    # the rest are re-routed by improve() (every route without an answer is "changed")
+    results: list[SolveResult] = []
+    initial_until = t0 + INITIAL_TIME_SHARE * config.time_limit
+    for first in range(0, len(subs), INITIAL_CHUNK):
+        if first and time.perf_counter() >= initial_until:
+            break
+        chunk = subs[first : first + INITIAL_CHUNK]
+        results.extend(batch(chunk, list(range(first, first + len(chunk)))))
+    subs = subs[: len(results)]
     phases["initial_solve"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -629,12 +966,23 @@ def run_pipeline(
 
     mark = time.perf_counter()
     view.set_phase("improve")
+    state: dict[str, Any] = {}
     routes, more, improve_history = improve(
-        problem, routes, config, batch, deadline, view, start_index=len(subs), ledger=ledger
+        problem,
+        routes,
+        config,
+        batch,
+        deadline,
+        view,
+        start_index=len(subs),
+        ledger=ledger,
+        state=state,
     )
     offset = mark - t0
     history.extend((offset + t, c) for t, c in improve_history)
     phases["improve"] = time.perf_counter() - mark
+    for part, spent in state.get("seconds", {}).items():
+        phases[f"improve_{part}"] = spent
 
     mark = time.perf_counter()
     view.set_phase("validate")
@@ -643,6 +991,7 @@ def run_pipeline(
     if report.feasible:
         view.best_cost(report.cost)
     all_records = (*records, *more)
+    selections: list[SelectionRecord] = state.get("selections", [])
     final_routes = tuple(tuple(int(c) for c in r) for r in routes if r)
     return PipelineResult(
         instance=problem.name,
@@ -651,8 +1000,18 @@ def run_pipeline(
         feasible=report.feasible,
         violations=report.violations,
         records=all_records,
-        quantum_share=quantum_share(all_records, final_routes, ledger),
+        quantum_share=quantum_share(
+            all_records,
+            final_routes,
+            ledger,
+            selections=selections,
+            decided=state.get("decided"),
+            start_cost=history[0][1],
+            final_cost=report.cost,
+        ),
         history=tuple(history),
         wall_seconds=time.perf_counter() - t0,
         phase_seconds=phases,
+        selection_records=tuple(selections),
+        ablation=ablation(all_records, selections),
     )

@@ -38,8 +38,30 @@ def _bks_table(folder: Path) -> dict[str, BestKnown]:
 
 
 def best_known(instance: str) -> BestKnown | None:
-    """The BKS for an instance name, if bks.csv knows it."""
-    return _bks_table(data_dir()).get(instance)
+    """The BKS for an instance name: from bks.csv, else from the `Cost` line of a `.sol`
+    file beside the instance file in the data folder (CVRPLIB's format)."""
+    known = _bks_table(data_dir()).get(instance)
+    if known is not None:
+        return known
+    path = find_instance(instance)
+    if path is None:
+        return None
+    cost = solution_cost(path.with_suffix(".sol"))
+    return BestKnown(path.parent.name, instance, cost) if cost is not None else None
+
+
+def solution_cost(path: Path) -> float | None:
+    """The value of a solution file's `Cost` line, or None (no file, no such line)."""
+    if not path.is_file():
+        return None
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        head, _, value = line.strip().partition(" ")
+        if head.lower() == "cost":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
 
 
 def find_instance(name: str) -> Path | None:

@@ -204,6 +204,7 @@ def solve_flow(
         result.quantum_share,
         out,
         {"subproblems_initial": sum(1 for r in records if r.phase == "initial")},
+        result.ablation,
     )
 
 

@@ -148,6 +148,7 @@ def write_report(
     quantum_share: dict[str, Any],
     out: str | None,
     extra: dict[str, Any] | None = None,
+    ablation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The result payload (validated independently again) and, with `out`, the files:
     solution.sol, result.json, summary.md, routes.png."""
@@ -165,6 +166,7 @@ def write_report(
         history=history,
         quantum_share=quantum_share,
         extra=extra,
+        ablation=ablation,
     )
     if out is not None:
         write_outputs(out, problem, routes, payload)

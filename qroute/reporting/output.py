@@ -18,10 +18,10 @@ from typing import Any
 
 from qroute.model.data import best_known, gap_percent
 from qroute.model.problem import Problem
+from qroute.model.provenance import PROVENANCE_CLASSES, QUANTUM_CLASSES, provenance_class
 from qroute.model.validation import validate
 from qroute.reporting.payloads import ResultPayload
 
-QUANTUM_PARADIGMS = ("gate", "annealing")
 RESULT_JSON = "result.json"
 SUMMARY_MD = "summary.md"
 ROUTES_PNG = "routes.png"
@@ -68,12 +68,23 @@ def backend_counts(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+def _record_class(record: Mapping[str, Any]) -> str:
+    known = record.get("provenance_class")
+    if known in PROVENANCE_CLASSES:
+        return str(known)
+    return provenance_class(str(record.get("backend_used", "")), str(record.get("device", "")))
+
+
 def quantum_share_of(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Share of subproblem solves (and of adopted improvements) done by quantum paradigms."""
+    """Share of subproblem solves (and of adopted, unrepaired answers) from quantum hardware
+    or quantum simulation (provenance classes qpu and quantum_simulator; simulated annealing
+    on a CPU is a classical sampler, qroute.model.provenance)."""
     total = len(records)
-    quantum = [r for r in records if r.get("paradigm") in QUANTUM_PARADIGMS]
+    quantum = [r for r in records if _record_class(r) in QUANTUM_CLASSES]
     adopted = [r for r in records if r.get("adopted")]
-    adopted_quantum = [r for r in adopted if r.get("paradigm") in QUANTUM_PARADIGMS]
+    adopted_quantum = [
+        r for r in adopted if _record_class(r) in QUANTUM_CLASSES and not r.get("repaired")
+    ]
     return {
         "solves": total,
         "quantum_solves": len(quantum),
@@ -82,6 +93,7 @@ def quantum_share_of(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "adopted_quantum": len(adopted_quantum),
         "share_of_adopted": len(adopted_quantum) / len(adopted) if adopted else 0.0,
         "by_paradigm": dict(Counter(str(r.get("paradigm")) for r in records)),
+        "solves_by_class": dict(Counter(_record_class(r) for r in records)),
     }
 
 
@@ -114,8 +126,12 @@ def result_payload(
     history: Sequence[Sequence[float]] = (),
     quantum_share: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    ablation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The result.json payload of a hybrid run, validated independently here."""
+    """The result.json payload of a hybrid run, validated independently here.
+    `quantum_share` (qroute.hybrid.pipeline.quantum_share) brings `by_class` and
+    `final_routes_selected_by_qubo`; `ablation` (qroute.hybrid.pipeline.ablation) the QUBO
+    answers against their exact counterparts."""
     report = validate(problem, routes)
     bks = best_known(problem.name)
     subproblems = [record_dict(r) for r in records]
@@ -139,6 +155,7 @@ def result_payload(
         "settings": settings,
         "baselines": {name: dict(entry) for name, entry in (baselines or {}).items()},
         "quantum_share": share,
+        "ablation": jsonable(dict(ablation or {})),
         "backends": backend_counts(subproblems),
         "subproblems": subproblems,
         "history": [list(point) for point in history],
@@ -180,12 +197,12 @@ def _fmt(value: Any, digits: int = 2, suffix: str = "") -> str:
 
 
 def quantum_share_sentence(share: Mapping[str, Any]) -> str:
-    """The quantum share in words (simulators count: they run the quantum formulation)."""
+    """The quantum share in words: only QPU and quantum-simulator answers count."""
     solves = int(share.get("solves", 0))
     text = (
-        f"{share.get('quantum_solves', 0)} of {solves} subproblem solves "
-        f"({100 * float(share.get('share_of_solves', 0.0)):.0f} %) ran on a gate-model or "
-        "annealing backend (local simulators included); "
+        f"{share.get('quantum_solves', 0)} of {solves} route solves "
+        f"({100 * float(share.get('share_of_solves', 0.0)):.0f} %) ran on a QPU or a quantum "
+        "simulator (simulated annealing and tabu on a CPU are classical samplers); "
         f"{share.get('adopted_quantum', 0)} of {share.get('adopted', 0)} adopted answers "
         "came from one."
     )
@@ -197,6 +214,49 @@ def quantum_share_sentence(share: Mapping[str, Any]) -> str:
             " were last set by such an answer."
         )
     return "Quantum share: " + text
+
+
+def provenance_lines(payload: Mapping[str, Any]) -> list[str]:
+    """Per provenance class: solves, adopted, final routes, improvement share; the share
+    of final routes selected by QUBO answers; the ablation against exact counterparts."""
+    share = payload.get("quantum_share", {}) or {}
+    lines: list[str] = []
+    by_class = share.get("by_class") or {}
+    for name in PROVENANCE_CLASSES:
+        row = by_class.get(name)
+        if row:
+            lines.append(
+                f"{name:<18} solves {int(row.get('solves', 0)):>5}  adopted "
+                f"{int(row.get('adopted', 0)):>4}  final routes "
+                f"{int(row.get('final_routes', 0)):>3}"
+                f"  improvement {100 * float(row.get('improvement', 0.0)):5.1f} %"
+            )
+    if "final_routes_selected_by_qubo" in share:
+        lines.append(
+            f"final routes selected by route-selection QUBO answers: "
+            f"{100 * float(share['final_routes_selected_by_qubo']):.0f} % "
+            f"({share.get('selection_confirmations', 0)} of {share.get('selection_solves', 0)} "
+            "selection answers only confirmed the incumbent)"
+        )
+    for kind, label in (
+        ("selection", "route selection vs MIP"),
+        ("routes", "route QUBOs vs Held-Karp"),
+    ):
+        block = (payload.get("ablation") or {}).get(kind)
+        if block and block.get("solves"):
+
+            def num(key: str, block: Mapping[str, Any] = block) -> float:
+                value = block.get(key)
+                return float(value) if isinstance(value, (int, float)) else 0.0
+
+            lines.append(
+                f"ablation, {label}: {block['solves']} solves, QUBO {num('qubo_cost'):,.1f} "
+                f"vs exact {num('exact_cost'):,.1f} (gap {num('gap_percent'):.2f} %, "
+                f"optimum {100 * num('optimum_rate'):.0f} %), "
+                f"{num('qubo_seconds'):.1f} s vs {num('exact_seconds'):.1f} s, "
+                f"{num('usd'):.2f} USD"
+            )
+    return lines
 
 
 def comparison_rows(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -258,7 +318,7 @@ def summary_markdown(payload: Mapping[str, Any], plot_name: str | None = ROUTES_
     lines.append("| --- | ---: |")
     for name, count in payload.get("backends", {}).items():
         lines.append(f"| {name} | {count} |")
-    lines += ["", quantum_share_sentence(share)]
+    lines += ["", quantum_share_sentence(share), "", *provenance_lines(payload)]
     fallbacks = [s for s in payload.get("subproblems", []) if s.get("fallback_reason")]
     if fallbacks:
         lines.append(f"{len(fallbacks)} subproblem(s) fell back to another backend.")

@@ -69,38 +69,58 @@ def test_engine_grows_route_slots_when_needed() -> None:
     _check_engine(problem, engine)
 
 
-def test_ledger_tracks_quantum_confirmed_and_classical_arcs() -> None:
+def test_ledger_tracks_classes_confirmed_and_search_arcs() -> None:
     problem = yangtze_delta(num_customers=8, seed=1)
     ledger = ArcLedger(problem)
     assert ledger.symmetric
     old, new = [1, 2, 3, 4], [1, 3, 2, 4]
-    ledger.set_route(old, new, quantum=True)
+    ledger.set_route(old, new, "quantum_simulator")
     counts = ledger.counts([new])
-    # new arcs 1-3, 3-2 (=2-3, kept), 2-4: two added; 0-1, 2-3, 4-0 kept as classical
-    assert counts == {"quantum": 2, "confirmed": 0, "classical": 3}
-    ledger.confirm(ledger.route_keys(new))
-    assert ledger.counts([new]) == {"quantum": 2, "confirmed": 3, "classical": 0}
+    # new arcs 1-3, 3-2 (=2-3, kept), 2-4: two added; 0-1, 2-3, 4-0 kept as search arcs
+    assert counts["quantum_simulator"] == 2 and counts["search"] == 3
+    assert counts["classical_sampler"] == 0 and counts["confirmed"] == 0
+    ledger.confirm(ledger.route_keys(new), "classical_sampler")
+    assert ledger.counts([new])["confirmed"] == 3  # only the search arcs are confirmations
     ledger.classical([ledger.key(3, 1)])
-    assert ledger.counts([new])["quantum"] == 1
+    assert ledger.counts([new])["quantum_simulator"] == 1
     assert ledger.counts([new[::-1]]) == ledger.counts([new])  # symmetric: reversal keeps
 
 
-def test_engine_moves_mark_their_arcs_classical() -> None:
+def test_engine_moves_mark_only_new_arcs_classical() -> None:
     problem = yangtze_delta(num_customers=30, seed=4)
     routes = initial_routes(problem)
     ledger = ArcLedger(problem)
     for route in routes:
-        ledger.set_route([], route, quantum=True)
+        ledger.set_route([], route, "qpu")
     engine = RuinRecreate(problem, routes, seed=1, ledger=ledger)
+    start_keys = {k for r in routes for k in ledger.route_keys(r)}
     for _ in range(200):
         engine.iterate(temperature=engine.mean_arc())
     current = engine.routes()
     counts = ledger.counts(current)
-    assert counts["classical"] > 0  # moves created arcs
-    # every arc still marked quantum was in the start (never re-created by a move)
-    start_keys = {k for r in routes for k in ledger.route_keys(r)}
-    quantum_now = {k for r in current for k in ledger.route_keys(r) if ledger.marks.get(k)}
-    assert quantum_now <= start_keys
+    assert counts["search"] > 0  # moves created arcs
+    current_keys = {k for r in current for k in ledger.route_keys(r)}
+    marked = {k for k in current_keys if ledger.marks.get(k)}
+    # an arc keeps its mark exactly when it was in the start and no move made it new:
+    # every start arc still in the solution was either never removed or re-created as is
+    assert marked <= start_keys
+    assert engine.accepted > 0
+
+
+def test_equal_cost_move_keeps_marks() -> None:
+    """A move that removes and re-inserts customers where they were keeps every mark
+    (the equal-cost-move trap: resetting every touched arc lost all marks)."""
+    problem = yangtze_delta(num_customers=12, seed=3)
+    routes = initial_routes(problem)
+    ledger = ArcLedger(problem)
+    for route in routes:
+        ledger.set_route([], route, "quantum_simulator")
+    engine = RuinRecreate(problem, routes, seed=0, ledger=ledger)
+    before = engine.snapshot(ledger=False)
+    created = [ledger.key(0, routes[0][0]), ledger.key(routes[0][-1], 0)]
+    assert all(engine._had_arc(before, k) for k in created)
+    ledger.classical(k for k in created if not engine._had_arc(before, k))
+    assert ledger.counts(routes)["quantum_simulator"] == sum(len(r) + 1 for r in routes)
 
 
 def test_improve_never_worse_and_feasible() -> None:

@@ -147,7 +147,9 @@ def test_stitch_adopts_an_improving_valid_answer_with_provenance() -> None:
     json.dumps(record.as_dict())
     assert sorted(new_routes[0]) == sorted(routes[0])
     counts = ledger.counts(new_routes)
-    assert counts["quantum"] > 0  # the annealer set arcs
+    # a test double is a classical sampler: its arcs are never counted as quantum
+    assert record.provenance_class == "classical_sampler"
+    assert counts["classical_sampler"] > 0 and counts["qpu"] == counts["quantum_simulator"] == 0
 
 
 def test_stitch_rejects_worse_and_invalid_answers() -> None:
@@ -285,3 +287,47 @@ def test_run_pipeline_on_a_shared_instance(shared_data: Path) -> None:
     problem = read_instance(path)
     result = run_pipeline(problem, PipelineConfig(policy="local", time_limit=2.0))
     _check_result(problem, result)
+
+
+def test_pipeline_reports_classes_selection_share_and_ablation() -> None:
+    problem = yangtze_delta(num_customers=30, seed=6)
+    result = run_pipeline(problem, PipelineConfig(policy="local", time_limit=6.0, seed=2))
+    _check_result(problem, result)
+    share = result.quantum_share
+    assert set(share["by_class"]) == {
+        "qpu",
+        "quantum_simulator",
+        "hybrid_service",
+        "classical_sampler",
+    }
+    # the local policy runs only CPU samplers: nothing may be credited to a quantum class
+    for name in ("qpu", "quantum_simulator", "hybrid_service"):
+        assert share["by_class"][name] == {
+            "solves": 0,
+            "adopted": 0,
+            "final_routes": 0,
+            "improvement": 0.0,
+        }
+    assert share["arc_share"] == 0.0
+    sel = result.selection_records
+    assert sel and share["selection_solves"] == len(sel)
+    assert share["by_class"]["classical_sampler"]["solves"] == len(result.records) + len(sel)
+    assert 0.0 <= share["final_routes_selected_by_qubo"] <= 1.0
+    assert sum(r["final_routes"] for r in share["by_class"].values()) <= len(result.routes)
+    ablation = result.ablation
+    assert ablation["selection"]["solves"] == len(sel)
+    assert ablation["selection"]["exact_cost"] == pytest.approx(sum(s.exact_cost for s in sel))
+    assert all(s.exact_cost <= s.qubo_cost + 1e-6 for s in sel)  # the MIP is the optimum
+    assert ablation["routes"]["solves"] > 0
+    assert ablation["routes"]["exact_cost"] <= ablation["routes"]["qubo_cost"] + 1e-6
+
+
+def test_exact_steps_pipeline_replaces_every_qubo_step() -> None:
+    problem = yangtze_delta(num_customers=25, seed=9)
+    config = PipelineConfig(policy="exact", time_limit=4.0, seed=1, exact_steps=True)
+    result = run_pipeline(problem, config)
+    _check_result(problem, result)
+    assert result.selection_records and all(s.backend == "mip" for s in result.selection_records)
+    assert all(r.backend_used == "exact" for r in result.records)
+    assert result.ablation["selection"]["solves"] == 0  # nothing QUBO to compare
+    assert result.quantum_share["final_routes_selected_by_qubo"] == 0.0  # a MIP is no QUBO

@@ -128,3 +128,18 @@ def test_gap_percent() -> None:
     assert gap_percent(5.0, None) is None
     assert gap_percent(5.0, 0.0) is None
     assert gap_percent(5.0, -3.0) is None
+
+
+def test_best_known_from_a_sol_file_beside_the_instance(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "Z-n3-k1.vrp").write_text("NAME : Z-n3-k1\n", encoding="utf-8")
+    (folder / "Z-n3-k1.sol").write_text("Route #1: 1 2\nCost 123.5\n", encoding="utf-8")
+    (folder / "Z-n4-k1.vrp").write_text("NAME : Z-n4-k1\n", encoding="utf-8")
+    (folder / "Z-n4-k1.sol").write_text("Route #1: 1 2\n", encoding="utf-8")  # no Cost line
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    bks = best_known("Z-n3-k1")
+    assert bks is not None and (bks.set, bks.instance, bks.cost) == ("mine", "Z-n3-k1", 123.5)
+    assert best_known("Z-n4-k1") is None

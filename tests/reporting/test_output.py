@@ -107,6 +107,7 @@ def _payload(problem: Problem, routes: list[list[int]]) -> dict[str, Any]:
         timing={"total_seconds": 10.0, "optimisation_seconds": 6.0, "orchestration_seconds": 4.0},
         history=[(0.0, 120.0), (1.0, 110.0)],
         quantum_share={"arc_share": 0.25, "arcs_from": {"quantum": 3, "classical": 9}},
+        ablation={"selection": {"solves": 2, "qubo_cost": 101.0, "exact_cost": 100.0}},
     )
 
 
@@ -122,11 +123,14 @@ def test_payload_of_a_feasible_run(scenario: Problem) -> None:
     assert payload["orchestration_seconds"] == 4.0
     assert payload["backends"] == {"dwave-sa": 2, "exact": 1, "qiskit-aer": 1}
     share = payload["quantum_share"]
-    assert share["solves"] == 4 and share["quantum_solves"] == 3
-    assert share["adopted"] == 3 and share["adopted_quantum"] == 2
+    # only the Qiskit Aer answer is quantum (a simulator); SA on a CPU is a classical sampler
+    assert share["solves"] == 4 and share["quantum_solves"] == 1
+    assert share["adopted"] == 3 and share["adopted_quantum"] == 1
+    assert share["solves_by_class"] == {"quantum_simulator": 1, "classical_sampler": 3}
     assert share["arc_share"] == 0.25  # the pipeline's arc share is kept
     assert [s["index"] for s in payload["subproblems"]] == [0, 1, 2, 3]
     assert payload["baselines"]["pyvrp"]["feasible"] is True
+    assert payload["ablation"]["selection"]["exact_cost"] == 100.0
     json.dumps(payload)  # plain JSON all the way down
 
 
@@ -223,3 +227,35 @@ def test_live_progress_is_the_pipeline_progress() -> None:
 
     assert isinstance(LiveProgress(stream=io.StringIO()), Progress)
     assert not isinstance(object(), Progress)
+
+
+def test_provenance_lines_name_every_class_and_the_ablation() -> None:
+    from qroute.reporting.output import provenance_lines
+
+    row = {"solves": 3, "adopted": 1, "final_routes": 2, "improvement": 0.25}
+    payload = {
+        "quantum_share": {
+            "by_class": {"qpu": dict(row, solves=0), "classical_sampler": row},
+            "final_routes_selected_by_qubo": 0.5,
+            "selection_confirmations": 4,
+            "selection_solves": 6,
+        },
+        "ablation": {
+            "selection": {
+                "solves": 6,
+                "qubo_cost": 110.0,
+                "exact_cost": 100.0,
+                "gap_percent": 10.0,
+                "optimum_rate": 0.5,
+                "qubo_seconds": 1.0,
+                "exact_seconds": 0.5,
+                "usd": 0.0,
+            },
+            "routes": {"solves": 0},
+        },
+    }
+    lines = provenance_lines(payload)
+    assert lines[0].startswith("qpu") and "final routes   2" in lines[1]
+    assert "improvement  25.0 %" in lines[1]
+    assert "50 %" in lines[2] and "4 of 6" in lines[2]
+    assert "gap 10.00 %" in lines[3] and len(lines) == 4  # no route ablation without solves

@@ -56,7 +56,7 @@ def test_result_payload_is_typed_and_keeps_its_key_order() -> None:
     keys = list(payload)
     assert keys[:4] == ["instance", "source", "num_customers", "status"]
     assert keys[-2:] == ["routes", "subproblems_initial"]
-    assert "ablation" not in payload  # unset optional parts stay out of result.json
+    assert payload["ablation"] == {}  # every result carries its ablation (empty: no QUBO solves)
     assert payload["quantum_share"]["arc_share"] == 0.25
     assert payload["quantum_share"]["solves"] == 0  # computed from the (empty) records
     assert payload["timing"] == {"total_seconds": 3.0, "hybrid_seconds": 1.5}
