@@ -30,6 +30,7 @@ from qroute.hybrid.pipeline import PipelineConfig, SolveBatch, quantum_share
 from qroute.model.solver import SolveResult
 from qroute.model.subproblem import Subproblem
 from qroute.model.validation import validate
+from qroute.orchestration.batching import solve_batch_for
 from qroute.orchestration.tasks import improve as improve_task
 from qroute.orchestration.tasks import (
     mark_reused,
@@ -119,7 +120,7 @@ def solve_flow(
     config = PipelineConfig(
         policy=policy, time_limit=time_limit, seed=seed, max_stops=max_stops, shots=shots
     )
-    solve_batch = mapped_solve_batch(config, progress)
+    solve_batch = solve_batch_for(config, progress)  # chunks per task on Dask
 
     with clock.part("hybrid"):
         t0 = time.perf_counter()
@@ -149,7 +150,7 @@ def solve_flow(
         history.extend((mark + t, c) for t, c in improve_history)
         records = [*records, *more]
         _phase(progress, "validate")
-        final_check = validate_routes(problem, routes)
+        final_check: Any = validate_routes(problem, routes)  # Prefect 3.9 types it a coroutine
         share = quantum_share(records, routes, ledger)
         if progress is not None:
             progress.best_cost(final_check.cost)
