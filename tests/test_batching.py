@@ -24,17 +24,21 @@ def test_chunks_never_outnumber_the_subproblems() -> None:
     assert chunk_indices([], 3) == []
 
 
-def test_dask_workers_is_none_for_other_runners() -> None:
+def test_dask_workers_counts_the_clusters_threads() -> None:
+    from prefect_dask import DaskTaskRunner
+
     assert dask_workers(object()) is None
 
-    class Info:
-        def scheduler_info(self) -> dict:
-            return {"workers": {"a": {}, "b": {}, "c": {}}}
+    class Client:
+        def nthreads(self) -> dict[str, int]:
+            return {"tcp://a": 1, "tcp://b": 1, "tcp://c": 2}
 
-    class Runner:
-        _client = Info()
+    class Runner(DaskTaskRunner):
+        @property
+        def client(self) -> Client:  # type: ignore[override]
+            return Client()
 
-    assert dask_workers(Runner()) == 3
+    assert dask_workers(Runner()) == 4
     assert TASKS_PER_WORKER >= 1
 
 

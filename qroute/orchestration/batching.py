@@ -128,12 +128,14 @@ def batched_solve_batch(
 
 
 def dask_workers(runner: Any) -> int | None:
-    """The worker count of a prefect-dask task runner (None for any other runner)."""
-    client = getattr(runner, "_client", None)
-    if client is None:
+    """How many tasks a prefect-dask task runner's cluster runs at once (its worker threads,
+    through the runner's public `client`); None for any other runner."""
+    from prefect_dask import DaskTaskRunner
+
+    if not isinstance(runner, DaskTaskRunner):
         return None
     try:
-        return max(1, len(client.scheduler_info().get("workers", {})))
+        return max(1, sum(runner.client.nthreads().values()))
     except Exception:  # noqa: BLE001 - a cluster that cannot say: assume one worker
         return 1
 
