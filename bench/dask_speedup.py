@@ -58,7 +58,8 @@ def fanout(instance: str, policy: str, mapping: str, limit: int | None) -> dict[
     assert workers is not None, "not a Dask task runner"
     warm = time.perf_counter()
     # every worker: imports, numba kernels, the dispatcher (Dask's Client.run)
-    context.task_runner.client.run(_warm_up, subproblems[0], config)
+    runner: Any = context.task_runner  # a prefect_dask DaskTaskRunner (checked above)
+    runner.client.run(_warm_up, subproblems[0], config)
     warm = time.perf_counter() - warm
     indices = list(range(len(subproblems)))
     start = time.perf_counter()

@@ -22,14 +22,14 @@ SOURCES = ("qroute", "flows", "circuits", "bench")
 
 
 def _lock() -> dict[str, Version]:
-    pins: dict[str, Version] = {}
+    pins: dict[str, Version] = {}  # keys: normalised names
     for line in LOCK.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         name, sep, version = line.partition("==")
         assert sep and version, f"requirements.lock: {line!r} is not pinned with =="
-        pins[canonicalize_name(name)] = Version(version)
+        pins[str(canonicalize_name(name))] = Version(version)
     return pins
 
 
@@ -50,7 +50,7 @@ def test_lock_pins_every_pyproject_dependency_within_its_range() -> None:
     pins = _lock()
     wrong = []
     for req in _pyproject_requirements():
-        pin = pins.get(canonicalize_name(req.name))
+        pin = pins.get(str(canonicalize_name(req.name)))
         if pin is None:
             wrong.append(f"{req.name}: in pyproject.toml, missing from requirements.lock")
         elif not req.specifier.contains(pin, prereleases=True):
@@ -62,7 +62,7 @@ def test_lock_honours_constraints_and_overrides() -> None:
     pins = _lock()
     for name in ("constraints.txt", "overrides.txt"):
         for req in _requirements(ROOT / name):
-            pin = pins[canonicalize_name(req.name)]
+            pin = pins[str(canonicalize_name(req.name))]
             assert req.specifier.contains(pin), f"{name}: {req} but the lock has {pin}"
 
 
@@ -80,7 +80,7 @@ def test_installed_environment_is_the_lock() -> None:
     """bootstrap.py installs the lock with --no-deps: nothing re-resolved, nothing missing."""
     pins = _lock()
     installed = {
-        canonicalize_name(d.metadata["Name"]): Version(d.version)
+        str(canonicalize_name(d.metadata["Name"])): Version(d.version)
         for d in importlib.metadata.distributions()
         if d.metadata["Name"]
     }
