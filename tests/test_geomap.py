@@ -76,5 +76,6 @@ def test_interactive_map_is_self_contained_svg() -> None:
     assert page.count('class="route"') == len(data["routes"])
     assert page.count('class="stop"') == 15
     assert 'class="geo-coastline"' in page and 'class="geo-river"' in page
+    assert ">Shanghai</text>" in page and ">Hangzhou</text>" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     assert "<script>" in page and "wheel" in page

@@ -133,6 +133,17 @@ def interactive_map(data: Mapping[str, Any]) -> str:
                 f'<circle class="stop" cx="{x}" cy="{y}" r="3.2" fill="{colour}" '
                 f'data-detail="{html.escape(label)}"><title>{html.escape(label)}</title></circle>'
             )
+    groups: dict[str, list[int]] = {}
+    for node in range(1, len(names)):  # a label per city (node names "City-3")
+        head, sep, tail = names[node].rpartition("-")
+        groups.setdefault(head if sep and tail.isdigit() else names[node], []).append(node)
+    if len(groups) < len(names) - 1 or len(groups) <= 30:
+        for city, nodes in groups.items():
+            x, y = proj.xy(*lonlat[nodes].mean(axis=0))
+            parts.append(
+                f'<text class="city" x="{x}" y="{y - 8}" font-size="12" text-anchor="middle" '
+                f'fill="#333" style="pointer-events:none">{html.escape(city)}</text>'
+            )
     x, y = proj.xy(*lonlat[0])
     parts.append(
         f'<rect class="depot" x="{x - 6}" y="{y - 6}" width="12" height="12" fill="#111" '
