@@ -237,7 +237,17 @@ def test_live_progress_without_a_terminal() -> None:
     assert "\x1b" not in text
     last = text.splitlines()[-1]
     assert "improve" in last and "2/3" in last and "(1 reused)" in last and "120.5" in last
-    assert "of 60 s" in last and "s left" in last
+    assert "s left of 60 s" in last
+
+
+def test_live_progress_budget_counts_from_the_first_phase() -> None:
+    """Start-up (imports, the API server) is not optimisation time: the budget's clock starts
+    with the first phase."""
+    progress = LiveProgress(stream=io.StringIO(), min_interval=0.0, budget=60)
+    progress._start -= 20.0  # 20 s of start-up already passed
+    assert progress.remaining == 60.0 and progress.elapsed >= 20.0
+    progress.set_phase("partition")
+    assert 59.0 < (progress.remaining or 0.0) <= 60.0
 
 
 def test_live_progress_throttles_plain_lines() -> None:

@@ -41,6 +41,7 @@ class LiveProgress:
         self.best: float | None = None
         self._lock = threading.Lock()
         self._start = time.perf_counter()
+        self._budget_start: float | None = None  # the first phase after "starting"
         self._last_print = 0.0
         self._last_line = ""
         self._rich_live: Any = None
@@ -83,6 +84,8 @@ class LiveProgress:
         with self._lock:
             changed = phase != self.phase
             self.phase = phase
+            if changed and self._budget_start is None:
+                self._budget_start = time.perf_counter()  # the budget counts from here
         self._emit(force=changed)
 
     def add_total(self, count: int) -> None:
@@ -119,8 +122,13 @@ class LiveProgress:
 
     @property
     def remaining(self) -> float | None:
-        """Seconds left of the budget (0 once it is spent), or None without a budget."""
-        return None if self.budget is None else max(0.0, self.budget - self.elapsed)
+        """Seconds left of the budget (0 once it is spent), or None without a budget. The
+        budget counts from the first phase (start-up before it is not optimisation time)."""
+        if self.budget is None:
+            return None
+        begun = self._budget_start
+        used = 0.0 if begun is None else time.perf_counter() - begun
+        return max(0.0, self.budget - used)
 
     def line(self) -> str:
         """The state as one plain line (ASCII apart from the title)."""
@@ -132,7 +140,7 @@ class LiveProgress:
             phase = self.phase
         clock = f"{self.elapsed:5.1f} s"
         if self.budget is not None:
-            clock += f" of {self.budget:.0f} s, {self.remaining:.0f} s left"
+            clock += f", {self.remaining:.0f} s left of {self.budget:.0f} s"
         return f"{self.title} | {phase:<10} | subproblems {done} | best {best} | {clock}"
 
     def _renderable(self) -> Any:
@@ -153,9 +161,12 @@ class LiveProgress:
         grid.add_column()
         grid.add_row(self.title, f"[cyan]{phase}[/]")
         if self.budget is not None:
-            bar = ProgressBar(total=self.budget, completed=min(elapsed, self.budget), width=40)
+            left = self.remaining or 0.0
+            bar = ProgressBar(total=self.budget, completed=self.budget - left, width=40)
             times = Table.grid(padding=(0, 1))
-            times.add_row(bar, f"{elapsed:5.1f} s elapsed, {self.remaining:5.1f} s left")
+            times.add_row(
+                bar, f"{elapsed:5.1f} s elapsed, {left:5.1f} s of {self.budget:.0f} s left"
+            )
             grid.add_row("time", times)
         else:
             grid.add_row("time", f"{elapsed:5.1f} s elapsed")
