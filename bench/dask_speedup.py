@@ -1,10 +1,18 @@
 """Speed-up of the subproblem fan-out on a local Dask cluster: 1 vs 2 workers.
 
-Partitions an instance (default X-n1001-k43), then times how long the solve flow's mapped
-subproblem task takes to solve every initial subproblem (the fan-out phase; the improve phase
-is deadline-bound, so it is not a speed measure). Cluster start-up is timed separately.
+Partitions an instance (default X-n1001-k43), then times how long the solve flow's Dask
+mapping takes to solve every initial subproblem (the fan-out phase; the improve phase is
+deadline-bound, so it is not a speed measure). The same subproblems, seeds and policy run on
+each cluster size: the same amount of subproblem work.
+
+`--mapping chunks` (what the solve flow uses on Dask: qroute.orchestration.batching, a few
+chunks of subproblems per worker) or `--mapping tasks` (one Prefect task per subproblem, the
+old mapping) or `both`. Each worker is warmed up first (qroute's backends imported, numba
+kernels compiled) with one small solve, timed separately as start-up, so the fan-out time is
+solve work plus orchestration. `--address tcp://host:8786` uses an existing cluster instead.
 
     .venv/bin/python bench/dask_speedup.py [--instance X-n1001-k43] [--workers 1,2]
+        [--mapping chunks|tasks|both] [--limit N]
 """
 
 from __future__ import annotations
@@ -19,48 +27,96 @@ from prefect.futures import wait
 
 from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
 from qroute.model.loader import load_problem
+from qroute.orchestration.batching import batched_solve_batch, dask_workers
 from qroute.orchestration.runners import task_runner
 from qroute.orchestration.tasks import solve_subproblem
 
 
-@flow(name="dask-fanout-bench", persist_result=False)
-def fanout(instance: str, policy: str, seed: int) -> dict[str, Any]:
+def _subproblems(instance: str, policy: str, limit: int | None) -> tuple[list, PipelineConfig]:
     problem = load_problem(instance)
-    config = PipelineConfig(policy=policy, seed=seed)
-    subproblems = make_subproblems(
-        problem, initial_routes(problem, config), config.resolved_max_stops()
-    )
+    config = PipelineConfig(policy=policy, seed=0)
+    subs = make_subproblems(problem, initial_routes(problem, config), config.resolved_max_stops())
+    return (subs[:limit] if limit else subs), config
+
+
+def _warm_up(sub: Any, config: PipelineConfig) -> None:
+    """One solve in this process on a seed no measured solve uses (qroute's per-process
+    solver cache, imports and compiled kernels are then ready)."""
+    from qroute.orchestration.tasks import _solver
+
+    _solver(config)([sub], [10**6])
+
+
+@flow(name="dask-fanout-bench", persist_result=False)
+def fanout(instance: str, policy: str, mapping: str, limit: int | None) -> dict[str, Any]:
+    from prefect.context import FlowRunContext
+
+    subproblems, config = _subproblems(instance, policy, limit)
+    context = FlowRunContext.get()
+    assert context is not None
+    workers = dask_workers(context.task_runner)
+    assert workers is not None, "not a Dask task runner"
+    warm = time.perf_counter()
+    # every worker: imports, numba kernels, the dispatcher (Dask's Client.run)
+    runner: Any = context.task_runner  # a prefect_dask DaskTaskRunner (checked above)
+    runner.client.run(_warm_up, subproblems[0], config)
+    warm = time.perf_counter() - warm
+    indices = list(range(len(subproblems)))
     start = time.perf_counter()
-    # refresh_cache: every solve really runs (no answer from an earlier run's cache)
-    solver = solve_subproblem.with_options(refresh_cache=True)
-    futures = solver.map(subproblems, list(range(len(subproblems))), config)
-    wait(futures)
+    if mapping == "chunks":
+        # refresh_cache: every solve really runs (no answer from an earlier run's cache)
+        results = batched_solve_batch(config, workers, refresh_cache=True)(subproblems, indices)
+    else:
+        futures = solve_subproblem.with_options(refresh_cache=True).map(
+            subproblems, indices, config
+        )
+        wait(futures)
+        results = [f.result() for f in futures]
     elapsed = time.perf_counter() - start
-    workers = {f.result().provenance.details.get("worker") for f in futures}
-    cached = sum(f.state.name == "Cached" for f in futures)
-    assert cached == 0, f"{cached} answers came from the cache: not a speed measurement"
-    return {"subproblems": len(subproblems), "seconds": elapsed, "workers": len(workers)}
+    ran_on = {r.provenance.details.get("worker") for r in results}
+    reused = sum(bool(r.provenance.details.get("reused_from_cache")) for r in results)
+    assert reused == 0, f"{reused} answers came from the cache: not a speed measurement"
+    return {
+        "subproblems": len(subproblems),
+        "seconds": elapsed,
+        "warmup": warm,
+        "workers": len(ran_on),
+        "cost": sum(r.cost for r in results),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instance", default="X-n1001-k43")
     parser.add_argument("--policy", default="local")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--mapping", choices=("chunks", "tasks", "both"), default="chunks")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N subproblems")
+    parser.add_argument("--address", default=None, help="an existing Dask cluster")
     args = parser.parse_args()
-    print(f"cpus={os.cpu_count()} instance={args.instance} policy={args.policy}")
-    print(f"{'workers':>7} {'subproblems':>11} {'fan-out s':>9} {'speed-up':>8} {'total s':>8}")
-    base = None
-    for count in (int(w) for w in args.workers.split(",")):
-        runner = task_runner(dask_workers=count)
-        began = time.perf_counter()
-        result = fanout.with_options(task_runner=runner)(args.instance, args.policy, seed=0)
-        total = time.perf_counter() - began
-        base = base or result["seconds"]
-        print(
-            f"{count:>7} {result['subproblems']:>11} {result['seconds']:>9.1f} "
-            f"{base / result['seconds']:>7.2f}x {total:>8.1f}"
-        )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"cpus={os.cpu_count()} load={load:.1f} instance={args.instance} policy={args.policy}")
+    print(
+        f"{'mapping':>7} {'workers':>7} {'subproblems':>11} {'fan-out s':>9} {'speed-up':>8} "
+        f"{'warm-up s':>9} {'total s':>8} {'sum of costs':>13}"
+    )
+    mappings = ("chunks", "tasks") if args.mapping == "both" else (args.mapping,)
+    for mapping in mappings:
+        base = None
+        for count in (int(w) for w in args.workers.split(",")):
+            runner = task_runner(dask_address=args.address, dask_workers=count)
+            began = time.perf_counter()
+            result = fanout.with_options(task_runner=runner)(
+                args.instance, args.policy, mapping, args.limit
+            )
+            total = time.perf_counter() - began
+            base = base or result["seconds"]
+            print(
+                f"{mapping:>7} {result['workers']:>7} {result['subproblems']:>11} "
+                f"{result['seconds']:>9.1f} {base / result['seconds']:>7.2f}x "
+                f"{result['warmup']:>9.1f} {total:>8.1f} {result['cost']:>13,.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -61,15 +61,16 @@ def prefect_defaults() -> None:
 
 
 class ApiServer:
-    """A temporary local Prefect API server for one command, started before Prefect is
-    imported so that its start-up (a few seconds, longer on a busy machine; the first run on
-    a fresh PREFECT_HOME also migrates the database) overlaps with the heavy imports.
+    """A local Prefect API server for one command, started the supported way - Prefect's own
+    `prefect server start` (API only: no UI, no background services), with PREFECT_API_URL
+    pointing this process at it - before Prefect is imported, so that its start-up (a few
+    seconds, longer on a busy machine; the first run on a fresh PREFECT_HOME also migrates the
+    database) overlaps with the heavy imports.
 
-    It is the server Prefect's own ephemeral mode would start (uvicorn on
-    `prefect.server.api.server:create_app` in ephemeral mode, no UI), but launched by us:
-    this process then never imports the server stack, the server's log goes to
-    PREFECT_HOME/api-server.log instead of the terminal, and on Linux it dies with this
-    process even after a hard crash. PREFECT_API_URL points this process at it.
+    Launched by us rather than through Prefect's ephemeral mode so that the server's log goes
+    to PREFECT_HOME/api-server.log instead of the terminal and, on Linux, the server dies with
+    this process even after a hard crash (an ephemeral server would be left running, holding
+    the terminal's pipes).
     """
 
     def __init__(self, home: Path) -> None:
@@ -87,15 +88,10 @@ class ApiServer:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
         log = open(self.home / "api-server.log", "ab")  # noqa: SIM115 (kept by the child)
-        env = {
-            **os.environ,
-            "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",
-            "PREFECT__SERVER_FINAL": "1",
-        }
-        command = [sys.executable, "-m", "uvicorn", "--factory"]
-        command += ["prefect.server.api.server:create_app", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
+        env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--no-ui", "--no-services"]
+        command += ["--log-level", "ERROR", "--no-background"]
         self.process = subprocess.Popen(
             command,
             env=env,
@@ -275,7 +271,8 @@ def solve_command(
     from qroute.cli.progress import LiveProgress, print_summary
     from qroute.orchestration.solve import run_solve
 
-    with LiveProgress(title=problem.name) as progress:
+    budget = time_limit * (1 if no_baselines else 2)  # hybrid, then the baselines
+    with LiveProgress(title=problem.name, budget=budget) as progress:
         payload = run_solve(
             instance=instance,
             time_limit=time_limit,

@@ -1,8 +1,10 @@
-"""The terminal side of `qroute solve`: a live progress line and the closing tables.
+"""The terminal side of `qroute solve`: a live progress display and the closing tables.
 
-`LiveProgress` is thread-safe (subproblem tasks finish on worker threads). On a terminal
-it is a rich `Live` line; otherwise a plain line rewritten with a carriage return at most a
-few times a second and ended with a newline, so logs stay readable.
+`LiveProgress` is thread-safe (subproblem tasks finish on worker threads). On a terminal it
+is a rich `Live` panel: phase, a time bar of elapsed against the run's budget with the time
+remaining, subproblems done and the best cost. Otherwise (CI logs, `> file`) it writes plain
+lines, no control characters: one when the phase changes or the best cost improves, and at
+most one every `min_interval` seconds for the subproblem count.
 """
 
 from __future__ import annotations
@@ -15,21 +17,23 @@ from typing import Any, TextIO
 
 
 class LiveProgress:
-    """Subproblems done, best cost so far, phase and elapsed time: the terminal view of
-    qroute.hybrid.progress.Progress (the one progress protocol of a solve)."""
+    """Phase, elapsed / remaining time against `budget` seconds, subproblems done, best cost:
+    the terminal view of qroute.hybrid.progress.Progress (the one progress protocol)."""
 
     def __init__(
         self,
         stream: TextIO | None = None,
         live: bool | None = None,
-        min_interval: float = 0.5,
+        min_interval: float = 5.0,
         title: str = "qroute solve",
+        budget: float | None = None,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         isatty = getattr(self.stream, "isatty", lambda: False)()
         self.live = isatty if live is None else live
         self.min_interval = min_interval
         self.title = title
+        self.budget = budget if budget is not None and budget > 0 else None
         self.phase = "starting"
         self.done = 0
         self.total = 0
@@ -37,9 +41,10 @@ class LiveProgress:
         self.best: float | None = None
         self._lock = threading.Lock()
         self._start = time.perf_counter()
+        self._budget_start: float | None = None  # the first phase after "starting"
         self._last_print = 0.0
+        self._last_line = ""
         self._rich_live: Any = None
-        self._width = 0
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> LiveProgress:
@@ -71,17 +76,16 @@ class LiveProgress:
             self._rich_live.refresh()
             self._rich_live.stop()
             self._rich_live = None
-        elif self._width:
-            self._emit(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
+        else:
+            self._emit(force=True, final=True)
 
     # -- updates (any thread) ----------------------------------------------------------
     def set_phase(self, phase: str) -> None:
         with self._lock:
             changed = phase != self.phase
             self.phase = phase
+            if changed and self._budget_start is None:
+                self._budget_start = time.perf_counter()  # the budget counts from here
         self._emit(force=changed)
 
     def add_total(self, count: int) -> None:
@@ -97,42 +101,88 @@ class LiveProgress:
 
     def best_cost(self, cost: float) -> None:
         with self._lock:
-            if self.best is None or cost < self.best:
+            improved = self.best is None or cost < self.best
+            if improved:
                 self.best = cost
-        self._emit()
+        self._emit(force=improved)
 
     # -- rendering ---------------------------------------------------------------------
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self._start
 
+    @property
+    def remaining(self) -> float | None:
+        """Seconds left of the budget (0 once it is spent), or None without a budget. The
+        budget counts from the first phase (start-up before it is not optimisation time)."""
+        if self.budget is None:
+            return None
+        begun = self._budget_start
+        used = 0.0 if begun is None else time.perf_counter() - begun
+        return max(0.0, self.budget - used)
+
     def line(self) -> str:
+        """The state as one plain line (ASCII apart from the title)."""
         with self._lock:
-            best = "–" if self.best is None else f"{self.best:,.1f}"
+            best = "-" if self.best is None else f"{self.best:,.1f}"
             total = f"/{self.total}" if self.total else ""
             cached = f" ({self.cached} reused)" if self.cached else ""
-            return (
-                f"{self.title} | {self.phase:<10} | subproblems {self.done}{total}{cached} "
-                f"| best {best} | {self.elapsed:5.1f} s"
-            )
+            done = f"{self.done}{total}{cached}"
+            phase = self.phase
+        clock = f"{self.elapsed:5.1f} s"
+        if self.budget is not None:
+            clock += f", {self.remaining:.0f} s left of {self.budget:.0f} s"
+        return f"{self.title} | {phase:<10} | subproblems {done} | best {best} | {clock}"
 
     def _renderable(self) -> Any:
-        from rich.text import Text
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
 
-        return Text(self.line())
+        with self._lock:
+            phase, done, total, cached, best = (
+                self.phase,
+                self.done,
+                self.total,
+                self.cached,
+                self.best,
+            )
+        elapsed = self.elapsed
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold")
+        grid.add_column()
+        grid.add_row(self.title, f"[cyan]{phase}[/]")
+        if self.budget is not None:
+            left = self.remaining or 0.0
+            bar = ProgressBar(total=self.budget, completed=self.budget - left, width=40)
+            times = Table.grid(padding=(0, 1))
+            times.add_row(
+                bar, f"{elapsed:5.1f} s elapsed, {left:5.1f} s of {self.budget:.0f} s left"
+            )
+            grid.add_row("time", times)
+        else:
+            grid.add_row("time", f"{elapsed:5.1f} s elapsed")
+        count = f"{done}/{total}" if total else str(done)
+        if cached:
+            count += f" ({cached} reused from the cache)"
+        grid.add_row("subproblems", count)
+        grid.add_row("best cost", "-" if best is None else f"{best:,.1f}")
+        return grid
 
-    def _emit(self, force: bool = False) -> None:
+    def _emit(self, force: bool = False, final: bool = False) -> None:
         if self._rich_live is not None or self.live:
             return  # rich refreshes on its own thread
         now = time.perf_counter()
         if not force and now - self._last_print < self.min_interval:
             return
-        self._last_print = now
         text = self.line()
-        pad = max(0, self._width - len(text))
-        self._width = len(text)
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
+        head = text.rsplit("|", 1)[0]
+        if not final and head == self._last_line.rsplit("|", 1)[0] and not force:
+            return  # only the clock moved
+        with self._lock:
+            self._last_print = now
+            self._last_line = text
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
 
 def _num(value: Any, digits: int = 2, suffix: str = "") -> str:

@@ -31,6 +31,7 @@ from qroute.hybrid.pipeline import PipelineConfig, SolveBatch, run_pipeline
 from qroute.hybrid.progress import Progress
 from qroute.model.solver import SolveResult
 from qroute.model.subproblem import Subproblem
+from qroute.orchestration.batching import solve_batch_for
 from qroute.orchestration.tasks import (
     mark_reused,
     run_baseline,
@@ -141,7 +142,7 @@ def solve_flow(
         result = run_pipeline(
             problem,
             config,
-            solve_batch=mapped_solve_batch(config, progress),
+            solve_batch=solve_batch_for(config, progress),  # chunks per task on Dask
             progress=progress,
         )
     routes = [list(r) for r in result.routes]

@@ -338,7 +338,11 @@ def _route_section(solve: Mapping[str, Any] | None, runs_dir: Path) -> Section:
     if not solve["result"]:
         facts.append(("result.json", "not found beside routes.png"))
     table = _table(None, ([k, v] for k, v in facts), text_cols=2)
-    return _section("route-map", _img(data, "route map of the latest solve") + table)
+    from qroute.reporting.geomap import MAP_JSON, interactive_map, read_map_data
+
+    geo = read_map_data(image.parent / MAP_JSON)  # lat/lon runs: the interactive map
+    live = interactive_map(geo) if geo is not None else ""
+    return _section("route-map", live + _img(data, "route map of the latest solve") + table)
 
 
 def _nightly_section(rows: Sequence[Mapping[str, Any]], db: Path) -> Section:

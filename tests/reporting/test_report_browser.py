@@ -125,6 +125,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ax.plot(*zip(*route, strict=True), marker="o")
     ax.set_title("yangtze-delta: cost 1,234.5 (test route map)")
     fig.savefig(solve / "routes.png")
+    from qroute.hybrid.pipeline import PipelineConfig, initial_routes
+    from qroute.model.scenario import yangtze_delta
+    from qroute.reporting.geomap import MAP_JSON, write_map_data
+
+    problem = yangtze_delta(num_customers=20)
+    assert write_map_data(
+        solve / MAP_JSON, problem, initial_routes(problem, PipelineConfig(policy="local"))
+    )
     (solve / "result.json").write_text(
         json.dumps(
             {
@@ -206,3 +214,78 @@ def test_report_loads_cleanly_and_every_plot_decodes(report: Path, tmp_path: Pat
     # the header band is dark blue, the page background light
     assert pixels[20, WIDTH // 2, :3].mean() < 0.4
     assert pixels[height - 5, 5, :3].mean() > 0.9
+
+
+# Runs after the report's own scripts: zooms with the wheel, drags, hovers a route, and writes
+# what the map did onto <body> for --dump-dom.
+MAP_PROBE = """<script>
+window.addEventListener("load", function () {
+  var b = document.body, svg = document.getElementById("geomap");
+  if (!svg) { b.setAttribute("data-map", "missing"); return; }
+  var r = svg.getBoundingClientRect();
+  var cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+  b.setAttribute("data-map", "present");
+  b.setAttribute("data-geo", svg.querySelectorAll("g.geo-coastline path").length + "," +
+    svg.querySelectorAll("g.geo-river path").length);
+  b.setAttribute("data-routes", svg.querySelectorAll("path.route").length);
+  b.setAttribute("data-view0", svg.getAttribute("viewBox"));
+  svg.dispatchEvent(new WheelEvent("wheel", {deltaY: -100, clientX: cx, clientY: cy,
+    bubbles: true, cancelable: true}));
+  b.setAttribute("data-view1", svg.getAttribute("viewBox"));
+  svg.dispatchEvent(new PointerEvent("pointerdown", {clientX: cx, clientY: cy, bubbles: true}));
+  svg.dispatchEvent(new PointerEvent("pointermove", {clientX: cx + 50, clientY: cy,
+    bubbles: true}));
+  window.dispatchEvent(new PointerEvent("pointerup", {}));
+  b.setAttribute("data-view2", svg.getAttribute("viewBox"));
+  svg.querySelector("path.route").dispatchEvent(new MouseEvent("mouseover", {bubbles: true,
+    clientX: cx, clientY: cy}));
+  var tip = document.getElementById("geomap-tip");
+  b.setAttribute("data-tip", tip.style.display + "|" + tip.textContent);
+});
+</script>"""
+
+
+def test_interactive_map_pans_zooms_and_explains_routes(report: Path, tmp_path: Path) -> None:
+    """The report's route map works offline: geography and routes are inline SVG; the wheel
+    zooms, a drag pans, hovering a route shows its details. A screenshot is kept."""
+    probed = tmp_path / "map-probe.html"
+    probed.write_text(
+        report.read_text(encoding="utf-8").replace("</body>", MAP_PROBE + "</body>", 1)
+    )
+    done = _chromium(tmp_path, f"--window-size={WIDTH},900", "--dump-dom", probed.as_uri())
+    assert done.returncode == 0, done.stderr[-3000:]
+    body = re.search(r"<body([^>]*)>", done.stdout)
+    assert body is not None
+    found = {k: html.unescape(v) for k, v in re.findall(r'data-([\w-]+)="([^"]*)"', body[1])}
+    assert found.get("map") == "present", found
+    coast, rivers = (int(n) for n in found["geo"].split(","))
+    assert coast > 20 and rivers > 5, "no coastline or river drawn: geography missing"
+    assert int(found["routes"]) >= 2
+    view0, view1, view2 = (
+        [float(v) for v in found[k].split()] for k in ("view0", "view1", "view2")
+    )
+    assert view0[:2] == [0.0, 0.0]
+    assert view1[2] == pytest.approx(view0[2] * 0.8)  # zoomed in by the wheel
+    assert view2[0] < view1[0] and view2[2] == view1[2]  # dragged right: the view moved left
+    shown, _, text = found["tip"].partition("|")
+    assert shown == "block" and text.startswith("route 1:") and " km" in text
+
+    map_only = tmp_path / "map-only.html"
+    page = report.read_text(encoding="utf-8")
+    section = re.search(r'<section id="route-map">.*?</section>', page, re.S)
+    assert section is not None
+    map_only.write_text(page.split("<body", 1)[0] + "<body>" + section[0] + "</body></html>")
+    shot = tmp_path / "route-map.png"
+    done = _chromium(
+        tmp_path, f"--window-size={WIDTH},900", f"--screenshot={shot}", map_only.as_uri()
+    )
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-3000:]
+    if os.environ.get(KEEP_ENV):
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(shot, ARTIFACTS / "route-map.png")
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]
+    # the map's sand-coloured land (#f4f1ea) and blue water lines are on screen
+    sand = (abs(pixels - [0xF4 / 255, 0xF1 / 255, 0xEA / 255]).max(axis=2) < 0.02).mean()
+    assert sand > 0.2, f"only {sand:.0%} of the screenshot is map background"
