@@ -112,11 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None)
 
     # the later layers' subcommands
-    from qroute import commands, quantum_commands, report_commands
+    from qroute import commands, quantum_commands, rail_commands, report_commands
 
     commands.add_parsers(sub)
     quantum_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
+    rail_commands.add_parsers(sub)
     return parser
 
 
