@@ -47,10 +47,11 @@ def _tiny_window(net: RailNetwork, max_vars: int) -> tuple:
     options = all_options(net)
     weights = weights_of(net)
     cap = capacities(net)
-    ids = [c for c in options if 1 < len(options[c])]
+    ids = [c for c in options if len(options[c]) > 1]
     for c in ids:
-        trimmed = {c: options[c][:3] if any(o.kind == "truck" for o in options[c][:3])
-                   else (*options[c][:2], next(o for o in options[c] if o.kind == "truck"))}  # fmt: skip
+        truck = next(o for o in options[c] if o.kind == "truck")
+        head = options[c][:3]
+        trimmed = {c: head if truck in head else (*options[c][:2], truck)}
         wq = window_qubo([c], trimmed, cap, weights)
         if wq.num_variables <= max_vars:
             return c, trimmed, cap, weights, wq
