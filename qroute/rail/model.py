@@ -156,6 +156,19 @@ class RailNetwork:
     def consignment(self) -> dict[str, Consignment]:
         return {c.id: c for c in self.consignments}
 
+    @cached_property
+    def rides(self) -> dict[tuple[str, str], list[tuple[int, int, Service, int, int]]]:
+        """(from, to) -> every (depart, arrive, service, board, alight), by departure."""
+        out: dict[tuple[str, str], list[tuple[int, int, Service, int, int]]] = {}
+        for s in self.services:
+            for i, a in enumerate(s.stops):
+                for j in range(i + 1, len(s.stops)):
+                    b = s.stops[j]
+                    out.setdefault((a.station, b.station), []).append((a.depart, b.arrive, s, i, j))
+        for rides in out.values():
+            rides.sort(key=lambda r: (r[0], r[1], r[2].id))
+        return out
+
     def nearest_station(self, point: tuple[float, float]) -> Station:
         return min(self.stations, key=lambda s: great_circle(point, s.latlon))
 

@@ -10,18 +10,21 @@ qroute.rail.trucks). Cost = rail tariff + truck legs + lateness x the priority's
 Only the `max_direct` earliest direct departures and the `max_transfer` earliest-arriving
 transfer paths are kept: later trains of the same kind cost the same tariff and arrive later,
 so they are never better unless capacity binds, which the kept alternatives (and the truck)
-cover.
+cover. For each first leg of a transfer path only the `TRANSFER_SCAN` earliest onward
+departures are looked at (`RailNetwork.rides` indexes rides by station pair).
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from qroute.rail.model import Consignment, RailNetwork, Service
 
 MAX_DIRECT = 3
 MAX_TRANSFER = 2
+TRANSFER_SCAN = 4  # onward trains looked at per first leg, earliest departures first
 
 Segment = tuple[str, int]  # (service id, segment index)
 
@@ -165,37 +168,33 @@ def candidate_options(
     def usable(s: Service, board: int, alight: int) -> bool:
         return all((s.id, k) not in banned for k in range(board, alight))
 
+    rides = net.rides
     paths: list[tuple[Service, int, int, Service | None, int, int]] = []
     direct = []
-    first_legs = []  # (service, board, transfer station index)
-    for s in net.services:
-        i = s.index(o_station.code)
-        if i is None or s.stops[i].depart < earliest_departure:
-            continue
-        j = s.index(d_station.code)
-        if j is not None and j > i and usable(s, i, j):
-            direct.append((s.stops[j].arrive, s.id, s, i, j))
-        for x in range(i + 1, len(s.stops)):
-            if usable(s, i, x):
-                first_legs.append((s, i, x))
+    for depart, arrive, s, i, j in rides.get((o_station.code, d_station.code), ()):
+        if depart >= earliest_departure and usable(s, i, j):
+            direct.append((arrive, s.id, s, i, j))
     direct.sort(key=lambda d: (d[0], d[1]))
     paths.extend((s, i, j, None, 0, 0) for _, _, s, i, j in direct[:max_direct])
     transfers = []
-    for s1, i, x in first_legs:
-        station = s1.stops[x].station
-        arrive_x = s1.stops[x].arrive
-        for s2 in net.services:
-            if s2.id == s1.id:
-                continue
-            a = s2.index(station)
-            b = s2.index(d_station.code)
-            if a is None or b is None or b <= a:
-                continue
-            if s2.stops[a].depart < arrive_x + t.min_transfer_min or not usable(s2, a, b):
-                continue
-            if s1.index(d_station.code) is not None and (s1.index(d_station.code) or 0) > i:
-                continue  # s1 goes there itself: a direct option covers it
-            transfers.append((s2.stops[b].arrive, s1.id, s2.id, s1, i, x, s2, a, b))
+    through = {s.id for _, _, s, _, _ in rides.get((o_station.code, d_station.code), ())}
+    for x in net.stations:
+        firsts = rides.get((o_station.code, x.code), ())
+        seconds = rides.get((x.code, d_station.code), ())
+        if not firsts or not seconds:
+            continue
+        departures = [r[0] for r in seconds]
+        for depart, arrive_x, s1, i, xi in firsts:
+            if depart < earliest_departure or s1.id in through or not usable(s1, i, xi):
+                continue  # a service that goes there itself is a direct option
+            found = 0
+            for _, _, s2, a, b in seconds[bisect_left(departures, arrive_x + t.min_transfer_min) :]:
+                if s2.id == s1.id or not usable(s2, a, b):
+                    continue
+                transfers.append((s2.stops[b].arrive, s1.id, s2.id, s1, i, xi, s2, a, b))
+                found += 1
+                if found >= TRANSFER_SCAN:
+                    break
     transfers.sort(key=lambda p: p[:3])
     paths.extend((s1, i, x, s2, a, b) for _, _, _, s1, i, x, s2, a, b in transfers[:max_transfer])
 
