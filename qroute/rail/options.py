@@ -178,9 +178,9 @@ def candidate_options(
     paths.extend((s, i, j, None, 0, 0) for _, _, s, i, j in direct[:max_direct])
     transfers = []
     through = {s.id for _, _, s, _, _ in rides.get((o_station.code, d_station.code), ())}
-    for x in net.stations:
-        firsts = rides.get((o_station.code, x.code), ())
-        seconds = rides.get((x.code, d_station.code), ())
+    for hub in net.stations:
+        firsts = rides.get((o_station.code, hub.code), ())
+        seconds = rides.get((hub.code, d_station.code), ())
         if not firsts or not seconds:
             continue
         departures = [r[0] for r in seconds]
