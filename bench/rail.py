@@ -1,0 +1,229 @@
+"""Rail cargo benchmarks: QUBO path (window QUBOs on local SA) vs the HiGHS MIP, disruption
+replans, QAOA on ≤ 16-qubit windows per SDK, and a scaling table.
+
+    PYTHONPATH=. .venv/bin/python bench/rail.py                     # every section
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections default,disrupt --time-limit 20
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections scaling --sizes 200,1000,5000
+
+All numbers are single runs on whatever machine runs it; say how loaded it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections import Counter
+
+from qroute.rail.disruption import parse_disruption, replan
+from qroute.rail.mip import solve_mip
+from qroute.rail.model import hhmm
+from qroute.rail.options import all_options, capacities
+from qroute.rail.plan import (
+    RailConfig,
+    RailPlan,
+    greedy,
+    load_of,
+    plan_rail,
+    residual_of,
+    weights_of,
+)
+from qroute.rail.qubo import brute_force_minimum, decode, window_qubo
+from qroute.rail.samplers import RailSamplers
+from qroute.rail.scenario import hsr_yangtze
+from qroute.rail.validate import validate_plan
+from qroute.solver import Budget
+
+QAOA_ENGINES = ("qaoa-statevector", "braket-local", "pennylane-lightning", "qiskit-aer")
+
+
+def _pct(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{(a - b) / b * 100:.2f}"
+
+
+def section_default(time_limit: float, seed: int) -> RailPlan:
+    net = hsr_yangtze()
+    t0 = time.perf_counter()
+    plan = plan_rail(net, RailConfig(time_limit=time_limit, seed=seed, mip=False))
+    qubo_s = time.perf_counter() - t0
+    options, weights, cap = plan.options, weights_of(net), capacities(net)
+    equal = solve_mip(options, cap, weights=weights, time_limit=qubo_s)
+    full = solve_mip(options, cap, weights=weights, time_limit=120)
+    adopted = sum(r.adopted for r in plan.records)
+    feasible = [r.raw_feasible_rate or 0.0 for r in plan.records]
+    window_gaps = [
+        (r.cost_qubo - r.cost_window_mip) / r.cost_window_mip * 100
+        for r in plan.records
+        if r.cost_window_mip
+    ]
+    legs = {c: plan.chosen(c).legs for c in plan.choice}
+    ok = validate_plan(net, legs).feasible
+    print(f"## default scenario {net.name} (policy local: dwave-sa windows)")
+    print("| path | cost CNY | gap to MIP optimum % | wall s |")
+    print("|---|---|---|---|")
+    print(
+        f"| greedy start (regret order) | {plan.greedy_cost:,.2f} | "
+        f"{_pct(plan.greedy_cost, full.cost)} | – |"
+    )
+    print(
+        f"| QUBO path (SA windows, LNS) | {plan.cost:,.2f} | {_pct(plan.cost, full.cost)} | "
+        f"{qubo_s:.1f} |"
+    )
+    print(
+        f"| MIP at equal wall time | {equal.cost or 0:,.2f} | {_pct(equal.cost, full.cost)} | "
+        f"{equal.wall_seconds:.1f} |"
+    )
+    print(
+        f"| MIP (HiGHS, proven gap {full.gap_percent or 0:.4f} %) | {full.cost or 0:,.2f} | "
+        f"0.00 | {full.wall_seconds:.1f} |"
+    )
+    print(
+        f"\nwindows solved {len(plan.records)}, adopted {adopted}, mean raw feasibility "
+        f"{sum(feasible) / max(len(feasible), 1):.2f}, mean window gap to the window MIP "
+        f"{sum(window_gaps) / max(len(window_gaps), 1):.2f} %, "
+        f"repaired {sum(r.repaired for r in plan.records)}; plan valid: {ok}\n"
+    )
+    return plan
+
+
+def section_disrupt(plan: RailPlan, seed: int, replan_limit: float) -> None:
+    net = plan.network
+    use = Counter(s for c in plan.choice for s in plan.chosen(c).services)
+    print("## disruption replans (busiest services of the default plan)")
+    print(
+        "| disruption | affected | cost before | cost after | MIP (replanned set) | "
+        "feasible | replan s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for sid, _ in use.most_common(2):
+        s = net.service[sid]
+        at = hhmm(s.stops[min(1, len(s.stops) - 2)].depart)
+        for spec in (f"{sid}:+45@{at}", f"{sid}:cancel@{at}"):
+            d = parse_disruption(spec, net)
+            done = replan(plan, d, RailConfig(time_limit=replan_limit, seed=seed))
+            legs = {c: done.plan.chosen(c).legs for c in done.plan.choice}
+            ok = validate_plan(done.plan.network, legs, done.banned, d.at).feasible
+            mip = done.plan.mip.cost if done.plan.mip else None
+            print(
+                f"| {d.describe()} | {len(done.affected)} | {done.cost_before:,.2f} | "
+                f"{done.plan.cost:,.2f} | {mip or 0:,.2f} | {ok} | "
+                f"{done.wall_seconds:.2f} |"
+            )
+    print()
+
+
+def qaoa_windows(count: int, max_vars: int = 16) -> list[tuple]:
+    """Windows of one or two consignments of the default scenario with ≤ max_vars variables,
+    on the allowances the greedy plan leaves; pairs that share a capacity row first."""
+    net = hsr_yangtze()
+    options = all_options(net)
+    weights = weights_of(net)
+    cap = capacities(net)
+    choice = greedy(list(options), options, cap, weights)
+    ids = [c for c in options if len(options[c]) > 1]
+    trimmed = {}
+    for c in ids:
+        truck = next(o for o in options[c] if o.kind == "truck")
+        head = options[c][:2]
+        trimmed[c] = head if truck in head else (*head[:1], truck, *options[c][1:2])
+    found: list[tuple] = []
+    for a, b in itertools.combinations(ids[:80], 2):
+        group = [a, b]
+        residual = residual_of(cap, load_of(choice, options, weights, frozenset(group)))
+        wq = window_qubo(group, trimmed, residual, weights)
+        if wq.rows and wq.num_variables <= max_vars:
+            found.append((group, trimmed, residual, weights, wq))
+        if len(found) >= count:
+            return found
+    for c in ids:
+        residual = residual_of(cap, load_of(choice, options, weights, frozenset([c])))
+        wq = window_qubo([c], options, residual, weights)
+        if 4 <= wq.num_variables <= max_vars:
+            found.append(([c], options, residual, weights, wq))
+        if len(found) >= count:
+            break
+    return found
+
+
+def section_qaoa(count: int, seed: int, shots: int) -> None:
+    windows = qaoa_windows(count)
+    samplers = RailSamplers()
+    print(
+        f"## QAOA on {len(windows)} windows of ≤ 16 qubits (p = 2, {shots} shots, "
+        f"{sum(bool(w[4].rows) for w in windows)} with capacity rows)"
+    )
+    print("| SDK (backend) | optimum found | mean P(ground) | mean s per window |")
+    print("|---|---|---|---|")
+    for name in QAOA_ENGINES:
+        hits = 0
+        seconds = 0.0
+        probs = []
+        for i, (_, options, residual, weights, wq) in enumerate(windows):
+            optimum = brute_force_minimum(wq) + wq.offset_cost
+            got = samplers.sample(name, wq, Budget(seed=seed + i, shots=shots))
+            decoded = decode(got.sampleset, wq, options, residual, weights)
+            hits += int(not decoded.repaired and abs(decoded.cost - optimum) < 1e-6)
+            seconds += got.wall_seconds
+            p = got.sampleset.info.get("ground_state_probability")
+            if p is not None:
+                probs.append(float(p))
+        mean_p = f"{sum(probs) / len(probs):.3f}" if probs else "–"
+        print(f"| {name} | {hits}/{len(windows)} | {mean_p} | {seconds / len(windows):.2f} |")
+    print()
+
+
+def section_scaling(sizes: list[int], time_limit: float, mip_limit: float, seed: int) -> None:
+    print(f"## scaling (QUBO windows {time_limit:g} s; MIP at equal time and at {mip_limit:g} s)")
+    print(
+        "| consignments | services | options | greedy gap % | QUBO cost | QUBO s | "
+        "MIP equal-time cost | MIP cost | MIP proven gap % | MIP s | QUBO vs MIP % | "
+        "QUBO vs MIP bound % |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        services = max(40, n // 20)
+        net = hsr_yangtze(n, services)
+        t0 = time.perf_counter()
+        plan = plan_rail(net, RailConfig(time_limit=time_limit, seed=seed, mip=False))
+        qubo_s = time.perf_counter() - t0
+        weights, cap = weights_of(net), capacities(net)
+        equal = solve_mip(plan.options, cap, weights=weights, time_limit=qubo_s)
+        full = solve_mip(plan.options, cap, weights=weights, time_limit=mip_limit)
+        nopt = sum(len(o) for o in plan.options.values())
+        print(
+            f"| {n} | {services} | {nopt} | {_pct(plan.greedy_cost, full.cost)} | "
+            f"{plan.cost:,.0f} | {qubo_s:.1f} | {equal.cost or 0:,.0f} | {full.cost or 0:,.0f} | "
+            f"{full.gap_percent or 0:.2f} | {full.wall_seconds:.1f} | "
+            f"{_pct(plan.cost, full.cost)} | {_pct(plan.cost, full.bound)} |"
+        )
+    print()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sections", default="default,disrupt,qaoa,scaling")
+    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--replan-limit", type=float, default=1.5)
+    ap.add_argument("--mip-limit", type=float, default=120.0)
+    ap.add_argument("--sizes", default="200,1000,5000")
+    ap.add_argument("--qaoa-windows", type=int, default=6)
+    ap.add_argument("--shots", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    sections = set(args.sections.split(","))
+    plan = None
+    if sections & {"default", "disrupt"}:
+        plan = section_default(args.time_limit, args.seed)
+    if "disrupt" in sections and plan is not None:
+        section_disrupt(plan, args.seed, args.replan_limit)
+    if "qaoa" in sections:
+        section_qaoa(args.qaoa_windows, args.seed, args.shots)
+    if "scaling" in sections:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        section_scaling(sizes, args.time_limit, args.mip_limit, args.seed)
+
+
+if __name__ == "__main__":
+    main()
