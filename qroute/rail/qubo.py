@@ -276,15 +276,15 @@ def decode(
     return Decoded(fixed, cost, rate, True, lowest[1], total)
 
 
-def energy_of(
+def sample_of(
     choice: Mapping[str, int],
     wq: WindowQubo,
     options: Mapping[str, Sequence[Option]],
     residual: Mapping[Segment, tuple[int, int]],
     weights: Mapping[str, tuple[int, int]],
-) -> float:
-    """The BQM energy of a feasible assignment with its exact slack (for tests)."""
-    sample: dict[Any, int] = {v: 0 for v in wq.bqm.variables}
+) -> dict[Any, int]:
+    """The BQM sample of a feasible assignment with its exact slack."""
+    sample: dict[Any, int] = dict.fromkeys(wq.bqm.variables, 0)
     for cid, k in choice.items():
         sample[("x", cid, k)] = 1
     load = _loads(choice, options, weights)
@@ -296,7 +296,18 @@ def energy_of(
         slack = wq.row_slack[row]
         for (v, _), bit in zip(slack, _bits(free, [c for _, c in slack]), strict=True):
             sample[v] = bit
-    return float(wq.bqm.energy(sample))
+    return sample
+
+
+def energy_of(
+    choice: Mapping[str, int],
+    wq: WindowQubo,
+    options: Mapping[str, Sequence[Option]],
+    residual: Mapping[Segment, tuple[int, int]],
+    weights: Mapping[str, tuple[int, int]],
+) -> float:
+    """The BQM energy of a feasible assignment with its exact slack (for tests)."""
+    return float(wq.bqm.energy(sample_of(choice, wq, options, residual, weights)))
 
 
 def _bits(value: int, coeffs: list[int]) -> list[int]:
