@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from qroute.rail.model import Consignment, RailNetwork, Service
@@ -262,3 +263,21 @@ def capacities(net: RailNetwork) -> dict[Segment, tuple[int, int]]:
         for s in net.services
         for k in range(s.num_segments)
     }
+
+
+def load_of(
+    choice: Mapping[str, int],
+    options: Mapping[str, Sequence[Option]],
+    weights: Mapping[str, tuple[int, int]],
+    skip: frozenset[str] = frozenset(),
+) -> dict[Segment, list[int]]:
+    """[kg, slots] on every segment that `choice` uses (consignments in `skip` left out)."""
+    load: dict[Segment, list[int]] = {}
+    for cid, k in choice.items():
+        if cid in skip:
+            continue
+        for seg in options[cid][k].segments:
+            row = load.setdefault(seg, [0, 0])
+            row[0] += weights[cid][0]
+            row[1] += weights[cid][1]
+    return load

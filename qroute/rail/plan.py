@@ -13,7 +13,7 @@ from typing import Any
 
 from qroute.rail.mip import MipResult, solve_mip
 from qroute.rail.model import RailNetwork
-from qroute.rail.options import Option, Segment, all_options, capacities
+from qroute.rail.options import Option, Segment, all_options, capacities, load_of
 from qroute.rail.qubo import decode, window_qubo
 from qroute.rail.samplers import RailSamplers, rail_chain
 from qroute.solver import BackendUnavailable, Budget
@@ -97,23 +97,6 @@ def weights_of(net: RailNetwork) -> dict[str, tuple[int, int]]:
 
 def plan_cost(choice: Mapping[str, int], options: Options) -> float:
     return sum(options[c][k].cost for c, k in choice.items())
-
-
-def load_of(
-    choice: Mapping[str, int],
-    options: Options,
-    weights: Weights,
-    skip: frozenset[str] = frozenset(),
-) -> dict[Segment, list[int]]:
-    load: dict[Segment, list[int]] = {}
-    for cid, k in choice.items():
-        if cid in skip:
-            continue
-        for seg in options[cid][k].segments:
-            row = load.setdefault(seg, [0, 0])
-            row[0] += weights[cid][0]
-            row[1] += weights[cid][1]
-    return load
 
 
 def residual_of(
