@@ -87,8 +87,17 @@ def window_qubo(
     weights: Mapping[str, tuple[int, int]],
     margin: float = CERTIFIED_MARGIN,
     one_hot_scale: float = ONE_HOT_SCALE,
+    row_margin: float | None = None,
 ) -> WindowQubo:
-    """The BQM of one window; `residual` = allowances left by consignments outside it."""
+    """The BQM of one window; `residual` = allowances left by consignments outside it.
+
+    `row_margin` replaces `margin` in B_row only. Below 1 the proof no longer holds (an
+    infeasible state may have the lowest energy; the decode still checks every sample and
+    reports raw feasibility). Measured with dwave-sa (32 reads x 1000 sweeps) on the default
+    scenario: 8 windows of 64-148 variables, gap to the window MIP 5-101 % at 1.2 (certified)
+    vs 0-12 % at 0.01; the whole LNS with 100-variable windows 5.1 % -> 4.7 % above the MIP
+    (= the window MIP's own LNS), with 250-variable windows 4.7 %. The default stays
+    certified."""
     allowed: dict[str, tuple[int, ...]] = {}
     mu: dict[str, float] = {}
     truck: dict[str, float] = {}
@@ -119,7 +128,7 @@ def window_qubo(
             continue
         unit = reduce(math.gcd, [w for _, _, w in entries] + ([cap] if cap else []))
         regret = max(truck[cid] - options[cid][k].cost for cid, k, _ in entries)
-        b = margin * max(regret, EPSILON_CNY)
+        b = (margin if row_margin is None else row_margin) * max(regret, EPSILON_CNY)
         rows.append(row)
         row_penalty[row] = b
         row_unit[row] = unit
