@@ -11,32 +11,25 @@ All numbers are single runs on whatever machine runs it; say how loaded it was.
 from __future__ import annotations
 
 import argparse
-import itertools
 import time
 from collections import Counter
 
-import dimod
-
+from qroute.rail.comparison import compare_backends, summary, window_cases
 from qroute.rail.disruption import parse_disruption, replan
 from qroute.rail.mip import solve_mip
 from qroute.rail.model import hhmm
-from qroute.rail.options import all_options, capacities
+from qroute.rail.options import capacities
 from qroute.rail.plan import (
     RailConfig,
     RailPlan,
-    greedy,
-    load_of,
     plan_rail,
-    residual_of,
     weights_of,
 )
-from qroute.rail.qubo import brute_force_minimum, decode, window_qubo
-from qroute.rail.samplers import RailSamplers
 from qroute.rail.scenario import hsr_yangtze
 from qroute.rail.validate import validate_plan
-from qroute.solver import Budget
 
 QAOA_ENGINES = ("qaoa-statevector", "braket-local", "pennylane-lightning", "qiskit-aer")
+ANNEALERS = ("dwave-sa", "dwave-tabu")
 
 
 def _pct(a: float | None, b: float | None) -> str:
@@ -116,60 +109,26 @@ def section_disrupt(plan: RailPlan, seed: int, replan_limit: float) -> None:
     print()
 
 
-def qaoa_windows(count: int, max_vars: int = 16, min_vars: int = 12) -> list[tuple]:
-    """Windows of two or three consignments of the default scenario with min_vars..max_vars
-    variables, on the allowances the greedy plan leaves, those with capacity rows first."""
-    net = hsr_yangtze()
-    options = all_options(net)
-    weights = weights_of(net)
-    cap = capacities(net)
-    choice = greedy(list(options), options, cap, weights)
-    ids = [c for c in options if len(options[c]) > 2]
-    found: list[tuple] = []
-    for size in (2, 3):
-        for group in itertools.combinations(ids[:40], size):
-            residual = residual_of(cap, load_of(choice, options, weights, frozenset(group)))
-            wq = window_qubo(list(group), options, residual, weights)
-            if min_vars <= wq.num_variables <= max_vars:
-                found.append((list(group), options, residual, weights, wq))
-    found.sort(key=lambda w: (not w[4].rows, -w[4].num_variables))
-    return found[:count]
-
-
 def section_qaoa(count: int, seed: int, shots: int) -> None:
-    windows = qaoa_windows(count)
-    samplers = RailSamplers()
+    cases = window_cases(hsr_yangtze(), count)
+    rows = summary(compare_backends(cases, (*QAOA_ENGINES, *ANNEALERS), seed=seed, shots=shots))
     print(
-        f"## QAOA on {len(windows)} windows of ≤ 16 qubits (p = 2, {shots} shots, "
-        f"{sum(bool(w[4].rows) for w in windows)} with capacity rows)"
+        f"## assignment QUBO windows of 12-16 qubits, per backend ({len(cases)} windows, "
+        f"{sum(bool(c.qubo.rows) for c in cases)} with capacity rows; QAOA p = 2, "
+        f"{shots} shots / reads)"
     )
-    print("| SDK (backend) | optimum found | mean P(ground) | mean s per window |")
-    print("|---|---|---|---|")
-    for name in QAOA_ENGINES:
-        hits = 0
-        seconds = 0.0
-        probs = []
-        for i, (_, options, residual, weights, wq) in enumerate(windows):
-            optimum = brute_force_minimum(wq) + wq.offset_cost
-            got = samplers.sample(name, wq, Budget(seed=seed + i, shots=shots))
-            decoded = decode(got.sampleset, wq, options, residual, weights)
-            hits += int(not decoded.repaired and abs(decoded.cost - optimum) < 1e-6)
-            seconds += got.wall_seconds
-            p = got.sampleset.info.get("ground_state_probability")
-            if p is not None:
-                probs.append(float(p))
-        mean_p = f"{sum(probs) / len(probs):.3f}" if probs else "–"
-        print(f"| {name} | {hits}/{len(windows)} | {mean_p} | {seconds / len(windows):.2f} |")
-    hits = 0
-    sizes = []
-    for i, (_, options, residual, weights, wq) in enumerate(windows):
-        optimum = brute_force_minimum(wq) + wq.offset_cost
-        control = dimod.RandomSampler().sample(wq.bqm, num_reads=shots, seed=seed + i)
-        decoded = decode(control, wq, options, residual, weights)
-        hits += int(not decoded.repaired and abs(decoded.cost - optimum) < 1e-6)
-        sizes.append(wq.num_variables)
-    print(f"| control: {shots} uniform random samples | {hits}/{len(windows)} | – | – |")
-    print(f"\nwindow sizes (qubits): {sizes}\n")
+    print(
+        "| backend | class | optimum found | mean gap % | raw feasible | P(ground) | s per window |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        p = r["mean_ground_state_probability"]
+        print(
+            f"| {r['backend']} | {r['provenance_class']} | {r['optimum_found']}/{r['windows']} | "
+            f"{r['mean_gap_percent']:.2f} | {r['mean_raw_feasible_rate']:.2f} | "
+            f"{'–' if p is None else f'{p:.4f}'} | {r['mean_seconds']:.2f} |"
+        )
+    print(f"\nwindow sizes (qubits): {[c.qubo.num_variables for c in cases]}\n")
 
 
 def section_scaling(sizes: list[int], time_limit: float, mip_limit: float, seed: int) -> None:

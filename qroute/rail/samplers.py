@@ -33,6 +33,8 @@ HYBRID_PROFILE = "dwave-hybrid-bqm"
 SA_READS = 32
 SA_SWEEPS = 1000
 QAOA_SHOTS = 1000
+TABU_READS = 8  # restarts at most: each one runs for its whole timeout
+TABU_TIMEOUT_MS = 100
 
 
 def provenance_class(backend: str, *, injected: bool = False) -> str:
@@ -127,7 +129,8 @@ class RailSamplers:
                 "seed": budget.seed,
             }
         if name == "dwave-tabu":
-            return {"num_reads": budget.shots or 8, "timeout": 100, "seed": budget.seed}
+            reads = min(budget.shots or TABU_READS, TABU_READS)
+            return {"num_reads": reads, "timeout": TABU_TIMEOUT_MS, "seed": budget.seed}
         if name in SIMULATORS:
             backend = self.dispatcher.backend(name)
             args: dict[str, Any] = {

@@ -204,3 +204,21 @@ def test_cli_rail_writes_outputs(tmp_path: Path) -> None:
     assert {"service_loads", "late", "by_truck", "van_tours"} <= set(payload)
     assert (out / "summary.md").read_text().startswith("# qroute rail")
     assert (out / "corridor.png").stat().st_size > 10_000
+
+
+def test_backend_comparison_on_assignment_windows() -> None:
+    from qroute.rail.comparison import CONTROL, compare_backends, summary, window_cases
+    from qroute.rail.scenario import hsr_yangtze
+
+    cases = window_cases(hsr_yangtze(60, 20, seed=3), 2, min_vars=6, max_vars=12, pool=20)
+    assert len(cases) == 2 and all(6 <= c.qubo.num_variables <= 12 for c in cases)
+    records = compare_backends(cases, ["dwave-sa", "qaoa-statevector"], shots=100)
+    assert len(records) == 3 * 2
+    rows = {r["backend"]: r for r in summary(records)}
+    assert rows["dwave-sa"]["optimum_found"] == 2  # 100 SA reads on ≤ 12 variables
+    assert rows["dwave-sa"]["provenance_class"] == "classical_sampler"
+    assert rows["qaoa-statevector"]["provenance_class"] == "quantum_simulator"
+    assert CONTROL in rows
+    for r in records:
+        assert r["gap_percent"] >= -1e-9
+        assert r["optimum_found"] == (abs(r["gap_percent"]) < 1e-6 and not r["repaired"])
