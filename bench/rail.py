@@ -3,6 +3,7 @@ replans, QAOA on ≤ 16-qubit windows per SDK, and a scaling table.
 
     PYTHONPATH=. .venv/bin/python bench/rail.py                     # every section
     PYTHONPATH=. .venv/bin/python bench/rail.py --sections default,disrupt --time-limit 20
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections ablation --time-limit 30
     PYTHONPATH=. .venv/bin/python bench/rail.py --sections scaling --sizes 200,1000,5000
 
 All numbers are single runs on whatever machine runs it; say how loaded it was.
@@ -18,13 +19,16 @@ from qroute.rail.comparison import compare_backends, summary, window_cases
 from qroute.rail.disruption import parse_disruption, replan
 from qroute.rail.mip import solve_mip
 from qroute.rail.model import hhmm
-from qroute.rail.options import capacities
+from qroute.rail.options import all_options, capacities
 from qroute.rail.plan import (
     RailConfig,
     RailPlan,
+    greedy,
+    improve_windows,
     plan_rail,
     weights_of,
 )
+from qroute.rail.samplers import RailSamplers
 from qroute.rail.scenario import hsr_yangtze
 from qroute.rail.validate import validate_plan
 
@@ -131,6 +135,48 @@ def section_qaoa(count: int, seed: int, shots: int) -> None:
     print(f"\nwindow sizes (qubits): {[c.qubo.num_variables for c in cases]}\n")
 
 
+def section_ablation(time_limit: float, seed: int) -> None:
+    """Row-penalty margin and window size of the QUBO path; the window MIP as the window
+    solver bounds what any sampler can reach with this LNS."""
+    net = hsr_yangtze()
+    options, weights, cap = all_options(net), weights_of(net), capacities(net)
+    start = greedy(list(options), options, cap, weights)
+    optimum = solve_mip(options, cap, weights=weights, time_limit=120).cost
+    print(f"## QUBO path ablation (default scenario, {time_limit:g} s each, same greedy start)")
+    print(
+        "| window solver | row margin | window limit | cost | gap to MIP % | windows / adopted "
+        "| mean raw feasibility |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    settings = [
+        ("dwave-sa", None, 100),
+        ("dwave-sa", 0.02, 100),
+        ("dwave-sa", 0.02, 250),
+        ("window MIP", None, 100),
+        ("window MIP", None, 256),
+    ]
+    for solver, margin, limit in settings:
+        policy = "exact" if solver == "window MIP" else "local"
+        config = RailConfig(
+            policy=policy,
+            time_limit=time_limit,
+            seed=seed,
+            max_window_variables=limit,
+            row_margin=margin,
+        )
+        choice, records = improve_windows(
+            net, options, dict(start), cap, config, RailSamplers(), time.perf_counter() + time_limit
+        )
+        cost = sum(options[c][k].cost for c, k in choice.items())
+        raw = [r.raw_feasible_rate or 0.0 for r in records]
+        print(
+            f"| {solver} | {'1.2 (certified)' if margin is None else margin} | {limit} | "
+            f"{cost:,.2f} | {_pct(cost, optimum)} | {len(records)} / "
+            f"{sum(r.adopted for r in records)} | {sum(raw) / max(len(raw), 1):.2f} |"
+        )
+    print()
+
+
 def section_scaling(sizes: list[int], time_limit: float, mip_limit: float, seed: int) -> None:
     print(f"## scaling (QUBO windows {time_limit:g} s; MIP at equal time and at {mip_limit:g} s)")
     print(
@@ -160,7 +206,7 @@ def section_scaling(sizes: list[int], time_limit: float, mip_limit: float, seed:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sections", default="default,disrupt,qaoa,scaling")
+    ap.add_argument("--sections", default="default,disrupt,qaoa,ablation,scaling")
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--replan-limit", type=float, default=1.5)
     ap.add_argument("--mip-limit", type=float, default=120.0)
@@ -177,6 +223,8 @@ def main() -> None:
         section_disrupt(plan, args.seed, args.replan_limit)
     if "qaoa" in sections:
         section_qaoa(args.qaoa_windows, args.seed, args.shots)
+    if "ablation" in sections:
+        section_ablation(args.time_limit, args.seed)
     if "scaling" in sections:
         sizes = [int(s) for s in args.sizes.split(",")]
         section_scaling(sizes, args.time_limit, args.mip_limit, args.seed)

@@ -37,6 +37,7 @@ class RailConfig:
     shots: int | None = None
     mip: bool = True  # solve the full MIP as the reference
     max_window_variables: int | None = DEFAULT_WINDOW_VARIABLES  # None: the backend's limit
+    row_margin: float | None = None  # capacity-row penalty margin; None: certified (qubo.py)
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def improve_windows(
             group = pending.pop(0)
             members = frozenset(group)
             residual = residual_of(capacity, load_of(choice, options, weights, members))
-            wq = window_qubo(group, options, residual, weights)
+            wq = window_qubo(group, options, residual, weights, row_margin=config.row_margin)
             if wq.num_variables > limit and len(group) > 1:
                 half = len(group) // 2
                 pending[:0] = [group[:half], group[half:]]
