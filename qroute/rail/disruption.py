@@ -206,7 +206,7 @@ def replan(
             time.perf_counter() + config.time_limit,
             ids=affected,
         )
-    mip = None
+    mip = None if affected else base.mip  # nothing replanned: the base reference holds
     if affected and (config.mip or config.policy == "exact"):
         mip = solve_mip(
             {c: options[c] for c in affected},

@@ -222,3 +222,14 @@ def test_backend_comparison_on_assignment_windows() -> None:
     for r in records:
         assert r["gap_percent"] >= -1e-9
         assert r["optimum_found"] == (abs(r["gap_percent"]) < 1e-6 and not r["repaired"])
+
+
+def test_a_disruption_that_touches_nobody_keeps_the_plan(small_plan: RailPlan) -> None:
+    used = {s for c in small_plan.choice for s in small_plan.chosen(c).services}
+    idle = next((s.id for s in small_plan.network.services if s.id not in used), None)
+    if idle is None:
+        pytest.skip("every service carries cargo in this plan")
+    done = replan(small_plan, parse_disruption(f"{idle}:cancel@06:00", small_plan.network))
+    assert done.affected == ()
+    assert done.plan.choice == small_plan.choice and done.plan.cost == small_plan.cost
+    assert done.plan.mip == small_plan.mip
