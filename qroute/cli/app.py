@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qroute.cli.bundle_commands",  # keys, bundle
     "qroute.cli.replan_commands",  # replan
     "qroute.cli.cold_chain_commands",  # cold-chain
+    "qroute.cli.rail_commands",  # rail
 )
 
 

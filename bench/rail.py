@@ -1,0 +1,234 @@
+"""Rail cargo benchmarks: QUBO path (window QUBOs on local SA) vs the HiGHS MIP, disruption
+replans, QAOA on ≤ 16-qubit windows per SDK, and a scaling table.
+
+    PYTHONPATH=. .venv/bin/python bench/rail.py                     # every section
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections default,disrupt --time-limit 20
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections ablation --time-limit 30
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections scaling --sizes 200,1000,5000
+
+All numbers are single runs on whatever machine runs it; say how loaded it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+
+from qroute.rail.comparison import compare_backends, summary, window_cases
+from qroute.rail.disruption import parse_disruption, replan
+from qroute.rail.mip import solve_mip
+from qroute.rail.model import hhmm
+from qroute.rail.options import all_options, capacities
+from qroute.rail.plan import (
+    RailConfig,
+    RailPlan,
+    greedy,
+    improve_windows,
+    plan_rail,
+    weights_of,
+)
+from qroute.rail.samplers import RailSamplers
+from qroute.rail.scenario import hsr_yangtze
+from qroute.rail.validate import validate_plan
+
+QAOA_ENGINES = ("qaoa-statevector", "braket-local", "pennylane-lightning", "qiskit-aer")
+ANNEALERS = ("dwave-sa", "dwave-tabu")
+
+
+def _pct(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{(a - b) / b * 100:.2f}"
+
+
+def section_default(time_limit: float, seed: int) -> RailPlan:
+    net = hsr_yangtze()
+    t0 = time.perf_counter()
+    plan = plan_rail(net, RailConfig(time_limit=time_limit, seed=seed, mip=False))
+    qubo_s = time.perf_counter() - t0
+    options, weights, cap = plan.options, weights_of(net), capacities(net)
+    equal = solve_mip(options, cap, weights=weights, time_limit=qubo_s)
+    full = solve_mip(options, cap, weights=weights, time_limit=120)
+    adopted = sum(r.adopted for r in plan.records)
+    feasible = [r.raw_feasible_rate or 0.0 for r in plan.records]
+    window_gaps = [
+        (r.cost_qubo - r.cost_window_mip) / r.cost_window_mip * 100
+        for r in plan.records
+        if r.cost_window_mip
+    ]
+    legs = {c: plan.chosen(c).legs for c in plan.choice}
+    ok = validate_plan(net, legs).feasible
+    print(f"## default scenario {net.name} (policy local: dwave-sa windows)")
+    print("| path | cost CNY | gap to MIP optimum % | wall s |")
+    print("|---|---|---|---|")
+    print(
+        f"| greedy start (regret order) | {plan.greedy_cost:,.2f} | "
+        f"{_pct(plan.greedy_cost, full.cost)} | – |"
+    )
+    print(
+        f"| QUBO path (SA windows, LNS) | {plan.cost:,.2f} | {_pct(plan.cost, full.cost)} | "
+        f"{qubo_s:.1f} |"
+    )
+    print(
+        f"| MIP at equal wall time | {equal.cost or 0:,.2f} | {_pct(equal.cost, full.cost)} | "
+        f"{equal.wall_seconds:.1f} |"
+    )
+    print(
+        f"| MIP (HiGHS, proven gap {full.gap_percent or 0:.4f} %) | {full.cost or 0:,.2f} | "
+        f"0.00 | {full.wall_seconds:.1f} |"
+    )
+    print(
+        f"\nwindows solved {len(plan.records)}, adopted {adopted}, mean raw feasibility "
+        f"{sum(feasible) / max(len(feasible), 1):.2f}, mean window gap to the window MIP "
+        f"{sum(window_gaps) / max(len(window_gaps), 1):.2f} %, "
+        f"repaired {sum(r.repaired for r in plan.records)}; plan valid: {ok}\n"
+    )
+    return plan
+
+
+def section_disrupt(plan: RailPlan, seed: int, replan_limit: float) -> None:
+    net = plan.network
+    use = Counter(s for c in plan.choice for s in plan.chosen(c).services)
+    print("## disruption replans (busiest services of the default plan)")
+    print(
+        "| disruption | affected | cost before | cost after | MIP (replanned set) | "
+        "feasible | replan s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for sid, _ in use.most_common(2):
+        s = net.service[sid]
+        at = hhmm(s.stops[min(1, len(s.stops) - 2)].depart)
+        for spec in (f"{sid}:+45@{at}", f"{sid}:cancel@{at}"):
+            d = parse_disruption(spec, net)
+            done = replan(plan, d, RailConfig(time_limit=replan_limit, seed=seed))
+            legs = {c: done.plan.chosen(c).legs for c in done.plan.choice}
+            ok = validate_plan(done.plan.network, legs, done.banned, d.at).feasible
+            mip = done.plan.mip.cost if done.plan.mip else None
+            print(
+                f"| {d.describe()} | {len(done.affected)} | {done.cost_before:,.2f} | "
+                f"{done.plan.cost:,.2f} | {mip or 0:,.2f} | {ok} | "
+                f"{done.wall_seconds:.2f} |"
+            )
+    print()
+
+
+def section_qaoa(count: int, seed: int, shots: int) -> None:
+    cases = window_cases(hsr_yangtze(), count)
+    rows = summary(compare_backends(cases, (*QAOA_ENGINES, *ANNEALERS), seed=seed, shots=shots))
+    print(
+        f"## assignment QUBO windows of 12-16 qubits, per backend ({len(cases)} windows, "
+        f"{sum(bool(c.qubo.rows) for c in cases)} with capacity rows; QAOA p = 2, "
+        f"{shots} shots / reads)"
+    )
+    print(
+        "| backend | class | optimum found | mean gap % | raw feasible | P(ground) | s per window |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        p = r["mean_ground_state_probability"]
+        print(
+            f"| {r['backend']} | {r['provenance_class']} | {r['optimum_found']}/{r['windows']} | "
+            f"{r['mean_gap_percent']:.2f} | {r['mean_raw_feasible_rate']:.2f} | "
+            f"{'–' if p is None else f'{p:.4f}'} | {r['mean_seconds']:.2f} |"
+        )
+    print(f"\nwindow sizes (qubits): {[c.qubo.num_variables for c in cases]}\n")
+
+
+def section_ablation(time_limit: float, seed: int) -> None:
+    """Row-penalty margin and window size of the QUBO path; the window MIP as the window
+    solver bounds what any sampler can reach with this LNS."""
+    net = hsr_yangtze()
+    options, weights, cap = all_options(net), weights_of(net), capacities(net)
+    start = greedy(list(options), options, cap, weights)
+    optimum = solve_mip(options, cap, weights=weights, time_limit=120).cost
+    print(f"## QUBO path ablation (default scenario, {time_limit:g} s each, same greedy start)")
+    print(
+        "| window solver | row margin | window limit | cost | gap to MIP % | windows / adopted "
+        "| mean raw feasibility |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    settings = [
+        ("dwave-sa", None, 100),
+        ("dwave-sa", 0.02, 100),
+        ("dwave-sa", 0.02, 250),
+        ("window MIP", None, 100),
+        ("window MIP", None, 256),
+    ]
+    for solver, margin, limit in settings:
+        policy = "exact" if solver == "window MIP" else "local"
+        config = RailConfig(
+            policy=policy,
+            time_limit=time_limit,
+            seed=seed,
+            max_window_variables=limit,
+            row_margin=margin,
+        )
+        choice, records = improve_windows(
+            net, options, dict(start), cap, config, RailSamplers(), time.perf_counter() + time_limit
+        )
+        cost = sum(options[c][k].cost for c, k in choice.items())
+        raw = [r.raw_feasible_rate or 0.0 for r in records]
+        print(
+            f"| {solver} | {'1.2 (certified)' if margin is None else margin} | {limit} | "
+            f"{cost:,.2f} | {_pct(cost, optimum)} | {len(records)} / "
+            f"{sum(r.adopted for r in records)} | {sum(raw) / max(len(raw), 1):.2f} |"
+        )
+    print()
+
+
+def section_scaling(sizes: list[int], time_limit: float, mip_limit: float, seed: int) -> None:
+    print(f"## scaling (QUBO windows {time_limit:g} s; MIP at equal time and at {mip_limit:g} s)")
+    print(
+        "| consignments | services | options | greedy gap % | QUBO cost | QUBO s | "
+        "MIP equal-time cost | MIP cost | MIP proven gap % | MIP s | QUBO vs MIP % | "
+        "QUBO vs MIP bound % |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        services = max(40, n // 20)
+        net = hsr_yangtze(n, services)
+        t0 = time.perf_counter()
+        plan = plan_rail(net, RailConfig(time_limit=time_limit, seed=seed, mip=False))
+        qubo_s = time.perf_counter() - t0
+        weights, cap = weights_of(net), capacities(net)
+        equal = solve_mip(plan.options, cap, weights=weights, time_limit=qubo_s)
+        full = solve_mip(plan.options, cap, weights=weights, time_limit=mip_limit)
+        nopt = sum(len(o) for o in plan.options.values())
+        print(
+            f"| {n} | {services} | {nopt} | {_pct(plan.greedy_cost, full.cost)} | "
+            f"{plan.cost:,.0f} | {qubo_s:.1f} | {equal.cost or 0:,.0f} | {full.cost or 0:,.0f} | "
+            f"{full.gap_percent or 0:.2f} | {full.wall_seconds:.1f} | "
+            f"{_pct(plan.cost, full.cost)} | {_pct(plan.cost, full.bound)} |"
+        )
+    print()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sections", default="default,disrupt,qaoa,ablation,scaling")
+    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--replan-limit", type=float, default=1.5)
+    ap.add_argument("--mip-limit", type=float, default=120.0)
+    ap.add_argument("--sizes", default="200,1000,5000")
+    ap.add_argument("--qaoa-windows", type=int, default=6)
+    ap.add_argument("--shots", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    sections = set(args.sections.split(","))
+    plan = None
+    if sections & {"default", "disrupt"}:
+        plan = section_default(args.time_limit, args.seed)
+    if "disrupt" in sections and plan is not None:
+        section_disrupt(plan, args.seed, args.replan_limit)
+    if "qaoa" in sections:
+        section_qaoa(args.qaoa_windows, args.seed, args.shots)
+    if "ablation" in sections:
+        section_ablation(args.time_limit, args.seed)
+    if "scaling" in sections:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        section_scaling(sizes, args.time_limit, args.mip_limit, args.seed)
+
+
+if __name__ == "__main__":
+    main()
