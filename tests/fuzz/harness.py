@@ -17,6 +17,7 @@ Event and bundle readers do not exist yet: add them to `MUTATORS` / `READERS` wh
 
 from __future__ import annotations
 
+import json
 import random
 import tempfile
 import traceback
@@ -31,6 +32,7 @@ import numpy as np
 from qroute.backends.hardware import DEFAULT_PROFILES_DIR, ProfileError, load_profile
 from qroute.model.data import data_dir
 from qroute.model.errors import InputError
+from qroute.model.events import read_events
 from qroute.model.instances import expected_customers, read_instance, read_solution
 from qroute.model.problem import Problem
 from qroute.model.validation import validate
@@ -147,7 +149,7 @@ PROFILES = ["ionq-forte-1", "dwave-advantage", "braket-sv1", "dwave-sa", "iqm-ga
 class Seed:
     """One original file: its name, text and what the reader makes of it."""
 
-    kind: str  # "instance", "solution", "profile"
+    kind: str  # "instance", "solution", "profile", "event"
     name: str
     text: str
     original: Any = None
@@ -194,6 +196,83 @@ def solution_seeds(include_real: bool = True) -> list[Seed]:
                     )
                 )
     return seeds
+
+
+EVENT_LINES = [
+    '{"type": "new_order", "at": "09:40", "id": "N1", "lat": 31.32, "lon": 120.62, "demand": 12, '
+    '"class": "perishable"}',
+    '{"type": "new_order", "at": "09:45", "id": "N2", "lat": 31.25, "lon": 121.45, "demand": 8, '
+    '"ready": "10:00", "due": "15:00"}',
+    '{"type": "cancel", "at": "10:05", "order": "7"}',
+    '{"type": "demand_change", "at": "10:10", "order": "3", "demand": 5}',
+    '{"type": "breakdown", "at": "10:20", "vehicle": 1}',
+    '{"type": "delay", "at": "10:30", "lat": 31.23, "lon": 121.47, "radius_km": 15, "factor": 1.4}',
+    '{"type": "depot_close", "at": "19:00", "depot": "0"}',
+]
+_BAD_TIMES: list[Any] = ["25:00", "9:7", "24:60", "12:5", 5, None, ""]
+_BAD_IDS: list[Any] = [None, "", [], {}, True, 1.5]
+# values each field must refuse (a valid but different value is a different input, not a bug)
+BAD_EVENT_VALUES: dict[str, list[Any]] = {
+    "type": [None, "", "teleport", 3],
+    "at": _BAD_TIMES,
+    "ready": _BAD_TIMES,
+    "due": _BAD_TIMES,
+    "id": _BAD_IDS,
+    "order": _BAD_IDS,
+    "vehicle": _BAD_IDS,
+    "depot": _BAD_IDS,
+    "lat": [None, "abc", "31.3", 1e400, 200, -91, True, []],
+    "lon": [None, "abc", 1e400, 181, -181, True],
+    "demand": [-5, -0.5, 2.5, "abc", "8", None, 1e400, True],
+    "factor": [0, 0.5, -1, "abc", 1e400, None],
+    "radius_km": [0, -5, "abc", None, 1e400],
+    "class": ["urgent", "Medical", None, 5],
+}
+
+
+def event_seeds() -> list[Seed]:
+    return [Seed("event", "events.jsonl", "\n".join(EVENT_LINES) + "\n")]
+
+
+def mutate_event(seed: Seed, rng: random.Random) -> tuple[str, str]:
+    """One broken field, key, type or line of a JSON-lines event file (or a harmless change:
+    blank lines, key order, CRLF), which the reader must refuse or read back identical."""
+    lines = seed.text.splitlines()
+    index = rng.randrange(len(lines))
+    record = json.loads(lines[index])
+    choice = rng.randrange(8)
+    if choice == 0:  # a field gets a bad value
+        key = rng.choice(sorted(record))
+        record[key] = rng.choice(BAD_EVENT_VALUES[key])
+        lines[index] = json.dumps(record)
+        return f"line {index + 1}: {key}={record[key]!r}", "\n".join(lines) + "\n"
+    if choice == 1:  # a required key goes missing (optional ones may be left out)
+        key = rng.choice(sorted(set(record) - {"ready", "due", "class"}))
+        del record[key]
+        lines[index] = json.dumps(record)
+        return f"line {index + 1}: no {key}", "\n".join(lines) + "\n"
+    if choice == 2:  # an unknown key or event type
+        if rng.random() < 0.5:
+            record["colour"] = "red"
+        else:
+            record["type"] = rng.choice(["teleport", "NEW_ORDER", "new order"])
+        lines[index] = json.dumps(record)
+        return f"line {index + 1}: unknown key/type", "\n".join(lines) + "\n"
+    if choice == 3:  # a torn line
+        cut = rng.randrange(1, len(lines[index]))
+        lines[index] = lines[index][:cut]
+        return f"line {index + 1}: cut at {cut}", "\n".join(lines) + "\n"
+    if choice == 4:  # not an object
+        lines[index] = rng.choice(["[1, 2]", "42", '"text"', "null"])
+        return f"line {index + 1}: not an object", "\n".join(lines) + "\n"
+    if choice == 5:  # harmless: key order
+        lines[index] = json.dumps(dict(reversed(list(record.items()))))
+        return f"line {index + 1}: keys reversed", "\n".join(lines) + "\n"
+    if choice == 6:  # harmless: blank lines and CRLF
+        return "blank lines, CRLF", "\r\n".join(["", *lines[:index], "", *lines[index:]]) + "\r\n"
+    # a control character or a duplicated key inside the JSON text
+    lines[index] = lines[index].replace('"at"', '"at": "08:00", "at"', 1)
+    return f"line {index + 1}: duplicate key", "\n".join(lines) + "\n"
 
 
 def profile_seeds() -> list[Seed]:
@@ -463,6 +542,10 @@ def classify(seed: Seed, text: str, folder: Path) -> tuple[str, str]:
                 return "identical", ""
             report = validate(seed.extra["problem"], routes, cost)
             return ("changed", "reported feasible") if report.feasible else ("clean", "")
+        if seed.kind == "event":
+            events = [(e.type, e.at, e.fields) for e in read_events(path)]
+            original = [(e.type, e.at, e.fields) for e in seed.original]
+            return ("identical", "") if events == original else ("changed", "")
         profile = load_profile(path)
         return ("identical", "") if profile == seed.original else ("changed", "")
     except (InputError, ProfileError) as exc:
@@ -478,9 +561,11 @@ MUTATORS: dict[str, Callable[[Seed, random.Random], tuple[str, str]]] = {
     "instance": mutate_instance,
     "solution": mutate_solution,
     "profile": mutate_profile,
+    "event": mutate_event,
 }
-SHARE = {"instance": 0.6, "solution": 0.2, "profile": 0.2}
-READERS = tuple(MUTATORS)  # + "event", "bundle" when those readers exist
+SHARE = {"instance": 0.5, "solution": 0.2, "profile": 0.15, "event": 0.15}
+# bundles have their own 10,000-mutation fuzz test (tests/bundle/test_fuzz.py)
+READERS = tuple(MUTATORS)
 
 
 def prepare(seeds: list[Seed], folder: Path) -> list[Seed]:
@@ -492,6 +577,8 @@ def prepare(seeds: list[Seed], folder: Path) -> list[Seed]:
             instance_name, instance_text = seed.extra["instance"]
             seed.extra["problem"] = read_instance(_write(folder, instance_name, instance_text))
             seed.original = read_solution(_write(folder, seed.name, seed.text))
+        elif seed.kind == "event":
+            seed.original = read_events(_write(folder, seed.name, seed.text))
         else:
             seed.original = load_profile(_write(folder, seed.name, seed.text))
     return seeds
@@ -516,6 +603,7 @@ def run_cases(cases: int, seed: int = 0, include_real: bool = True) -> FuzzRepor
             "instance": prepare(instance_seeds(include_real), folder),
             "solution": prepare(solution_seeds(include_real), folder),
             "profile": prepare(profile_seeds(), folder),
+            "event": prepare(event_seeds(), folder),
         }
         for kind in READERS:
             counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
