@@ -87,7 +87,11 @@ class QuantumShare(_Open):
     by_class: dict[str, Any] | None = Field(
         default=None, description="per provenance class: qpu, quantum_simulator, ..."
     )
-    final_routes_selected_by_qubo: int | None = None
+    final_routes_selected_by_qubo: Number = Field(
+        default=None,
+        description="share (0..1) of the final routes whose membership in the plan was last "
+        "decided by an adopted route-selection QUBO answer (confirmations are counted apart)",
+    )
 
 
 class Ablation(_Open):

@@ -39,7 +39,8 @@ DRIVER = textwrap.dedent(
     started = [0]
     original = dispatch.Dispatcher.solve
 
-    def solve(self, sub, budget, index=0):
+    def solve(self, sub, budget, **options):
+        index = budget.seed  # the pipeline seeds subproblem i with seed + i, and seed is 0
         with lock:
             started[0] += 1
             mine = started[0]
@@ -50,7 +51,7 @@ DRIVER = textwrap.dedent(
                     break
                 time.sleep(0.02)
             os._exit(CRASH_EXIT)
-        result = original(self, sub, budget, index)
+        result = original(self, sub, budget, **options)
         with lock, log.open("a") as handle:
             handle.write(f"{index} {sub.key()}\\n")
         return result
