@@ -17,6 +17,7 @@ import numpy as np
 from qroute.model.subproblem import Subproblem, random_route_tsp
 from qroute.qubo.held_karp import held_karp
 from qroute.qubo.kind import Conversion, Interpretation, QuboKind
+from qroute.qubo.selection import Selection, SelectionKind
 from qroute.qubo.tsp import TSP_KIND
 
 
@@ -105,6 +106,56 @@ def _choice(n: int, seed: int) -> Choice:
     return Choice(tuple(float(c) for c in np.round(rng.random(n) * 10 + 1, 2)), f"choice-{n}")
 
 
+SELECTION = SelectionKind(fix=False)  # every column kept: sizes are exactly the columns
+
+
+def _selection(columns: int, seed: int) -> Selection:
+    """Customers 1..n covered by single-customer columns (the incumbent) plus random
+    multi-customer columns, `columns` in all, priced below the sum of their singletons."""
+    rng = np.random.default_rng(seed)
+    n = 3 if columns < 8 else max(3, columns // 2)
+    customers = tuple(range(1, n + 1))
+    routes: list[tuple[int, ...]] = [(c,) for c in customers]
+    seen = set(routes)
+    while len(routes) < columns:
+        size = int(rng.integers(2, min(n, 4) + 1))
+        route = tuple(sorted(int(c) for c in rng.choice(customers, size, replace=False)))
+        if route not in seen:
+            seen.add(route)
+            routes.append(route)
+    single = np.round(rng.random(n) * 10 + 5, 2)
+    costs = [float(single[r[0] - 1]) if len(r) == 1 else 0.0 for r in routes]
+    for j, route in enumerate(routes):
+        if len(route) > 1:
+            costs[j] = float(np.round(sum(single[c - 1] for c in route) * rng.uniform(0.6, 1.1), 2))
+    return Selection(
+        f"selection-{columns}-s{seed}",
+        customers,
+        tuple(routes),
+        np.asarray(costs),
+        tuple(range(n)),
+    )
+
+
+def _singletons(n: int) -> Selection:
+    """n customers, each its own column: n variables, built cheaply for any n."""
+    customers = tuple(range(1, n + 1))
+    return Selection(
+        f"singletons-{n}", customers, tuple((c,) for c in customers), np.ones(n), tuple(range(n))
+    )
+
+
+def _best_cover(selection: Selection) -> float:
+    import itertools
+
+    return min(
+        selection.cost_of(chosen)
+        for r in range(1, selection.size + 1)
+        for chosen in itertools.combinations(range(selection.size), r)
+        if selection.is_cover(chosen)
+    )
+
+
 KIND_CASES: dict[str, KindCase] = {
     "tsp": KindCase(
         kind=TSP_KIND,
@@ -123,5 +174,14 @@ KIND_CASES: dict[str, KindCase] = {
         optimum=lambda choice: min(choice.costs),
         valid=lambda choice, answer: len(answer) == 1 and 0 <= answer[0][0] < len(choice.costs),
         cost=lambda choice, answer: choice.costs[answer[0][0]],
+    ),
+    "selection": KindCase(
+        kind=SELECTION,
+        small=lambda seed: _selection(7, seed),
+        path_like=lambda seed: _selection(6, seed + 100),
+        oversize=lambda limit: _singletons(limit + 1),
+        optimum=_best_cover,
+        valid=lambda sel, answer: len(answer) == 1 and sel.is_cover(answer[0]),
+        cost=lambda sel, answer: sel.cost_of(answer[0]),
     ),
 }
