@@ -319,7 +319,7 @@ def _route_section(solve: Mapping[str, Any] | None, runs_dir: Path) -> Section:
     facts = [("routes.png", _esc(shown)), ("written", _esc(written))]
     share = result.get("quantum_share")
     if isinstance(share, Mapping):
-        share = share.get("share_of_solves")
+        share = share.get("share_of_solves")  # qpu + quantum_simulator solves only
     backends = result.get("backends")
     if isinstance(backends, Mapping):
         backends = ", ".join(f"{k}: {v}" for k, v in backends.items())
@@ -338,11 +338,68 @@ def _route_section(solve: Mapping[str, Any] | None, runs_dir: Path) -> Section:
     if not solve["result"]:
         facts.append(("result.json", "not found beside routes.png"))
     table = _table(None, ([k, v] for k, v in facts), text_cols=2)
+    table += _provenance_table(result)
     from qroute.reporting.geomap import MAP_JSON, interactive_map, read_map_data
 
     geo = read_map_data(image.parent / MAP_JSON)  # lat/lon runs: the interactive map
     live = interactive_map(geo) if geo is not None else ""
     return _section("route-map", live + _img(data, "route map of the latest solve") + table)
+
+
+def _provenance_table(result: Mapping[str, Any]) -> str:
+    """This run's answers per provenance class, the share of final routes decided by route-
+    selection QUBO answers, and the ablation against the exact counterparts (result.json's
+    quantum_share.by_class and ablation); empty for a result without them."""
+    from qroute.model.provenance import PROVENANCE_CLASSES
+
+    share = result.get("quantum_share")
+    by_class = share.get("by_class") if isinstance(share, Mapping) else None
+    html = ""
+    if isinstance(by_class, Mapping) and by_class:
+        rows = [
+            [
+                _esc(name),
+                int(row.get("solves", 0)),
+                int(row.get("adopted", 0)),
+                int(row.get("final_routes", 0)),
+                _pct(float(row.get("improvement", 0.0)), 1),
+            ]
+            for name in PROVENANCE_CLASSES
+            if isinstance(row := by_class.get(name), Mapping)
+        ]
+        html += _table(
+            ["provenance class", "solves", "adopted", "final routes", "share of improvement"],
+            rows,
+        )
+    decided = share.get("final_routes_selected_by_qubo") if isinstance(share, Mapping) else None
+    if isinstance(share, Mapping) and isinstance(decided, int | float):
+        html += (
+            f'<p class="note">Final routes whose membership was last decided by an adopted '
+            f"route-selection QUBO answer: {_pct(float(decided), 0)} "
+            f"({_esc(share.get('selection_confirmations', 0))} selection answers only "
+            "confirmed the incumbent).</p>"
+        )
+    ablation = result.get("ablation")
+    if isinstance(ablation, Mapping):
+        rows = []
+        for kind, label in (
+            ("selection", "route selection vs MIP"),
+            ("routes", "route QUBOs vs Held-Karp"),
+        ):
+            block = ablation.get(kind)
+            if isinstance(block, Mapping) and block.get("solves"):
+                rows.append(
+                    [
+                        _esc(label),
+                        int(block["solves"]),
+                        _num(block.get("qubo_cost")),
+                        _num(block.get("exact_cost")),
+                        _num(block.get("gap_percent"), 2, " %"),
+                    ]
+                )
+        if rows:
+            html += _table(["ablation", "solves", "QUBO cost", "exact cost", "gap"], rows)
+    return html
 
 
 def _nightly_section(rows: Sequence[Mapping[str, Any]], db: Path) -> Section:

@@ -249,3 +249,39 @@ def test_routes_png_without_result_json_is_still_shown(tmp_path: Path) -> None:
     assert found is not None and found["image"] == image and found["result"] == {}
     page = build_report(tmp_path, tmp_path / "r.html").read_text()
     assert "route map of the latest solve" in page and "not found beside routes.png" in page
+
+
+def test_a_solve_folder_shows_its_provenance_classes_and_ablation(tmp_path: Path) -> None:
+    """`qroute report --runs <solve folder>`: this run's classes and ablation, not an empty
+    comparison page."""
+    folder = tmp_path / "solve"
+    _write_solve(folder)
+    payload = json.loads((folder / "result.json").read_text())
+    row = {"solves": 0, "adopted": 0, "final_routes": 0, "improvement": 0.0}
+    payload["quantum_share"] = {
+        "share_of_solves": 0.0,
+        "by_class": {
+            "qpu": row,
+            "quantum_simulator": {**row, "solves": 2},
+            "hybrid_service": row,
+            "classical_sampler": {
+                "solves": 31,
+                "adopted": 9,
+                "final_routes": 7,
+                "improvement": 0.625,
+            },
+        },
+        "final_routes_selected_by_qubo": 0.25,
+        "selection_confirmations": 3,
+    }
+    payload["ablation"] = {
+        "selection": {"solves": 4, "qubo_cost": 812.0, "exact_cost": 800.0, "gap_percent": 1.5},
+        "routes": {"solves": 0},
+    }
+    (folder / "result.json").write_text(json.dumps(payload))
+    page = build_report(folder, tmp_path / "report.html").read_text()
+    assert "provenance class" in page and "classical_sampler" in page
+    assert "62.5 %" in page  # the classical samplers' share of the improvement
+    assert "decided by an adopted route-selection QUBO answer: 25 %" in page
+    assert "route selection vs MIP" in page and "1.50 %" in page
+    assert "route QUBOs vs Held-Karp" not in page  # no route ablation without solves
