@@ -59,8 +59,15 @@ from qroute.qubo.tsp import TSP_KIND
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 
 # Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
-# stops (144 variables), the D-Wave QPU path takes at most 10, QAOA 4 (16 qubits).
-DEFAULT_MAX_STOPS = {"local": 12, "mixed": 12, "annealer": 10, "qaoa": 4, "exact": 12}
+# stops (144 variables), the D-Wave QPU path takes at most 10; QAOA takes what its qubit limit
+# holds (qroute.backends.gate.QAOA_MAX_QUBITS, the one place it is written: 4 stops).
+DEFAULT_MAX_STOPS = {
+    "local": 12,
+    "mixed": 12,
+    "annealer": 10,
+    "qaoa": TSP_KIND.capacity(QAOA_MAX_QUBITS),
+    "exact": 12,
+}
 # the mixed policy sends at most this many small route-TSPs to the three-SDK QAOA per run
 # (each costs SDK start-up and angle optimisation; the rest go to the local annealer)
 MIXED_QAOA_SOLVES = 3
