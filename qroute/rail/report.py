@@ -4,7 +4,6 @@ the MIP gap, provenance classes), summary.md and corridor.png."""
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +15,13 @@ from qroute.rail.options import Leg, Option
 from qroute.rail.plan import RailPlan
 from qroute.rail.trucks import VanTour
 from qroute.rail.validate import RailValidation
-from qroute.reporting.output import RESULT_JSON, SUMMARY_MD, jsonable
+from qroute.reporting.output import (
+    RESULT_JSON,
+    SUMMARY_MD,
+    jsonable,
+    save_map,
+    set_lonlat_aspect,
+)
 
 MAP_PNG = "corridor.png"
 
@@ -323,18 +328,13 @@ def plot_corridor(plan: RailPlan, tours: Sequence[VanTour], path: str | Path) ->
         ax.annotate(
             st.name, (st.lon, st.lat), fontsize=7, xytext=(4, 4), textcoords="offset points"
         )
-    mean_lat = sum(s.lat for s in net.stations) / len(net.stations)
-    ax.set_aspect(1.0 / max(math.cos(math.radians(mean_lat)), 0.1))
+    set_lonlat_aspect(ax, sum(s.lat for s in net.stations) / len(net.stations))
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
     ax.set_title(f"{net.name}: cost {plan.cost:,.0f} CNY")
     ax.legend(loc="lower left", fontsize=7)
     ax.grid(alpha=0.2)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_map(fig, path)
 
 
 def write_rail_outputs(

@@ -8,6 +8,7 @@ from typing import Any
 
 from qroute.model.cold_chain import ColdChainPlan, ColdChainScenario
 from qroute.model.cold_chain_validation import check_cold_chain, hhmm, route_km, route_timeline
+from qroute.reporting.output import save_map
 
 
 def cold_chain_payload(
@@ -150,10 +151,7 @@ def plot_cold_chain(scenario: ColdChainScenario, plan: ColdChainPlan, path: Path
     ax.set_title(f"{scenario.name}: routes by vehicle type")
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_map(fig, path)
 
 
 def write_cold_chain(

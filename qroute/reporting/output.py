@@ -439,12 +439,25 @@ def plot_routes(
         _draw_geography(ax, xy)
         ax.set_xlabel("longitude (°E)")
         ax.set_ylabel("latitude (°N)")
-        ax.set_aspect(1.0 / max(math.cos(math.radians(float(xy[:, 1].mean()))), 0.1))
+        set_lonlat_aspect(ax, float(xy[:, 1].mean()))
     else:
         ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title or f"{problem.name}: {len(used)} routes")
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.2)
+    return save_map(fig, path)
+
+
+def set_lonlat_aspect(ax: Any, mean_lat: float) -> None:
+    """Equal distances on both axes of a longitude/latitude plot (equirectangular at the
+    mean latitude; clamped so polar data cannot blow the aspect up)."""
+    ax.set_aspect(1.0 / max(math.cos(math.radians(mean_lat)), 0.1))
+
+
+def save_map(fig: Any, path: str | Path) -> Path:
+    """Lay out, write and close a pyplot map figure; returns the file's path."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)
