@@ -44,6 +44,7 @@ __all__ = [
     "ProfileError",
     "ShotRange",
     "Window",
+    "as_utc",
     "is_in_window",
     "window_refusal",
     "load_profile",
@@ -242,7 +243,7 @@ class Price(_Frozen):
     @field_validator("as_of")
     @classmethod
     def _not_in_future(cls, value: date) -> date:
-        if value > date.today():
+        if value > datetime.now(UTC).date():
             raise ValueError(f"{value.isoformat()} is in the future")
         return value
 
@@ -335,7 +336,7 @@ class Window(_Frozen):
 
     def contains(self, moment: datetime) -> bool:
         """True when ``moment`` (aware, or naive UTC) falls inside this window."""
-        utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        utc = as_utc(moment)
         now = utc.time().replace(microsecond=0)
         weekday = utc.weekday()
         if self.start < self.end:
@@ -545,6 +546,12 @@ def load_profiles(directory: str | os.PathLike[str] | None = None) -> dict[str, 
     return profiles
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime; a naive one is taken to be UTC already (every
+    qroute clock is UTC: a naive local time is never what a caller means)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def window_refusal(profile: HardwareProfile, when: datetime) -> str | None:
     """The one window rule of dispatch and planning: why the profile says the target is
     closed at ``when`` (aware, or naive UTC), or None.
@@ -555,7 +562,7 @@ def window_refusal(profile: HardwareProfile, when: datetime) -> str | None:
     windows = profile.availability.windows
     if isinstance(windows, str) or is_in_window(profile, when):
         return None
-    utc = when.astimezone(UTC) if when.tzinfo else when
+    utc = as_utc(when)
     shown = "; ".join(str(window) for window in windows)
     return f"outside its execution windows at {utc:%a %H:%M} UTC ({shown}, per profile)"
 
@@ -571,8 +578,7 @@ def is_in_window(profile: HardwareProfile, when: datetime) -> bool:
         return True
     if windows == "unknown":
         return False
-    moment = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-    return any(window.contains(moment) for window in windows)
+    return any(window.contains(when) for window in windows)
 
 
 # --------------------------------------------------------------------------------------------
