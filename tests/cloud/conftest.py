@@ -35,6 +35,7 @@ AWS_ENV = (
     "QROUTE_SPEND_DIR",
     "QROUTE_CLOUD_WAIT_SECONDS",
     "QROUTE_BRAKET_S3_BUCKET",
+    "QROUTE_RUN_ID",
 )
 
 
@@ -58,6 +59,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
         "QROUTE_NIGHTLY_BUDGET_USD",
         "QROUTE_SPEND_DIR",
         "QROUTE_CLOUD_WAIT_SECONDS",
+        "QROUTE_RUN_ID",
     ):
         os.environ.pop(name, None)  # configure() exports these; never leak them to other tests
 
