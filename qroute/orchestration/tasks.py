@@ -90,6 +90,9 @@ def solve_subproblem(sub: Subproblem, index: int, config: PipelineConfig) -> Sol
 
     An answer to the same content already in the answer store (qroute.hybrid.answer_store,
     under the cache folder) is reused; a new one is stored before the task returns."""
+    from qroute.orchestration.secrets import install_prefect_redaction
+
+    install_prefect_redaction()  # this task may run in a Dask worker process
     store = _answer_store()
     key = answer_key(sub, config.policy, policy_chain(config.policy, sub), config.shots)
     if store is not None and (known := store.get(key)) is not None:
