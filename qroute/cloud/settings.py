@@ -56,6 +56,7 @@ from qroute.cloud.ledger import Ledger
 
 __all__ = [
     "DISPATCH_TAG",
+    "EXPORTED_ENV",
     "RUN_TAG",
     "CloudEnvironment",
     "CloudSettings",
@@ -188,6 +189,8 @@ _EXPORTED = {
     "wait_seconds": "QROUTE_CLOUD_WAIT_SECONDS",
     "given_run_id": "QROUTE_RUN_ID",
 }
+#: The environment variables :func:`configure` sets (tests clear them afterwards).
+EXPORTED_ENV = tuple(_EXPORTED.values())
 #: The run id :func:`configure` exported last: a later run folder must not inherit it.
 _exported_run_id: str | None = None
 

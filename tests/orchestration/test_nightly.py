@@ -11,26 +11,17 @@ from typing import Any
 import pytest
 
 from qroute.cloud.cost import CostEstimate
-from qroute.cloud.settings import current_settings, reset_settings
+from qroute.cloud.settings import EXPORTED_ENV, current_settings, reset_settings
 from qroute.model.solver import Budget
 from qroute.orchestration import nightly
 from qroute.reporting.results_store import read_runs
-
-EXPORTED = (
-    "QROUTE_RUN_DIR",
-    "QROUTE_BUDGET_USD",
-    "QROUTE_NIGHTLY_BUDGET_USD",
-    "QROUTE_SPEND_DIR",
-    "QROUTE_CLOUD_WAIT_SECONDS",
-    "QROUTE_RUN_ID",
-)
 
 
 @pytest.fixture
 def fake_solves(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[dict[str, Any]]]:
     """`run_solve` replaced by one paid dispatch through the real ledger and budget guard:
     reserved and completed at $0.40 on the first run, reused from the ledger on a rerun."""
-    for name in EXPORTED:  # configure() exports these; monkeypatch restores them afterwards
+    for name in EXPORTED_ENV:  # configure() exports these; monkeypatch restores them afterwards
         monkeypatch.setenv(name, "")
     monkeypatch.setenv("QROUTE_SPEND_DIR", str(tmp_path / "spend"))
     seen: list[dict[str, Any]] = []
