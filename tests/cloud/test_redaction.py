@@ -269,3 +269,30 @@ def test_fallback_reasons_hold_only_redacted_text() -> None:
     assert "leaky-b: signing failed" in reason and "leaky-c: failed (ValueError" in reason
     assert CONFIG_TOKEN not in reason and SIGNATURE_HEX not in reason
     assert_clean(reason, "fallback reason")
+
+
+def test_comparison_records_hold_only_redacted_errors(
+    monkeypatch: pytest.MonkeyPatch, planted: None
+) -> None:
+    import qroute.backends as backends
+    from qroute.reporting.comparison import STATUS_ERROR, measure_solve
+
+    class Failing:
+        name = "failing-qpu"
+        paradigm = "annealing"
+        device = "failing"
+        max_variables = 100
+
+        def availability(self) -> Any:
+            from qroute.backends.base import Availability
+
+            return Availability(True)
+
+        def solve(self, problem: Any, budget: Budget, *, kind: Any = None) -> Any:
+            raise RuntimeError(f"SAPI rejected token {DWAVE} from {PRESIGNED} ({SESSION})")
+
+    monkeypatch.setitem(backends._FACTORIES, "failing-qpu", Failing)
+    record = measure_solve("failing-qpu", 3, 1)
+    assert record["status"] == STATUS_ERROR
+    assert str(record["reason"]).startswith("RuntimeError: SAPI rejected token")
+    assert_clean(json.dumps(record), "comparison record")
