@@ -70,7 +70,11 @@ def _cache_key_fn(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=8)
 def _solver(config: PipelineConfig) -> SolveBatch:
-    """The pipeline's own solve-batch (dispatcher, budget) for one configuration."""
+    """The pipeline's own solve-batch (dispatcher, budget) for one configuration; the first
+    call in a process (a Dask worker's, too) installs the redaction of Prefect's run logs."""
+    from qroute.orchestration.secrets import install_prefect_redaction
+
+    install_prefect_redaction()
     return default_solve_batch(config)
 
 

@@ -641,3 +641,16 @@ def test_windows_are_checked_in_utc_under_a_new_york_clock(new_york) -> None:  #
     assert unknown.availability.windows == "unknown"
     assert not is_in_window(unknown, friday_night)
     assert window_refusal(unknown, friday_night) is None
+
+
+def test_a_price_date_is_future_only_when_it_is_future_everywhere(new_york) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from qroute.backends.hardware import Price
+
+    source = "https://aws.amazon.com/braket/pricing/"
+    # already today at UTC+14, though still yesterday in New York and in UTC
+    kiribati_today = (datetime.now(UTC) + timedelta(hours=14)).date()
+    assert Price(per_task_usd=0.3, as_of=kiribati_today, source=source).as_of == kiribati_today
+    with pytest.raises(ValidationError, match="in the future"):
+        Price(per_task_usd=0.3, as_of=kiribati_today + timedelta(days=1), source=source)
