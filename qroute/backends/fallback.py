@@ -5,6 +5,11 @@ A ``FallbackChain`` is given a chain rule (subproblem, kind) -> backend names. I
 solve, and the dry-run planner (``qroute.cloud.plan``) applies the same rule offline. The
 result's provenance names the backend first requested, the one that really produced the
 answer, and every reason for falling back.
+
+One walk of the chain is one solve: a ``Budget.max_cost_usd`` covers every paid device tried
+on the way (the chain gives the budget a ``CostTally`` shared by its dispatches), and every
+reason is redacted (``qroute.model.redaction``) before it is logged or stored, since a
+backend's exception text may quote a token or a signed URL.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from qroute.backends.hardware import (
     load_profiles,
     window_refusal,
 )
+from qroute.model.redaction import redact
 from qroute.model.solver import BackendUnavailable, Budget, SolveResult
 from qroute.qubo.kind import QuboKind
 from qroute.qubo.tsp import TSP_KIND
@@ -97,20 +103,22 @@ class FallbackChain:
 
     def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
         chain = self.chain(problem, kind)
+        budget = budget.with_tally()  # one max_cost_usd for every device of this walk
         reasons: list[str] = []
         for name in chain:
             refusal = self.refusal(name, problem, kind)
             if refusal is not None:
-                reasons.append(f"{name}: {refusal}")
+                reasons.append(f"{name}: {redact(refusal)}")
                 continue
             try:
                 result = self.backend(name).solve(problem, budget, kind=kind)
             except (SubproblemTooLarge, BackendUnavailable) as exc:
-                reasons.append(f"{name}: {exc}")
+                reasons.append(f"{name}: {redact(str(exc))}")
                 continue
             except Exception as exc:  # a failing backend falls back; the reason is kept
-                log.warning("backend %s failed on %s: %s", name, kind.label(problem), exc)
-                reasons.append(f"{name}: failed ({type(exc).__name__}: {exc})")
+                text = redact(f"{type(exc).__name__}: {exc}")
+                log.warning("backend %s failed on %s: %s", name, kind.label(problem), text)
+                reasons.append(f"{name}: failed ({text})")
                 continue
             provenance = dataclasses.replace(
                 result.provenance,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -44,6 +44,7 @@ __all__ = [
     "ProfileError",
     "ShotRange",
     "Window",
+    "as_utc",
     "is_in_window",
     "window_refusal",
     "load_profile",
@@ -105,6 +106,7 @@ _MAX_QUBITS = 100_000_000
 _MAX_SHOTS = 1_000_000_000
 _MAX_GRAPH_PARAMETER = 10_000
 _MAX_PRICE_USD = 1_000_000.0
+_LATEST_ZONE = timedelta(hours=14)  # the calendar date is first today at UTC+14 (Kiribati)
 _DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES: Mapping[str, Day] = {
     full: short
@@ -242,7 +244,8 @@ class Price(_Frozen):
     @field_validator("as_of")
     @classmethod
     def _not_in_future(cls, value: date) -> date:
-        if value > date.today():
+        # the date is already today somewhere (UTC+14): whatever the machine's zone says
+        if value > (datetime.now(UTC) + _LATEST_ZONE).date():
             raise ValueError(f"{value.isoformat()} is in the future")
         return value
 
@@ -335,7 +338,7 @@ class Window(_Frozen):
 
     def contains(self, moment: datetime) -> bool:
         """True when ``moment`` (aware, or naive UTC) falls inside this window."""
-        utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        utc = as_utc(moment)
         now = utc.time().replace(microsecond=0)
         weekday = utc.weekday()
         if self.start < self.end:
@@ -545,6 +548,12 @@ def load_profiles(directory: str | os.PathLike[str] | None = None) -> dict[str, 
     return profiles
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime; a naive one is taken to be UTC already (every
+    qroute clock is UTC: a naive local time is never what a caller means)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def window_refusal(profile: HardwareProfile, when: datetime) -> str | None:
     """The one window rule of dispatch and planning: why the profile says the target is
     closed at ``when`` (aware, or naive UTC), or None.
@@ -555,7 +564,7 @@ def window_refusal(profile: HardwareProfile, when: datetime) -> str | None:
     windows = profile.availability.windows
     if isinstance(windows, str) or is_in_window(profile, when):
         return None
-    utc = when.astimezone(UTC) if when.tzinfo else when
+    utc = as_utc(when)
     shown = "; ".join(str(window) for window in windows)
     return f"outside its execution windows at {utc:%a %H:%M} UTC ({shown}, per profile)"
 
@@ -571,8 +580,7 @@ def is_in_window(profile: HardwareProfile, when: datetime) -> bool:
         return True
     if windows == "unknown":
         return False
-    moment = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-    return any(window.contains(moment) for window in windows)
+    return any(window.contains(when) for window in windows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -208,9 +208,15 @@ def print_dry_run(
     )
     stream = out or sys.stdout
     if as_json:
-        payload: Any = redact({"problem": problem.name, **plan.as_dict()})
+        payload: Any = redact(
+            {"problem": problem.name, "run_id": settings.run_id, **plan.as_dict()}
+        )
         stream.write(json.dumps(payload, indent=2) + "\n")
     else:
         stream.write(f"Problem {problem.name}: {problem.num_customers} customers\n")
         stream.write(str(redact(plan.render())) + "\n")
+        stream.write(
+            f"Run id {settings.run_id} (tags of its Braket tasks, labels of its Leap problems; "
+            f"rerun with the same folder {settings.run_dir} to resume it)\n"
+        )
     return plan

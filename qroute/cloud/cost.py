@@ -14,9 +14,11 @@ Actual costs apply the same prices to what the service reports: shots and task s
 the Braket :class:`~braket.tracking.Tracker` (or the task metadata when a task is recovered by
 ARN), the billed simulator duration, D-Wave's ``qpu_access_time`` and hybrid ``run_time``.
 
-The guard refuses a dispatch when its estimate would take the run over ``--budget-usd`` or the
-night over ``--nightly-budget-usd`` (spend per night in ``<spend_dir>/<night>.json``). With no
-run budget set, every paid dispatch is refused: spending money needs an explicit budget.
+The guard refuses a dispatch when its estimate would take the run over ``--budget-usd``, the
+night over ``--nightly-budget-usd`` (spend per night in ``<spend_dir>/<night>.json``), or the
+solve over its ``Budget.max_cost_usd`` (counting every dispatch the budget's tally covers: the
+whole fallback chain of a subproblem, see ``qroute.model.solver.CostTally``). With no run
+budget set, every paid dispatch is refused: spending money needs an explicit budget.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qroute.backends.hardware import HardwareProfile
+from qroute.backends.hardware import HardwareProfile, as_utc
 from qroute.cloud.ledger import Ledger
 from qroute.model.solver import BackendUnavailable, Budget
 
@@ -73,7 +75,8 @@ HYBRID_MIN_TIME_LIMIT = (
     (100000, 600.0),
     (1000000, 600.0),
 )
-#: Nights run from noon to noon local time: a 02:00 task belongs to the night before.
+#: Nights run from noon to noon UTC: a 02:00 UTC task belongs to the night before. UTC, not
+#: the machine's zone, so a flow process and its workers (or a rerun on another host) agree.
 NIGHT_ROLLOVER_HOUR = 12
 
 
@@ -198,9 +201,10 @@ def estimate_hybrid(
 
 
 def night_of(moment: datetime | None = None) -> date:
-    """The night a moment belongs to (local time; nights roll over at noon)."""
-    moment = moment or datetime.now()
-    return (moment - timedelta(hours=NIGHT_ROLLOVER_HOUR)).date()
+    """The night a moment (aware, or naive UTC; default now) belongs to: nights run from
+    noon to noon UTC, whatever the machine's time zone."""
+    utc = as_utc(moment) if moment is not None else datetime.now(UTC)
+    return (utc - timedelta(hours=NIGHT_ROLLOVER_HOUR)).date()
 
 
 class SpendFile:
@@ -281,15 +285,27 @@ def refusal_reason(
     nightly_budget_usd: float | None,
     night_spent_usd: float | None,
     night: date,
+    cap_spent_usd: float = 0.0,
 ) -> str | None:
-    """Why a dispatch of ``estimate`` must be refused, or None when every budget allows it."""
+    """Why a dispatch of ``estimate`` must be refused, or None when every budget allows it.
+
+    ``cap_spent_usd``: what the dispatches before it under the same ``budget.max_cost_usd``
+    (its tally: e.g. the devices tried earlier in the fallback chain) spent or committed.
+    """
     cost = estimate.usd
     if cost <= 0:
         return None
-    if budget.max_cost_usd is not None and cost > budget.max_cost_usd:
+    cap = budget.max_cost_usd
+    if cap is not None and cap_spent_usd + cost > cap + 1e-12:
+        if cap_spent_usd <= 0:
+            return (
+                f"budget: estimated {usd(cost)} ({estimate.basis}) exceeds this solve's "
+                f"max_cost_usd {usd(cap)}"
+            )
         return (
-            f"budget: estimated {usd(cost)} ({estimate.basis}) exceeds this solve's "
-            f"max_cost_usd {usd(budget.max_cost_usd)}"
+            f"budget: estimated {usd(cost)} ({estimate.basis}) would bring this solve to "
+            f"{usd(cap_spent_usd + cost)}, over its max_cost_usd {usd(cap)} "
+            f"({usd(cap_spent_usd)} already spent or committed by its earlier dispatches)"
         )
     if run_budget_usd is None:
         return (
@@ -338,7 +354,13 @@ class BudgetGuard:
         return SpendFile(self.spend_dir, night or self.night())
 
     def _refusal(
-        self, estimate: CostEstimate, budget: Budget, run_spent: float, night_spent: float | None
+        self,
+        estimate: CostEstimate,
+        budget: Budget,
+        run_spent: float,
+        night_spent: float | None,
+        conn: Any = None,
+        key: str | None = None,
     ) -> str | None:
         return refusal_reason(
             estimate,
@@ -348,7 +370,21 @@ class BudgetGuard:
             nightly_budget_usd=self.nightly_budget_usd,
             night_spent_usd=night_spent,
             night=self.night(),
+            cap_spent_usd=self.cap_spent_usd(budget, conn, excluding=key),
         )
+
+    def cap_spent_usd(
+        self, budget: Budget, conn: Any = None, *, excluding: str | None = None
+    ) -> float:
+        """What the dispatches in ``budget``'s tally spent or committed, per the run ledger
+        (actual cost once known, else the estimate; a rejected submission counts zero)."""
+        if budget.tally is None:
+            return 0.0
+        total = 0.0
+        for key in budget.tally.keys:
+            entry = self.ledger.get(key, conn) if key != excluding else None
+            total += entry.spend_usd if entry is not None else 0.0
+        return total
 
     def check(self, estimate: CostEstimate, budget: Budget) -> str | None:
         """Why ``estimate`` would be refused now, or None (reserves nothing)."""
@@ -376,7 +412,8 @@ class BudgetGuard:
         night = self.night().isoformat()
         with spend.locked() if spend is not None else _nothing(), self.ledger.transaction() as conn:
             night_spent = spend.total_usd() if spend is not None else None
-            reason = self._refusal(estimate, budget, self.ledger.run_spend_usd(conn), night_spent)
+            run_spent = self.ledger.run_spend_usd(conn)
+            reason = self._refusal(estimate, budget, run_spent, night_spent, conn, key)
             if reason is not None:
                 raise BudgetExceeded(reason)
             self.ledger.reserve(
@@ -395,6 +432,8 @@ class BudgetGuard:
                 spend.record(
                     key, estimate.usd, actual=False, backend=backend, device=estimate.device
                 )
+        if budget.tally is not None:
+            budget.tally.add(key)  # committed: the next dispatch under this cap counts it
 
     def settle(self, key: str, actual_usd: float, *, night: str | None = None) -> None:
         """Replace a dispatch's reserved estimate by its actual cost in the night's spend file."""

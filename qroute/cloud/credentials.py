@@ -7,193 +7,52 @@ source callable installed by a layer above (``set_dwave_token_source``): the orc
 layer's Prefect ``Secret`` block (``QROUTE_DWAVE_TOKEN_BLOCK``), for Prefect workers.
 
 Everything qroute formats from an SDK error, a log record or a result goes through
-:func:`redact`, which removes the values of the secret environment variables, any secret
-registered with :func:`register_secret`, AWS key ids and secret-key-shaped strings, D-Wave
-tokens, ``Authorization``/``X-Auth-Token`` headers and the signing parameters of presigned URLs.
+:func:`redact` (``qroute.model.redaction``, re-exported here). Secrets that no environment
+variable holds are registered with it as they are resolved: the credentials boto3's chain
+finds (SSO caches, assumed or instance roles; :func:`watch_aws_credentials` re-registers
+them at every request signing, so refreshed session tokens are covered) and the D-Wave
+token from the client's config file or the Prefect block.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
+
+from qroute.model.redaction import (
+    REDACTED,
+    SDK_LOGGERS,
+    SECRET_ENV_VARS,
+    RedactingFilter,
+    install_log_redaction,
+    module_logger,
+    redact,
+    register_secret,
+    safe_error,
+)
 
 __all__ = [
     "REDACTED",
+    "SDK_LOGGERS",
     "SECRET_ENV_VARS",
     "RedactingFilter",
     "aws_credentials_reason",
-    "dwave_token",
     "dwave_credentials_reason",
+    "dwave_token",
     "install_log_redaction",
+    "module_logger",
     "redact",
+    "register_aws_credentials",
+    "register_dwave_config",
     "register_secret",
     "safe_error",
     "set_dwave_token_source",
+    "watch_aws_credentials",
 ]
 
-REDACTED = "[REDACTED]"
-
-#: Environment variables whose values are secrets wherever they show up.
-SECRET_ENV_VARS = (
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ACCESS_KEY_ID",
-    "DWAVE_API_TOKEN",
-    "AMZN_BRAKET_JOB_TOKEN",
-)
 DWAVE_TOKEN_BLOCK_ENV = "QROUTE_DWAVE_TOKEN_BLOCK"
-
-_registered: set[str] = set()
-_registered_lock = threading.Lock()
-
-# (pattern, replacement); group 1, when present, is kept (the parameter or header name).
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # presigned-URL signing parameters (SigV4 and SigV2) and session tokens in query strings
-    (
-        re.compile(
-            r"(?i)([?&](?:X-Amz-(?:Signature|Credential|Security-Token|SignedHeaders|Date|Expires)"
-            r"|Signature|AWSAccessKeyId|Expires|x-amz-security-token|token)=)[^&\s\"'<>]+"
-        ),
-        r"\1" + REDACTED,
-    ),
-    # HTTP headers that carry credentials (an Authorization value runs to the end of the line)
-    (
-        re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"),
-        r"\1" + REDACTED,
-    ),
-    (
-        re.compile(
-            r"(?i)((?:x-auth-token|x-amz-security-token)['\"]?\s*[:=]\s*['\"]?)[^&\s'\",;}]+"
-        ),
-        r"\1" + REDACTED,
-    ),
-    # key = value / "key": "value" for secret-looking keys
-    (
-        re.compile(
-            r"(?i)(\b(?:aws_secret_access_key|aws_session_token|secret_access_key|secretaccesskey"
-            r"|session_token|sessiontoken|api_token|dwave_api_token|token|secret|password)"
-            r"['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&}]+"
-        ),
-        r"\1" + REDACTED,
-    ),
-    # AWS access key ids (long-term AKIA, temporary ASIA)
-    (re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA|ANPA|AGPA)[A-Z0-9]{16}\b"), REDACTED),
-    # D-Wave Leap API tokens: PREFIX-<40 hex>
-    (re.compile(r"\b[A-Za-z]{2,8}-[0-9a-f]{40}\b"), REDACTED),
-)
-# AWS secret access keys: 40 characters of base64 with both letter cases
-_SECRET_KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-
-
-def register_secret(value: str | None) -> None:
-    """Redact ``value`` from now on wherever :func:`redact` runs (e.g. a Prefect secret)."""
-    if value and len(value) >= 6:
-        with _registered_lock:
-            _registered.add(value)
-
-
-def _known_secrets() -> list[str]:
-    values = [os.environ.get(name, "") for name in SECRET_ENV_VARS]
-    with _registered_lock:
-        values.extend(_registered)
-    # longest first so a secret containing another is removed whole
-    return sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
-
-
-def _redact_secret_key_shapes(text: str) -> str:
-    def repl(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if any(c.isupper() for c in word) and any(c.islower() for c in word):
-            return REDACTED
-        return word
-
-    return _SECRET_KEY_SHAPE.sub(repl, text)
-
-
-def redact(value: Any) -> Any:
-    """``value`` with every secret removed: strings, and dicts/lists/tuples of them, recursively.
-
-    Other values are returned unchanged.
-    """
-    if isinstance(value, str):
-        text = value
-        for secret in _known_secrets():
-            text = text.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return _redact_secret_key_shapes(text)
-    if isinstance(value, Mapping):
-        return {redact(k) if isinstance(k, str) else k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(redact(v) for v in value)
-    return value
-
-
-def safe_error(exc: BaseException) -> str:
-    """``"TypeName: message"`` with secrets removed, for reasons, logs and re-raised errors."""
-    message = str(exc).strip()
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return str(redact(text))
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that redacts the message, its arguments and any traceback text."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: keep the raw template
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
-
-
-_FILTER = RedactingFilter()
-#: Loggers whose records carry SDK or cloud text.
-SDK_LOGGERS = ("qroute", "braket", "botocore", "boto3", "urllib3", "dwave", "prefect")
-
-
-def install_log_redaction(
-    logger_names: Iterable[str] = SDK_LOGGERS, *, root_handlers: bool = True
-) -> None:
-    """Redact secrets from log output.
-
-    A logger's filters only see records created on that very logger, so the filter goes on the
-    named loggers *and* on every handler of the root logger (which sees all propagated records).
-    Call it once at start-up (the CLI does); it is idempotent.
-    """
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-    if root_handlers:
-        for handler in logging.getLogger().handlers:
-            if _FILTER not in handler.filters:
-                handler.addFilter(_FILTER)
-
-
-def module_logger(name: str) -> logging.Logger:
-    """A logger for a qroute.cloud module, with the redacting filter attached."""
-    logger = logging.getLogger(name)
-    if _FILTER not in logger.filters:
-        logger.addFilter(_FILTER)
-    return logger
-
 
 # --------------------------------------------------------------------------------------------
 # AWS
@@ -253,7 +112,52 @@ def _aws_reason_uncached() -> str | None:
         return f"no AWS credentials (boto3 credential chain failed: {safe_error(exc)})"
     if credentials is None:
         return "no AWS credentials (boto3 found none: no env keys, profile, SSO or role)"
+    _register_frozen(credentials)
     return None
+
+
+def _register_frozen(credentials: Any) -> None:
+    """Register the secret parts of botocore credentials (nothing when they cannot resolve)."""
+    try:
+        frozen = credentials.get_frozen_credentials()
+    except Exception:  # an expired SSO session, a role that cannot be assumed: nothing to hide
+        return
+    for value in (frozen.access_key, frozen.secret_key, frozen.token):
+        register_secret(value)
+
+
+def register_aws_credentials(boto_session: Any) -> None:
+    """Register the credentials boto3's chain resolves for ``boto_session`` (a
+    ``boto3.Session``) with the redactor: SSO and assumed-role tokens live in no variable."""
+    try:
+        credentials = boto_session.get_credentials()
+    except Exception:
+        return
+    if credentials is not None:
+        _register_frozen(credentials)
+
+
+def watch_aws_credentials(session: Any) -> None:
+    """Register ``session``'s credentials now and again before every request is signed.
+
+    ``session`` is a ``boto3.Session`` or a Braket ``AwsSession`` (its ``boto_session`` and
+    existing clients get the hook: a client copies the session's events when it is made).
+    Refreshable credentials (assumed roles, SSO, instance roles) get a new session token every
+    hour; the hook registers each one before botocore can log it.
+    """
+    boto_session = getattr(session, "boto_session", session)
+    register_aws_credentials(boto_session)
+
+    def before_sign(**_: Any) -> None:
+        register_aws_credentials(boto_session)
+
+    emitters = [getattr(boto_session, "events", None)]
+    for client in ("braket_client", "s3_client", "sts_client"):
+        meta = getattr(getattr(session, client, None), "meta", None)
+        emitters.append(getattr(meta, "events", None))
+    for events in emitters:
+        if events is not None:
+            events.register("before-sign", before_sign, unique_id="qroute-redact-credentials")
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,5 +211,23 @@ def dwave_credentials_reason() -> str | None:
         return "no D-Wave credentials (the Prefect secret block is empty)"
     from qroute.backends.annealing import dwave_credentials_reason as sdk_chain
 
+    register_dwave_config()
     reason = sdk_chain()
     return None if reason is None else str(redact(reason))
+
+
+def register_dwave_config(client: Any = None) -> None:
+    """Register the D-Wave token with the redactor: a ``dwave.cloud.Client``'s, else the one
+    ``dwave.cloud.config.load_config()`` finds (``DWAVE_API_TOKEN`` or the config file)."""
+    token: Any = None
+    if client is not None:
+        token = getattr(getattr(client, "config", None), "token", None)
+    else:
+        try:
+            from dwave.cloud.config import load_config
+
+            token = load_config().get("token")
+        except Exception:  # an unreadable config file: the SDK chain reports it
+            return
+    if token:
+        register_secret(str(token))

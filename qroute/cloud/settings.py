@@ -14,13 +14,33 @@ variable                        meaning                                         
 ``QROUTE_CLOUD_WAIT_SECONDS``   how long a solve waits for a cloud answer            600
 ``QROUTE_BRAKET_S3_BUCKET``     Braket results bucket (unset: the SDK's default)     unset
 ``QROUTE_BRAKET_S3_PREFIX``     key prefix of the results                            qroute-tasks
+``QROUTE_RUN_ID``               this run's identity (tags, labels; see below)        from the
+                                                                                     run folder
 ==============================  ===================================================  =========
+
+**Run identity.** ``settings.run_id`` names the run on the services: every Braket task
+carries ``settings.dispatch_tags(key)`` and every Leap problem ``settings.dispatch_label(key)``
+(run id + ledger key), so a rerun finds the tasks its crashed predecessor created but never
+recorded, and never adopts another run's. It is the same whenever the *same* run is rerun
+and differs between runs:
+
+* ``qroute solve``: derived from the run folder (``--out``; the ledger lives there too): a
+  run *is* its folder, so rerunning with the same ``--out`` resumes it, a fresh folder is a
+  fresh run;
+* the nightly flow: ``nightly-routing-<night>-<instance>-<digest of the parameters>``, with the
+  night from the flow run's scheduled start (noon-to-noon UTC, see ``qroute.cloud.cost``), and
+  a run folder named the same way, so a Prefect retry or a rerun of that night resumes it while
+  the next night is a new run;
+* ``$QROUTE_RUN_ID`` / ``configure(run_id=...)``: set explicitly (letters, digits and
+  ``. _ - : = + @``, at most 128 characters).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,10 +50,44 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qroute.backends.hardware import as_utc
 from qroute.cloud.cost import BudgetGuard
 from qroute.cloud.ledger import Ledger
 
-__all__ = ["CloudEnvironment", "CloudSettings", "configure", "current_settings", "reset_settings"]
+__all__ = [
+    "DISPATCH_TAG",
+    "EXPORTED_ENV",
+    "RUN_TAG",
+    "CloudEnvironment",
+    "CloudSettings",
+    "configure",
+    "current_settings",
+    "folder_run_id",
+    "reset_settings",
+    "valid_run_id",
+]
+
+#: Braket task tags that name the run and the dispatch (``CloudSettings.dispatch_tags``).
+RUN_TAG = "qroute-run"
+DISPATCH_TAG = "qroute-dispatch"
+# what Braket tag values and Leap labels both take; "/" is left out: it separates run and key
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:=+@-]{0,127}$")
+
+
+def valid_run_id(value: str) -> str:
+    """``value`` if it can name a run on Braket and Leap, else one ValueError line."""
+    if not _RUN_ID_RE.match(value):
+        raise ValueError(
+            f"$QROUTE_RUN_ID must be 1-128 letters, digits or . _ - : = + @ (starting with a "
+            f"letter or digit), got {value!r}"
+        )
+    return value
+
+
+def folder_run_id(run_dir: str | Path) -> str:
+    """The run id of a run folder: ``run-`` and a digest of its absolute path."""
+    path = str(Path(run_dir).expanduser().resolve())
+    return f"run-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
 
 
 class CloudEnvironment(BaseSettings):
@@ -51,21 +105,27 @@ class CloudEnvironment(BaseSettings):
     wait_seconds: float = Field(default=600.0, validation_alias="QROUTE_CLOUD_WAIT_SECONDS")
     s3_bucket: str | None = Field(default=None, validation_alias="QROUTE_BRAKET_S3_BUCKET")
     s3_prefix: str = Field(default="qroute-tasks", validation_alias="QROUTE_BRAKET_S3_PREFIX")
+    given_run_id: str | None = Field(default=None, validation_alias="QROUTE_RUN_ID")
 
     @classmethod
     def read(cls) -> CloudEnvironment:
         """The environment now; a malformed value is one ValueError line naming it."""
         try:
-            return cls()
+            env = cls()
         except ValidationError as exc:
             error = exc.errors()[0]
             name = str(error["loc"][0]) if error.get("loc") else "a QROUTE_* variable"
             kind = "a number of USD / seconds" if error["type"].startswith("float") else "valid"
             raise ValueError(f"${name} must be {kind}, got {error.get('input')!r}") from None
+        if env.given_run_id is not None:
+            valid_run_id(env.given_run_id)
+        return env
 
 
 @dataclass(frozen=True)
 class CloudSettings:
+    """The settings every cloud backend reads (see the module docstring)."""
+
     run_dir: Path = Path("runs/cloud")
     budget_usd: float | None = None
     nightly_budget_usd: float | None = None
@@ -78,15 +138,30 @@ class CloudSettings:
     live_checks: bool = True  # availability() asks Braket for the device's status and windows
     retry_attempts: int = 5  # submissions throttled by the service
     retry_base_seconds: float = 0.5
-    clock: Callable[[], datetime] | None = None  # tests pin the time
+    clock: Callable[[], datetime] | None = None  # tests pin the time (aware, or naive UTC)
+    given_run_id: str | None = None  # $QROUTE_RUN_ID or configure(run_id=...); else the folder's
 
     @classmethod
     def from_env(cls) -> CloudSettings:
         return cls(**CloudEnvironment.read().model_dump())
 
+    @property
+    def run_id(self) -> str:
+        """This run's identity on the services: the given one, else the run folder's."""
+        return self.given_run_id or folder_run_id(self.run_dir)
+
+    def dispatch_tags(self, key: str) -> dict[str, str]:
+        """Braket task tags of the dispatch with ledger key ``key``: run id and key."""
+        return {RUN_TAG: self.run_id, DISPATCH_TAG: key}
+
+    def dispatch_label(self, key: str) -> str:
+        """The Leap problem label of the dispatch with ledger key ``key``:
+        ``qroute/<run id>/<key>`` (what a rerun looks its orphaned problem up by)."""
+        return f"qroute/{self.run_id}/{key}"
+
     def now(self) -> datetime:
-        """Now, UTC-aware (a pinned clock may return naive UTC)."""
-        return self.clock() if self.clock else datetime.now(UTC)
+        """Now, UTC-aware (a pinned naive clock is taken as UTC)."""
+        return as_utc(self.clock()) if self.clock else datetime.now(UTC)
 
     def ledger(self) -> Ledger:
         return Ledger.in_run_dir(self.run_dir.expanduser())
@@ -112,26 +187,47 @@ _EXPORTED = {
     "nightly_budget_usd": "QROUTE_NIGHTLY_BUDGET_USD",
     "spend_dir": "QROUTE_SPEND_DIR",
     "wait_seconds": "QROUTE_CLOUD_WAIT_SECONDS",
+    "given_run_id": "QROUTE_RUN_ID",
 }
+#: The environment variables :func:`configure` sets (tests clear them afterwards).
+EXPORTED_ENV = tuple(_EXPORTED.values())
+#: The run id :func:`configure` exported last: a later run folder must not inherit it.
+_exported_run_id: str | None = None
 
 
 def configure(**changes: Any) -> CloudSettings:
     """Set the run's cloud settings; fields left out or None come from the environment.
 
-    The run folder, budgets, spend folder and wait are also exported as ``QROUTE_*``
-    environment variables for worker processes. The budgets stay consistent across processes
-    because the run's spend is read from the shared ledger inside a database transaction.
+    ``run_id`` sets the run identity explicitly; without it a new ``run_dir`` brings its own
+    (the folder's), never the identity of the previous run. The run folder, run id, budgets,
+    spend folder and wait are also exported as ``QROUTE_*`` environment variables for worker
+    processes. The budgets stay consistent across processes because the run's spend is read
+    from the shared ledger inside a database transaction.
     """
-    global _current
+    global _current, _exported_run_id
     base = CloudSettings.from_env()
     for name in ("run_dir", "spend_dir"):
         if changes.get(name) is not None:
             changes[name] = Path(changes[name])
+    run_id = changes.pop("run_id", None)
+    if run_id is not None:
+        changes["given_run_id"] = valid_run_id(str(run_id))
+    elif (
+        changes.get("run_dir") is not None
+        and base.given_run_id is not None
+        and base.given_run_id == _exported_run_id
+        and Path(changes["run_dir"]) != base.run_dir
+    ):
+        base = dataclasses.replace(base, given_run_id=None)  # exported for another run folder
     _current = dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})
     for name, variable in _EXPORTED.items():
         value = getattr(_current, name)
         if value is not None:
             os.environ[variable] = str(value)
+    stale = _exported_run_id is not None and os.environ.get("QROUTE_RUN_ID") == _exported_run_id
+    if _current.given_run_id is None and stale:
+        del os.environ["QROUTE_RUN_ID"]  # the previous run's id must not reach workers
+    _exported_run_id = _current.given_run_id
     return _current
 
 

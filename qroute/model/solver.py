@@ -6,20 +6,66 @@ returns a `SolveResult` whose `Provenance` records what really produced the answ
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 P_contra = TypeVar("P_contra", contravariant=True)
 
 
+class CostTally:
+    """The paid dispatches (ledger keys) one ``Budget.max_cost_usd`` cap covers.
+
+    The budget guard adds each dispatch it reserves under the cap and sums what the run
+    ledger holds for these keys (actual cost once known, else the estimate) before allowing the
+    next one, so the cap holds for everything the tally covers: ``FallbackChain.solve`` starts
+    one per walk of its chain (falling back across paid devices never exceeds the cap); a
+    caller that gives every subproblem's Budget the same tally caps the whole solve (within
+    one process; across processes the run budget ``--budget-usd`` is the shared cap).
+    """
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            if key not in self._keys:
+                self._keys.append(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._keys)
+
+    def __getstate__(self) -> dict[str, Any]:  # picklable (a Budget may travel to a worker)
+        return {"keys": self.keys}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._keys = list(state["keys"])
+        self._lock = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Budget:
-    """How much a solve may spend."""
+    """How much a solve may spend.
+
+    ``max_cost_usd`` caps the money of this solve: every paid dispatch its ``tally`` covers
+    counts, so the fallback chain walked for one subproblem shares one cap (see
+    :class:`CostTally`); None: only the run and nightly budgets apply.
+    """
 
     time_limit: float = 10.0  # wall seconds
     seed: int = 0
     shots: int | None = None  # reads / shots; None lets the backend choose
     max_cost_usd: float | None = None
+    tally: CostTally | None = field(default=None, compare=False, repr=False)
+
+    def with_tally(self) -> Budget:
+        """This budget with a tally of its own, when it has a cap and no tally yet."""
+        if self.max_cost_usd is None or self.tally is not None:
+            return self
+        return Budget(self.time_limit, self.seed, self.shots, self.max_cost_usd, CostTally())
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,28 @@
   so quality and spend can be followed night by night, and publishes a Markdown artifact.
 * `solve_on_demand`: one solve with validated parameters (the deployment's parameter schema
   comes from these type hints; Prefect rejects a run whose parameters do not fit).
+
+**Run identity.** Each nightly solve runs in `<out_root>/<night>/<instance>-<digest>` under the
+cloud run id `nightly-routing-<night>-<instance>-<digest>` (`nightly_run`): the night is the
+flow run's scheduled start (noon-to-noon UTC, `qroute.cloud.cost.night_of`) or the `night`
+parameter, the digest covers the solve parameters (policy, time limit, baselines; not the
+budgets, so a rerun with more money resumes the night). A Prefect retry or a rerun of that
+night therefore finds its ledger (nothing is submitted twice, finished answers are reused)
+and its own tagged tasks; the next night is a new run.
+
+**Money per row.** A results row's `cost_usd` is what the solve added to its run ledger
+(actual costs, estimates of tasks still open): answers reused from the ledger or from the
+answer cache add nothing, so the rows of a rerun night sum to what the night really cost.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,23 +42,87 @@ Policy = Literal["local", "mixed", "annealer", "qaoa", "cloud"]
 DEFAULT_NIGHTLY = ["yangtze-delta", "X-n101-k25"]
 
 
-def _configure_cloud(out: Path, budget_usd: float | None, nightly_budget_usd: float | None) -> None:
-    from qroute.cloud.settings import configure
-    from qroute.orchestration.secrets import install_dwave_token_source
+NIGHTLY_FLOW = "nightly-routing"
 
+
+@dataclass(frozen=True)
+class NightlyRun:
+    """Where one nightly solve runs and under which cloud run id (see the module docstring)."""
+
+    run_id: str
+    out: Path
+
+
+def nightly_run(
+    night: date, instance: str, out_root: str | Path, parameters: dict[str, Any]
+) -> NightlyRun:
+    """The run folder and run id of `instance` on `night` with these solve parameters."""
+    blob = json.dumps(parameters, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:8]
+    name = re.sub(r"[^A-Za-z0-9._=+@-]", "-", instance)[:64] or "instance"
+    return NightlyRun(
+        run_id=f"{NIGHTLY_FLOW}-{night.isoformat()}-{name}-{digest}",
+        out=Path(out_root) / night.isoformat() / f"{name}-{digest}",
+    )
+
+
+def flow_night(night: str | None = None) -> date:
+    """The night to run: `night` (YYYY-MM-DD) when given, else the night of the flow run's
+    scheduled start (the same for its retries and reruns), else of now; UTC throughout."""
+    from qroute.cloud.cost import night_of
+
+    if night:
+        try:
+            return date.fromisoformat(night)
+        except ValueError:
+            raise ValueError(f"night must be a date (YYYY-MM-DD), got {night!r}") from None
+    return night_of(scheduled_start())
+
+
+def scheduled_start() -> datetime:
+    """The flow run's scheduled start (kept by its retries and reruns), else now; UTC."""
+    from prefect.runtime import flow_run
+
+    from qroute.backends.hardware import as_utc
+
+    scheduled = flow_run.scheduled_start_time
+    return as_utc(scheduled) if isinstance(scheduled, datetime) else datetime.now(UTC)
+
+
+def _configure_cloud(
+    out: Path,
+    budget_usd: float | None,
+    nightly_budget_usd: float | None,
+    run_id: str | None = None,
+) -> None:
+    from qroute.cloud.settings import configure
+    from qroute.orchestration.secrets import install_dwave_token_source, install_prefect_redaction
+
+    install_prefect_redaction()
     install_dwave_token_source()
-    configure(run_dir=out, budget_usd=budget_usd, nightly_budget_usd=nightly_budget_usd)
+    configure(
+        run_dir=out, budget_usd=budget_usd, nightly_budget_usd=nightly_budget_usd, run_id=run_id
+    )
+
+
+def ledger_spend_usd(out: Path) -> float:
+    """What the run ledger in `out` has spent or committed (0 without a ledger)."""
+    from qroute.cloud.ledger import LEDGER_FILENAME, Ledger
+
+    path = out / LEDGER_FILENAME
+    return Ledger(path).run_spend_usd() if path.is_file() else 0.0
 
 
 def _solve_row(out: Path, **solve: Any) -> dict[str, Any]:
-    """One solve flow run (as a subflow) writing to `out`; its results-store row."""
+    """One solve flow run (as a subflow) writing to `out`; its results-store row, whose
+    `cost_usd` is what this solve added to the run ledger (see the module docstring)."""
     out.mkdir(parents=True, exist_ok=True)
+    before = ledger_spend_usd(out)
     payload = run_solve(out=out, started_at=time.time(), task_runner=task_runner(), **solve)
-    return _row(payload)
+    return _row(payload, spent=max(0.0, ledger_spend_usd(out) - before))
 
 
-def _row(payload: dict[str, Any]) -> dict[str, Any]:
-    spent = sum(float(s["provenance"].get("cost_usd") or 0.0) for s in payload["subproblems"])
+def _row(payload: dict[str, Any], *, spent: float) -> dict[str, Any]:
     return {
         "instance": payload["instance"],
         "cost": payload["cost"],
@@ -69,8 +149,12 @@ def nightly_routing(
     seal_sign_key: str | None = None,
     seal_passphrase_block: str | None = None,
     seal_recipients: list[str] | None = None,
+    night: str | None = None,
 ) -> list[dict[str, Any]]:
     """Solve each configured instance; append every result to the results store.
+
+    `night` (YYYY-MM-DD) reruns that night's runs (default: the night of the flow run's
+    scheduled start); see the module docstring for the run folders and run ids.
 
     With a signing key (a Prefect Secret block holding signing.key's PEM, or a path), each
     night's run folder is also sealed into `<run folder>.bundle`: ML-DSA-65 signed, and
@@ -79,13 +163,16 @@ def nightly_routing(
     from qroute.reporting.results_store import append_run
 
     sign_key = signing_key_from(seal_sign_key, seal_sign_key_block, seal_passphrase_block)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    the_night = flow_night(night)
+    stamp = the_night.isoformat()
     rows = []
     for instance in instances or DEFAULT_NIGHTLY:
-        out = Path(out_root) / stamp / instance
-        _configure_cloud(out, budget_usd, nightly_budget_usd)
-        row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,
-                         baselines=baselines)  # fmt: skip
+        solve = {"instance": instance, "time_limit": time_limit, "policy": policy,
+                 "baselines": baselines}  # fmt: skip
+        run = nightly_run(the_night, instance, out_root, solve)
+        out = run.out
+        _configure_cloud(out, budget_usd, nightly_budget_usd, run.run_id)
+        row = _solve_row(out, **solve)
         append_run(results_db, {**row, "ts": datetime.now(UTC)})
         if sign_key is not None:
             row["bundle"] = str(seal_run_dir(out, sign_key, seal_recipients or []))
@@ -123,8 +210,9 @@ def solve_on_demand(
     baselines: bool = True,
     out_root: str = "runs/on-demand",
 ) -> dict[str, Any]:
-    """One solve triggered with parameters; writes the usual outputs and an artifact."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """One solve triggered with parameters; writes the usual outputs and an artifact (a retry
+    of the flow run keeps its scheduled start, so its folder and ledger)."""
+    stamp = scheduled_start().strftime("%Y%m%dT%H%M%SZ")
     out = Path(out_root) / f"{instance}-{stamp}"
     _configure_cloud(out, budget_usd, None)
     row = _solve_row(out, instance=instance, time_limit=time_limit, policy=policy,

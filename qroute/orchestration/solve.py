@@ -128,7 +128,9 @@ def solve_flow(
     Returns the result payload (what result.json holds); writes the outputs to `out`.
     """
     from qroute.model.loader import load_problem
+    from qroute.orchestration.secrets import install_prefect_redaction
 
+    install_prefect_redaction()
     flow_start = time.perf_counter()
     started_at = started_at if started_at is not None else time.time()
     progress = current_progress()

@@ -70,7 +70,11 @@ def _cache_key_fn(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=8)
 def _solver(config: PipelineConfig) -> SolveBatch:
-    """The pipeline's own solve-batch (dispatcher, budget) for one configuration."""
+    """The pipeline's own solve-batch (dispatcher, budget) for one configuration; the first
+    call in a process (a Dask worker's, too) installs the redaction of Prefect's run logs."""
+    from qroute.orchestration.secrets import install_prefect_redaction
+
+    install_prefect_redaction()
     return default_solve_batch(config)
 
 
@@ -90,6 +94,9 @@ def solve_subproblem(sub: Subproblem, index: int, config: PipelineConfig) -> Sol
 
     An answer to the same content already in the answer store (qroute.hybrid.answer_store,
     under the cache folder) is reused; a new one is stored before the task returns."""
+    from qroute.orchestration.secrets import install_prefect_redaction
+
+    install_prefect_redaction()  # this task may run in a Dask worker process
     store = _answer_store()
     key = answer_key(sub, config.policy, policy_chain(config.policy, sub), config.shots)
     if store is not None and (known := store.get(key)) is not None:

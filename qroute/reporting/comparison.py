@@ -215,6 +215,7 @@ def measure_solve(
     Never raises for a backend problem: too large, unavailable and failures become records.
     """
     from qroute.backends import LOCAL_BACKENDS, SubproblemTooLarge, capacity, get_backend
+    from qroute.model.redaction import redact, safe_error
     from qroute.model.solver import Budget
     from qroute.model.subproblem import random_route_tsp
     from qroute.qubo.held_karp import MAX_EXACT_SIZE, held_karp
@@ -252,7 +253,7 @@ def measure_solve(
         )
     status = solver.availability()
     if not status.available:
-        return finish(STATUS_UNAVAILABLE, status.reason)
+        return finish(STATUS_UNAVAILABLE, redact(status.reason))
 
     start = time.perf_counter()
     try:
@@ -261,7 +262,7 @@ def measure_solve(
         return finish(STATUS_TOO_LARGE, str(exc))
     except Exception as exc:  # a comparison records a failing backend, it does not stop
         record["time_to_solution_s"] = time.perf_counter() - start
-        return finish(STATUS_ERROR, f"{type(exc).__name__}: {exc}"[:500])
+        return finish(STATUS_ERROR, safe_error(exc)[:500])  # an SDK error may quote a token
     elapsed = time.perf_counter() - start
 
     prov = result.provenance

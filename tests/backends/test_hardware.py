@@ -589,3 +589,68 @@ def test_an_end_before_the_start_is_an_overnight_window_as_on_braket() -> None:
     assert not window.contains(datetime(2026, 11, 28, 23, 0))  # Saturday night is not
     assert not window.contains(datetime(2026, 11, 27, 1, 30))  # nor Friday's own early hours
     assert str(window) == "Friday 22:00-02:00 UTC"
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The machine's zone set to America/New_York (UTC-5 in January) for one test."""
+    import time as clock
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    yield ZoneInfo("America/New_York")
+    monkeypatch.delenv("TZ")
+    clock.tzset()
+
+
+def test_windows_are_checked_in_utc_under_a_new_york_clock(new_york) -> None:  # type: ignore[no-untyped-def]
+    from qroute.backends.hardware import AccessSchedule, Window, as_utc, window_refusal
+
+    garnet = load_profiles()["iqm-garnet"]  # mon-wed 08:00-10:00 UTC
+    # Wednesday 04:30 in New York = 09:30 UTC: open; 08:30 New York = 13:30 UTC: closed
+    assert is_in_window(garnet, datetime(2026, 1, 7, 4, 30, tzinfo=new_york))
+    assert window_refusal(garnet, datetime(2026, 1, 7, 4, 30, tzinfo=new_york)) is None
+    closed = window_refusal(garnet, datetime(2026, 1, 7, 8, 30, tzinfo=new_york))
+    assert closed is not None and "at Wed 13:30 UTC" in closed
+    # a naive time is UTC, never the machine's local time
+    assert is_in_window(garnet, datetime(2026, 1, 7, 9, 30))
+    assert not is_in_window(garnet, datetime(2026, 1, 7, 4, 30))
+    assert as_utc(datetime(2026, 1, 7, 9, 30)) == datetime(2026, 1, 7, 9, 30, tzinfo=UTC)
+    # now, aware: the same instant whatever the zone
+    assert as_utc(datetime.now(new_york)).utcoffset() == timedelta(0)
+
+    # an overnight window (Friday 22:00 to 02:00 UTC): its small hours belong to Friday
+    overnight = garnet.model_copy(
+        update={
+            "availability": AccessSchedule(
+                windows=(Window(days=("fri",), start=time(22), end=time(2)),), requires="aws"
+            )
+        }
+    )
+    friday_night = datetime(2026, 1, 9, 18, 30, tzinfo=new_york)  # Fri 23:30 UTC
+    saturday_early = datetime(2026, 1, 9, 20, 30, tzinfo=new_york)  # Sat 01:30 UTC
+    saturday_late = datetime(2026, 1, 10, 18, 30, tzinfo=new_york)  # Sat 23:30 UTC
+    assert is_in_window(overnight, friday_night)
+    assert is_in_window(overnight, saturday_early)
+    assert not is_in_window(overnight, saturday_late)
+    assert not is_in_window(overnight, datetime(2026, 1, 9, 16, 59, tzinfo=new_york))
+
+    # "unknown": never counts as open, never refuses (the live device check decides)
+    unknown = load_profiles()["ionq-forte-1"]
+    assert unknown.availability.windows == "unknown"
+    assert not is_in_window(unknown, friday_night)
+    assert window_refusal(unknown, friday_night) is None
+
+
+def test_a_price_date_is_future_only_when_it_is_future_everywhere(new_york) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from qroute.backends.hardware import Price
+
+    source = "https://aws.amazon.com/braket/pricing/"
+    # already today at UTC+14, though still yesterday in New York and in UTC
+    kiribati_today = (datetime.now(UTC) + timedelta(hours=14)).date()
+    assert Price(per_task_usd=0.3, as_of=kiribati_today, source=source).as_of == kiribati_today
+    with pytest.raises(ValidationError, match="in the future"):
+        Price(per_task_usd=0.3, as_of=kiribati_today + timedelta(days=1), source=source)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from qroute.cloud import CloudSettings, reset_settings
+from qroute.cloud.settings import EXPORTED_ENV
 
 AWS_ENV = (
     "AWS_ACCESS_KEY_ID",
@@ -35,6 +36,7 @@ AWS_ENV = (
     "QROUTE_SPEND_DIR",
     "QROUTE_CLOUD_WAIT_SECONDS",
     "QROUTE_BRAKET_S3_BUCKET",
+    "QROUTE_RUN_ID",
 )
 
 
@@ -52,13 +54,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     reset_settings()
     yield
     reset_settings()
-    for name in (
-        "QROUTE_RUN_DIR",
-        "QROUTE_BUDGET_USD",
-        "QROUTE_NIGHTLY_BUDGET_USD",
-        "QROUTE_SPEND_DIR",
-        "QROUTE_CLOUD_WAIT_SECONDS",
-    ):
+    for name in EXPORTED_ENV:
         os.environ.pop(name, None)  # configure() exports these; never leak them to other tests
 
 

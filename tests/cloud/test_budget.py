@@ -177,3 +177,127 @@ def test_settings_come_from_the_qroute_environment_with_one_line_errors(
         str(caught.value)
         == "$QROUTE_NIGHTLY_BUDGET_USD must be a number of USD / seconds, got 'ten'"
     )
+
+
+def test_nights_roll_over_at_noon_utc_whatever_the_machine_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        new_york = ZoneInfo("America/New_York")
+        # 22:00 in New York is 03:00 UTC the next day: still the night of the 7th
+        assert night_of(datetime(2026, 1, 7, 22, 0, tzinfo=new_york)) == date(2026, 1, 7)
+        # 08:00 in New York is 13:00 UTC: the night of the 8th has begun (local noon would not)
+        assert night_of(datetime(2026, 1, 8, 8, 0, tzinfo=new_york)) == date(2026, 1, 8)
+        # the default is now in UTC, not the naive local time
+        assert night_of() == night_of(datetime.now(UTC))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+class _PaidStub:
+    """A paid backend reduced to its budget part: it reserves through the real guard (ledger
+    row + spend), then its task times out (the row stays open, its estimate committed)."""
+
+    paradigm = "gate"
+    device = "stub device"
+    max_variables = 100
+
+    def __init__(self, name: str, usd_each: float, settings: CloudSettings) -> None:
+        self.name = name
+        self.usd_each = usd_each
+        self.settings = settings
+        self.reserved: list[str] = []
+
+    def availability(self):  # type: ignore[no-untyped-def]
+        from qroute.backends.base import Availability
+
+        return Availability(True)
+
+    def solve(self, problem, budget, *, kind=None):  # type: ignore[no-untyped-def]
+        from qroute.cloud.cost import CostEstimate
+        from qroute.model.solver import BackendUnavailable
+
+        key = f"{self.name}:{problem.name}"
+        estimate = CostEstimate(
+            profile=self.name, device=self.name, usd=self.usd_each, shots=100, basis="stub"
+        )
+        self.settings.guard().reserve(
+            key=key,
+            subproblem=problem.name,
+            backend=self.name,
+            params={},
+            estimate=estimate,
+            budget=budget,
+        )
+        self.reserved.append(key)
+        raise BackendUnavailable(f"{self.name}: no answer within the wait (task still queued)")
+
+
+def _paid_chain(settings: CloudSettings, *names: str) -> tuple[Dispatcher, list[_PaidStub]]:
+    stubs = [_PaidStub(name, 0.6, settings) for name in names]
+    chain = Dispatcher(
+        chain=lambda sub, kind: [*names, "exact"], backends={s.name: s for s in stubs}
+    )
+    return chain, stubs
+
+
+def test_the_solve_cap_covers_the_whole_fallback_chain(settings: CloudSettings) -> None:
+    chain, (first, second) = _paid_chain(settings, "paid-a", "paid-b")
+    result = chain.solve(SUB, Budget(seed=1, max_cost_usd=1.0))
+    # each $0.60 dispatch fits the $1 cap alone; the second would make the solve $1.20
+    assert first.reserved and not second.reserved
+    assert result.provenance.backend_used == "exact"
+    reason = result.provenance.fallback_reason or ""
+    assert (
+        "paid-b: budget: estimated $0.60 (stub) would bring this solve to $1.20, over its "
+        "max_cost_usd $1.00 ($0.60 already spent or committed by its earlier dispatches)"
+    ) in reason
+    assert settings.ledger().run_spend_usd() == pytest.approx(0.6)
+
+
+def test_each_walk_of_the_chain_has_its_own_cap_unless_the_budget_shares_one(
+    settings: CloudSettings,
+) -> None:
+    from qroute.model.solver import CostTally
+
+    other = random_route_tsp(3, seed=5)
+    chain, (stub,) = _paid_chain(settings, "paid-a")
+    chain.solve(SUB, Budget(seed=1, max_cost_usd=1.0))
+    chain.solve(other, Budget(seed=1, max_cost_usd=1.0))
+    assert len(stub.reserved) == 2  # two subproblems, $0.60 each: each within its own cap
+
+    shared = CostTally()  # one cap for the whole solve
+    fresh = dataclasses.replace(settings, run_dir=settings.run_dir / "b")
+    chain2, (stub2,) = _paid_chain(fresh, "paid-a")
+    chain2.solve(SUB, Budget(seed=1, max_cost_usd=1.0, tally=shared))
+    result = chain2.solve(other, Budget(seed=1, max_cost_usd=1.0, tally=shared))
+    assert len(stub2.reserved) == 1
+    assert "would bring this solve to $1.20" in (result.provenance.fallback_reason or "")
+
+
+def test_the_cap_counts_actual_costs_once_known(settings: CloudSettings) -> None:
+    from qroute.model.solver import CostTally
+
+    guard = settings.guard()
+    budget = Budget(max_cost_usd=1.0, tally=CostTally())
+    estimate = estimate_gate_task(profile("iqm-garnet"), 100, qubits=16)  # 0.30 + 0.145
+    for key in ("k1", "k2"):
+        guard.reserve(
+            key=key, subproblem="s", backend="b", params={}, estimate=estimate, budget=budget
+        )
+    with pytest.raises(BudgetExceeded, match=r"this solve to \$1.33"):
+        guard.reserve(
+            key="k3", subproblem="s", backend="b", params={}, estimate=estimate, budget=budget
+        )
+    settings.ledger().mark_failed("k1", "FAILED: not charged", actual_usd=0.0)
+    guard.reserve(
+        key="k3", subproblem="s", backend="b", params={}, estimate=estimate, budget=budget
+    )
+    assert guard.cap_spent_usd(budget) == pytest.approx(2 * 0.445)

@@ -92,6 +92,7 @@ def test_dry_run_prints_device_shots_cost_and_total_and_sends_nothing(
     ):
         assert needle in text
     assert current_settings().ledger().entries() == []  # not even a reservation
+    assert f"Run id {current_settings().run_id} (tags of its Braket tasks" in text
 
 
 def test_dry_run_applies_the_budget_like_the_guard(
@@ -133,6 +134,7 @@ def test_dry_run_json_and_default_subproblems(
     print_dry_run(problem, "local", None, as_json=True, out=out)
     payload = json.loads(out.getvalue())
     assert payload["sent"] == "nothing (dry run)"
+    assert payload["run_id"] == current_settings().run_id
     assert payload["total_usd"] == 0
     assert len(payload["items"]) == len(subs)
     assert {item["backend"] for item in payload["items"]} == {"dwave-sa"}

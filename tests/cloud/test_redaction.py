@@ -161,3 +161,138 @@ def test_no_planted_secret_escapes_any_output(
     assert "braket-sv1" in outputs["cli stdout"]
     for where, text in outputs.items():
         assert_clean(text, where)
+
+
+# -- secrets that no environment variable holds, and the forms botocore prints them in ----------
+
+ROLE_TOKEN = "FwoGZXIvYXdzEPlantedAssumedRoleSessionToken-0123456789abcdef"
+ROLE_SECRET = "plantedRoleSecret+value/0123456789-xyz"
+CONFIG_TOKEN = "planted-dwave-config-token-987654"
+SIGNATURE_HEX = "9f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1ff"
+
+
+def botocore_debug_line(token: str, key_id: str, signature: str) -> str:
+    """What botocore.endpoint logs at DEBUG for every request (header values are bytes)."""
+    return (
+        "Sending http request: <AWSPreparedRequest stream_output=False, method=POST, "
+        "url=https://braket.us-east-1.amazonaws.com/quantum-tasks, headers={'Content-Type': "
+        "b'application/json', 'User-Agent': b'Boto3/1.41 md/Botocore#1.44.8', 'X-Amz-Date': "
+        f"b'20260107T120000Z', 'X-Amz-Security-Token': b'{token}', 'Authorization': "
+        f"b'AWS4-HMAC-SHA256 Credential={key_id}/20260107/us-east-1/braket/aws4_request, "
+        f"SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature={signature}'"
+        ", 'Content-Length': '812'}>"
+    )
+
+
+def test_bytes_form_headers_are_redacted() -> None:
+    line = botocore_debug_line(SESSION, "ASIAIOSFODNN7EXAMPLE", SIGNATURE_HEX)
+    cleaned = redact(line)
+    assert_clean(cleaned, "botocore DEBUG line")
+    assert SIGNATURE_HEX not in cleaned and "ASIAIOSFODNN7EXAMPLE" not in cleaned
+    assert f"'X-Amz-Security-Token': b'{REDACTED}'" in cleaned
+    assert f"'Authorization': b'{REDACTED}'" in cleaned
+    assert "'Content-Length': '812'" in cleaned  # the rest of the line stays readable
+    leap = redact(f"headers={{'X-Auth-Token': b'{CONFIG_TOKEN}', 'Accept': b'*/*'}}")
+    assert CONFIG_TOKEN not in leap and "'Accept': b'*/*'" in leap
+    assert redact(f"token {SESSION}".encode()) == f"token {REDACTED}".encode()
+
+
+def test_session_credentials_outside_the_environment_are_registered() -> None:
+    import boto3
+
+    from qroute.cloud.credentials import watch_aws_credentials
+
+    # credentials given to the session directly: what an SSO cache or an assumed role yields
+    session = boto3.Session(
+        aws_access_key_id="ASIAPLANTEDROLEKEY01",
+        aws_secret_access_key=ROLE_SECRET,
+        aws_session_token=ROLE_TOKEN,
+        region_name="us-east-1",
+    )
+    assert ROLE_TOKEN in redact(f"assumed {ROLE_TOKEN}")  # no pattern knows it: unregistered
+    watch_aws_credentials(session)
+    text = redact(f"assumed {ROLE_TOKEN} with {ROLE_SECRET} from the SSO cache")
+    assert ROLE_TOKEN not in text and ROLE_SECRET not in text
+    assert text == f"assumed {REDACTED} with {REDACTED} from the SSO cache"
+    # every request signing registers the session's current (possibly refreshed) credentials
+    refreshed = "FwoGZXIvYXdzEPlantedRefreshedSessionToken-fedcba9876543210"
+    session._session.set_credentials("ASIAPLANTEDROLEKEY02", ROLE_SECRET, refreshed)
+    session.events.emit("before-sign.braket.CreateQuantumTask", request=None)
+    assert refreshed not in redact(f"next hour: {refreshed}")
+
+
+def test_the_dwave_config_file_token_is_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qroute.cloud.credentials import dwave_credentials_reason
+
+    config = tmp_path / "dwave.conf"
+    config.write_text(f"[defaults]\ntoken = {CONFIG_TOKEN}\n")
+    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(config))
+    assert dwave_credentials_reason() is None
+    assert redact(f"SAPI said: bad {CONFIG_TOKEN}") == f"SAPI said: bad {REDACTED}"
+
+
+def test_fallback_reasons_hold_only_redacted_text() -> None:
+    from qroute.backends.base import Availability
+    from qroute.backends.fallback import FallbackChain
+    from qroute.model.solver import BackendUnavailable
+
+    register_secret(CONFIG_TOKEN)
+
+    class Leaky:
+        paradigm = "annealing"
+        device = "leaky"
+        max_variables = 100
+
+        def __init__(self, name: str, error: Exception) -> None:
+            self.name = name
+            self.error = error
+
+        def availability(self) -> Availability:
+            return Availability(True)
+
+        def solve(self, problem: Any, budget: Budget, *, kind: Any = None) -> Any:
+            raise self.error
+
+    header = botocore_debug_line(SESSION, KEY_ID, SIGNATURE_HEX)
+    backends: dict[str, Any] = {
+        "leaky-a": Leaky("leaky-a", RuntimeError(f"SAPI error for token {CONFIG_TOKEN}")),
+        "leaky-b": Leaky("leaky-b", BackendUnavailable(f"signing failed: {header}")),
+        "leaky-c": Leaky("leaky-c", ValueError(f"secret={SECRET} at {PRESIGNED}")),
+    }
+    result = FallbackChain(
+        lambda sub, kind: ["leaky-a", "leaky-b", "leaky-c", "exact"], backends=backends
+    ).solve(SUB, Budget(seed=1))
+    reason = result.provenance.fallback_reason or ""
+    assert "leaky-a: failed (RuntimeError: SAPI error for token" in reason
+    assert "leaky-b: signing failed" in reason and "leaky-c: failed (ValueError" in reason
+    assert CONFIG_TOKEN not in reason and SIGNATURE_HEX not in reason
+    assert_clean(reason, "fallback reason")
+
+
+def test_comparison_records_hold_only_redacted_errors(
+    monkeypatch: pytest.MonkeyPatch, planted: None
+) -> None:
+    import qroute.backends as backends
+    from qroute.reporting.comparison import STATUS_ERROR, measure_solve
+
+    class Failing:
+        name = "failing-qpu"
+        paradigm = "annealing"
+        device = "failing"
+        max_variables = 100
+
+        def availability(self) -> Any:
+            from qroute.backends.base import Availability
+
+            return Availability(True)
+
+        def solve(self, problem: Any, budget: Budget, *, kind: Any = None) -> Any:
+            raise RuntimeError(f"SAPI rejected token {DWAVE} from {PRESIGNED} ({SESSION})")
+
+    monkeypatch.setitem(backends._FACTORIES, "failing-qpu", Failing)
+    record = measure_solve("failing-qpu", 3, 1)
+    assert record["status"] == STATUS_ERROR
+    assert str(record["reason"]).startswith("RuntimeError: SAPI rejected token")
+    assert_clean(json.dumps(record), "comparison record")
