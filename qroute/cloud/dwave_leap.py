@@ -111,7 +111,8 @@ class _LeapPaid:
 
     def availability(self) -> Availability:
         reason = self.offline_reason()
-        if reason is None and not self._injected and self.settings.live_checks:
+        live = not self._injected or self._client_factory is not None  # a fake client answers
+        if reason is None and live and self.settings.live_checks:
             reason = self.solver_status()
         return Availability(reason is None, reason or "ok")
 
@@ -380,7 +381,7 @@ class _LeapHybridBase(_LeapPaid, SamplerBackend):
 
         return Pricing(
             estimate=lambda model, sent: estimate_hybrid(
-                profile, model.num_variables, float(sent["time_limit"])
+                profile, len(model.variables), float(sent["time_limit"])
             ),
             actual=actual,
         )
@@ -399,7 +400,7 @@ class _LeapHybridBase(_LeapPaid, SamplerBackend):
     def time_limit(self, model: Any) -> float:
         """The limit sent: our table's minimum, raised to the solver's own ``min_time_limit``
         (fixed before the reservation, so the estimate prices what is sent)."""
-        limit = hybrid_min_time_limit(model.num_variables)
+        limit = hybrid_min_time_limit(len(model.variables))
         own = getattr(self.sdk_sampler(), "min_time_limit", None)
         if callable(own):
             limit = max(limit, float(own(model)))

@@ -142,6 +142,9 @@ def run_paid(job: PaidJob, settings: CloudSettings) -> tuple[LedgerEntry, str | 
     ledger = settings.ledger()
     entry = ledger.get(key)
     if entry is not None and entry.state == "completed" and entry.result is not None:
+        # settled again (idempotent per key): a run killed between the answer and the settle
+        # still has its night total at the actual cost, counted once
+        settings.guard().settle(key, float(entry.actual_usd or 0.0))
         return entry, "ledger"
     if entry is not None and entry.state == "failed":
         raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")

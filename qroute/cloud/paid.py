@@ -211,7 +211,7 @@ class LedgeredSampler(dimod.Sampler, dimod.Composite):  # type: ignore[misc]
             method=method,
             kwargs=kwargs,
             key=key,
-            label=subproblem or f"{type(model).__name__} of {model.num_variables} variables",
+            label=subproblem or f"{type(model).__name__} of {len(model.variables)} variables",
             params=params,
             budget=Budget(max_cost_usd=max_cost_usd),
         )
@@ -340,9 +340,9 @@ class _SampleJob:
                     continue
                 reason = safe_error(exc)
                 if _is_throttled(exc):  # refused every time: nothing was created
-                    ledger.mark_rejected(self.key, f"throttled {attempt + 1} times: {reason}")
+                    self._unbilled("rejected", f"throttled {attempt + 1} times: {reason}")
                 elif any(mark in type(exc).__name__ for mark in REFUSED):
-                    ledger.mark_rejected(self.key, f"refused: {reason}")
+                    self._unbilled("rejected", f"refused: {reason}")
                 else:  # it may have reached Leap: the row stays reserved, a rerun asks by label
                     ledger.update_extra(self.key, last_error=reason)
                 raise CloudTaskFailed(f"{self.backend_name}: {reason}") from None
@@ -356,9 +356,20 @@ class _SampleJob:
             answer.resolve()
         except Exception as exc:
             reason = f"Leap problem {problem_id} failed: {safe_error(exc)}"
-            ledger.mark_failed(self.key, reason, 0.0)
+            self._unbilled("failed", reason)
             raise CloudTaskFailed(reason) from None
         return self._settled(answer)
+
+    def _unbilled(self, state: str, reason: str) -> None:
+        """Close the row as ``failed`` / ``rejected`` at no cost, and take its reserved
+        estimate out of the night's spend (Leap bills neither)."""
+        settings = self.settings
+        ledger = settings.ledger()
+        if state == "failed":
+            ledger.mark_failed(self.key, reason, 0.0)
+        else:
+            ledger.mark_rejected(self.key, reason)
+        settings.guard().settle(self.key, 0.0)
 
     def _wait(self, answer: dimod.SampleSet, problem_id: str) -> None:
         settings = self.settings
@@ -399,7 +410,7 @@ class _SampleJob:
             raise CloudTaskFailed(reason) from None
         except Exception as exc:
             reason = f"Leap problem {entry.task_id} failed: {safe_error(exc)}"
-            settings.ledger().mark_failed(entry.key, reason, 0.0)
+            self._unbilled("failed", reason)
             raise CloudTaskFailed(reason) from None
         return self._settled(answer)
 

@@ -239,7 +239,10 @@ def test_an_unavailable_cloud_backend_says_why_and_the_chain_records_it(
         "braket-sv1": BraketQAOABackend(profile("braket-sv1"), settings=settings),
         "leap-advantage2": LeapQPUBackend(profile("dwave-advantage2"), settings=settings),
         "leap-hybrid-bqm": LeapHybridBackend(profile("dwave-hybrid-bqm"), settings=settings),
-        "dwave-qpu": DWaveQPUBackend(),
+        # the registered dwave-qpu (qroute.cloud.register): the ledgered Leap QPU
+        "dwave-qpu": LeapQPUBackend(
+            profile("dwave-advantage2"), name="dwave-qpu", settings=settings
+        ),
     }
     problem = kind_case.small(3)
     for name, backend in backends.items():
