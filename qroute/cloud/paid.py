@@ -328,10 +328,12 @@ class _SampleJob:
             reserve(self.estimate_cost(), extra={"label": label})
         child = self.sampler.children[0]
         send = getattr(child, self.method)
+        accepted = getattr(child, "parameters", None)  # Leap's samplers all take a label
+        named = {"label": label} if accepted is None or "label" in accepted else {}
         answer: dimod.SampleSet | None = None
         for attempt in range(max(settings.retry_attempts, 1)):
             try:
-                answer = send(self.model, label=label, **self.kwargs)
+                answer = send(self.model, **named, **self.kwargs)
                 problem_id = wait_id(answer)
                 break
             except Exception as exc:
