@@ -99,7 +99,7 @@ class DWaveQPUBackend(SamplerBackend):
     def availability(self) -> Availability:
         if self._child is not None:
             return Availability(True)
-        return Availability(False, UNLEDGERED_REASON)
+        return Availability(False, dwave_credentials_reason() or UNLEDGERED_REASON)
 
     def paid_child(self) -> tuple[dimod.Sampler, str]:
         """(the sampler under the embedding, its device name) for a real QPU; only a ledgered

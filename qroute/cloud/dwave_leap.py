@@ -100,14 +100,16 @@ class _LeapPaid:
     def offline_reason(self) -> str | None:
         if self.profile.status == "retired":
             return f"{self.profile.name} is retired (hardware profile {self.profile.id})"
+        if not self._injected:
+            reason = dwave_credentials_reason()
+            if reason is not None:
+                return reason
         if self.settings.budget_usd is None:
             return (
                 "budget: no run budget set (--budget-usd / $QROUTE_BUDGET_USD), so no paid "
                 f"{self.profile.name} call is made"
             )
-        if self._injected:
-            return None
-        return dwave_credentials_reason()
+        return None
 
     def availability(self) -> Availability:
         reason = self.offline_reason()

@@ -29,7 +29,20 @@ def test_mock_pegasus_records_embedding_chains_and_timing() -> None:
     assert result.provenance.device == "MockDWaveSampler"
 
 
-def test_the_bare_dwave_qpu_has_no_ledger_so_it_refuses_and_sends_nothing() -> None:
+def test_without_credentials_the_bare_qpu_is_unavailable_and_says_why(
+    monkeypatch, tmp_path
+) -> None:
+    monkeypatch.delenv("DWAVE_API_TOKEN", raising=False)
+    monkeypatch.delenv("DWAVE_CONFIG_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    status = get_backend("dwave-qpu").availability()
+    assert status.available is False
+    assert "DWAVE_API_TOKEN" in status.reason
+
+
+def test_the_bare_dwave_qpu_has_no_ledger_so_it_refuses_and_sends_nothing(monkeypatch) -> None:
+    monkeypatch.setenv("DWAVE_API_TOKEN", "DEV-not-a-real-token")
     backend = DWaveQPUBackend()  # not built by qroute.cloud.register(): no ledger, no budget
     status = backend.availability()
     assert status.available is False and status.reason == UNLEDGERED_REASON
