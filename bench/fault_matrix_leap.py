@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -128,7 +129,8 @@ def _solve(leap: FakeLeap, settings: CloudSettings, **kw: Any) -> tuple[str, Sol
         how = prov.details.get("recovered")
         return ("completed" if how is None else f"completed ({how})"), result
     reason = (prov.fallback_reason or "").removeprefix(f"{NAME}: ")
-    return f"fallback ({reason[:60]})", result
+    reason = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", reason)  # problem ids vary per run
+    return f"fallback ({reason[:72]})", result
 
 
 def _night_usd(settings: CloudSettings) -> float:
@@ -162,6 +164,7 @@ def _run(name: str, setup: Callable[[ScriptedLeap, Any], Any], expected: float) 
             "expected_usd": round(expected, 6),
             "solve_results_usd": round(sum(r.provenance.cost_usd for r in solved), 6),
             "ledger_states": [e.state for e in settings.ledger().entries()],
+            "cancel_requests": len(leap.cancelled),
         }
 
 
@@ -175,12 +178,16 @@ def scenarios() -> list[dict[str, Any]]:
     rows.append(_run("create -> queued -> completed", queued, QPU_COST))
 
     def failed(leap: ScriptedLeap, s: CloudSettings) -> Any:
-        leap.fail_answer = RuntimeError("SolverFailureError: problem failed on the QPU")
+        from dwave.cloud.exceptions import SolverFailureError
+
+        leap.fail_answer = SolverFailureError("problem failed on the QPU")
 
     rows.append(_run("failed", failed, 0.0))
 
     def cancelled(leap: ScriptedLeap, s: CloudSettings) -> Any:
-        leap.fail_answer = RuntimeError("CanceledFutureError: the problem was cancelled")
+        from dwave.cloud.exceptions import CanceledFutureError
+
+        leap.fail_answer = CanceledFutureError()
 
     rows.append(_run("cancelled", cancelled, 0.0))
 

@@ -46,12 +46,15 @@ def test_each_fault_ends_in_a_reason_a_recovery_or_the_fallback(
     assert rows["create -> queued -> completed"]["solve_results_usd"] == pytest.approx(
         cost, abs=1e-6
     )
+    assert "SolverFailureError" in rows["failed"]["outcome"]
+    assert "CanceledFutureError" in rows["cancelled"]["outcome"]
     for name in ("failed", "cancelled"):
         assert "rerun: fallback (recorded failure in the run ledger" in rows[name]["outcome"]
         assert rows[name]["ledger_states"] == ["failed"]
     timeout = rows["timeout (cancel requested)"]
     assert timeout["outcome"].startswith("fallback (timed out after 0.02s")
     assert timeout["outcome"].endswith("rerun: completed (problem id)")
+    assert timeout["cancel_requests"] == 1  # the pending problem was cancelled on the timeout
     for name in (
         "5xx after the last retry (problem created)",
         "lost response after creation",
