@@ -222,52 +222,40 @@ def scenarios() -> list[dict[str, Any]]:
 
     rows.append(_run("lost response after creation", lost, QPU_COST))
 
-    def kill_before_record(leap: ScriptedLeap, s: CloudSettings) -> Any:
-        original = Ledger.mark_submitted
+    def killed(method: str, *, write_first: bool) -> Callable[[ScriptedLeap, Any], Any]:
+        """The process dies in ``Ledger.<method>``, before or after the write; the rerun
+        runs with the ledger restored."""
 
-        def die(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
-            raise Killed
+        def setup(leap: ScriptedLeap, s: CloudSettings) -> Any:
+            original = getattr(Ledger, method)
 
-        Ledger.mark_submitted = die  # type: ignore[method-assign]
+            def die(self: Ledger, *args: Any, **kwargs: Any) -> None:
+                if write_first:
+                    original(self, *args, **kwargs)
+                raise Killed
 
-        def restore(leap: ScriptedLeap) -> None:
-            Ledger.mark_submitted = original  # type: ignore[method-assign]
+            setattr(Ledger, method, die)
+            return {}, lambda leap: setattr(Ledger, method, original)
 
-        return {}, restore
+        return setup
 
-    rows.append(_run("kill between create and record", kill_before_record, QPU_COST))
-
-    def kill_after_record(leap: ScriptedLeap, s: CloudSettings) -> Any:
-        original = Ledger.mark_submitted
-
-        def die(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
-            original(self, key, task_id, **extra)
-            raise Killed
-
-        Ledger.mark_submitted = die  # type: ignore[method-assign]
-
-        def restore(leap: ScriptedLeap) -> None:
-            Ledger.mark_submitted = original  # type: ignore[method-assign]
-
-        return {}, restore
-
-    rows.append(_run("kill after record (problem id)", kill_after_record, QPU_COST))
-
-    def kill_after_answer(leap: ScriptedLeap, s: CloudSettings) -> Any:
-        original = Ledger.mark_completed
-
-        def die(self: Ledger, key: str, actual: float, result: Any) -> None:
-            original(self, key, actual, result)
-            raise Killed
-
-        Ledger.mark_completed = die  # type: ignore[method-assign,assignment]
-
-        def restore(leap: ScriptedLeap) -> None:
-            Ledger.mark_completed = original  # type: ignore[method-assign]
-
-        return {}, restore
-
-    rows.append(_run("kill after the answer is recorded", kill_after_answer, QPU_COST))
+    rows.append(
+        _run(
+            "kill between create and record",
+            killed("mark_submitted", write_first=False),
+            QPU_COST,
+        )
+    )
+    rows.append(
+        _run("kill after record (problem id)", killed("mark_submitted", write_first=True), QPU_COST)
+    )
+    rows.append(
+        _run(
+            "kill after the answer is recorded",
+            killed("mark_completed", write_first=True),
+            QPU_COST,
+        )
+    )
 
     def no_credentials(leap: ScriptedLeap, s: CloudSettings) -> Any:
         return {"injected": False}, None

@@ -283,13 +283,22 @@ def test_small_instances_reach_the_optimum_often() -> None:
 
 
 def _custom_samplers() -> dict[str, dimod.Sampler]:
-    from qroute.cloud.leap_answers import RecordingChild
+    from qroute.cloud.cost import CostEstimate
+    from qroute.cloud.dwave_leap import _IntegerLabels
+    from qroute.cloud.paid import Pricing, ledgered
     from tests.cloud.fakes import FakeLeap
 
+    free = CostEstimate(profile="test", device="fake", usd=0.0, shots=1, basis="free")
+    paid = ledgered(
+        FakeLeap().child(),
+        backend="fake",
+        pricing=Pricing(estimate=lambda m, sent: free, actual=lambda info: 0.0),
+    )
     samplers: dict[str, dimod.Sampler] = {
         "QAOASampler": QAOASampler(),
         "_SplitShotSampler": _SplitShotSampler(),
-        "RecordingChild": RecordingChild(FakeLeap().child(), lambda problem_id: None),
+        "LedgeredSampler": paid,
+        "_IntegerLabels": _IntegerLabels(paid),
     }
     for name in LOCAL_BACKENDS:
         backend = get_backend(name)

@@ -273,12 +273,9 @@ def test_a_solver_that_cannot_be_reached_sends_nothing_and_costs_nothing(
     assert settings.ledger().run_spend_usd() == 0.0
 
 
-def test_answers_are_stored_with_dimods_serialization_and_old_rows_still_read(
-    settings: CloudSettings,
-) -> None:
+def test_answers_are_stored_with_dimods_serialization(settings: CloudSettings) -> None:
     import dimod
 
-    from qroute.cloud.leap_answers import sampleset_from_payload
     from qroute.qubo.tsp import tsp_bqm
 
     leap = FakeLeap()
@@ -290,15 +287,6 @@ def test_answers_are_stored_with_dimods_serialization_and_old_rows_still_read(
     assert all(isinstance(q, int) for q in answer.variables)
     assert len(answer.variables) >= tsp_bqm(SUB).num_variables
     assert int(answer.record.num_occurrences.sum()) == 20
-    old = {  # a row written before: plain lists
-        "variables": [[1, 0], [2, 1]],
-        "samples": [[1, 0], [0, 1]],
-        "num_occurrences": [3, 1],
-    }
-    bqm = dimod.BinaryQuadraticModel({(1, 0): 1.0, (2, 1): 2.0}, {}, 0.0, dimod.BINARY)
-    back = sampleset_from_payload(old, bqm)
-    assert list(back.variables) == [(1, 0), (2, 1)]
-    assert sorted(back.record.energy.tolist()) == [1.0, 2.0]
 
 
 class CountingMock:
