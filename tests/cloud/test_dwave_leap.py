@@ -477,3 +477,23 @@ def test_leap_hybrid_cqm_sends_route_selection_with_one_hot_cover_constraints(
     assert provenance_class(prov.backend_used, "hybrid_constrained_quadratic_model") == (
         "hybrid_service"
     )
+
+
+def test_a_planted_token_never_reaches_the_comparison_record(
+    registered: list[str], settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qroute.backends import register_backend
+    from qroute.reporting.comparison import STATUS_ERROR, measure_solve
+
+    token = "DEV-planted0123456789abcdefTOKEN"
+    monkeypatch.setenv("DWAVE_API_TOKEN", token)
+    mock = CountingMock(RuntimeError(f"401 for token={token}"))
+    register_backend(
+        "dwave-qpu", lambda: LeapQPUBackend(ADVANTAGE2, child=mock.sampler, settings=settings)
+    )
+    record = measure_solve("dwave-qpu", 4, 1, shots=20)
+    assert mock.calls == 1 and record["status"] == STATUS_ERROR
+    assert (
+        "CloudTaskFailed" in record["reason"] and "RuntimeError: 401 for token=" in record["reason"]
+    )
+    assert token not in json.dumps(record, default=str)
