@@ -282,6 +282,9 @@ class LeapQPUBackend(_LeapPaid, DWaveQPUBackend):
         )
 
     def paid_child(self) -> tuple[dimod.Sampler, str]:
+        reason = self.offline_reason()  # callers of sampler() (the selection step) too: no
+        if reason is not None:  # budget or credentials -> refused before any connection
+            raise BackendUnavailable(f"{self.name}: {reason}")
         child = self._injected_child
         if child is None:
             from dwave.system import DWaveSampler

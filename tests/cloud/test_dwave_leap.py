@@ -14,7 +14,7 @@ from qroute.cloud.braket import CloudTaskFailed
 from qroute.cloud.dwave_leap import LeapHybridBackend, LeapQPUBackend
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
-from qroute.model.solver import Budget
+from qroute.model.solver import BackendUnavailable, Budget
 from qroute.model.subproblem import random_route_tsp
 
 from .fakes import FakeHybridSampler, FakeLeap, profile
@@ -327,6 +327,8 @@ def test_registered_dwave_qpu_is_the_ledgered_one_and_refuses_without_a_budget(
         chain=lambda sub, kind: ["dwave-qpu", "dwave-sa"], backends={"dwave-qpu": backend}
     ).solve(SUB, Budget(seed=1, shots=20))
     assert mock.calls == 0 and settings.ledger().entries() == []
+    with pytest.raises(BackendUnavailable, match="no run budget set"):
+        backend.sampler()  # the selection step's way in refuses too, before any connection
     assert result.provenance.backend_used == "dwave-sa"
     assert result.provenance.fallback_reason is not None
     assert result.provenance.fallback_reason.startswith("dwave-qpu: budget: no run budget set")
