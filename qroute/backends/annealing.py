@@ -9,7 +9,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.base import Availability, SamplerBackend
-from qroute.model.solver import Budget
+from qroute.model.solver import BackendUnavailable, Budget
 from qroute.qubo.kind import Conversion
 from qroute.qubo.tsp import annealing_schedule
 
@@ -69,11 +69,21 @@ def dwave_credentials_reason() -> str | None:
     return "no D-Wave credentials (DWAVE_API_TOKEN unset, no token in dwave config)"
 
 
-class DWaveQPUBackend(SamplerBackend):
-    """A D-Wave QPU through `EmbeddingComposite(DWaveSampler())`.
+#: why the bare ``dwave-qpu`` (no injected sampler, not built by the cloud layer) sends nothing
+UNLEDGERED_REASON = (
+    "paid D-Wave QPU without a cloud ledger or budget: nothing is sent (qroute.cloud.register() "
+    "provides the ledgered dwave-qpu; the qroute CLI and flows call it)"
+)
 
-    `child` replaces the DWaveSampler (tests pass `dwave.system.testing.MockDWaveSampler`);
-    the recorded device is then the mock's solver name, never a QPU name.
+
+class DWaveQPUBackend(SamplerBackend):
+    """A D-Wave QPU through `EmbeddingComposite(child)`.
+
+    `child` is the sampler under the embedding: tests pass `dwave.system.testing.MockDWaveSampler`
+    (the recorded device is then the mock's solver name, never a QPU name); the cloud layer's
+    ledgered backend (``qroute.cloud.dwave_leap.LeapQPUBackend``) supplies a real
+    ``DWaveSampler`` behind its ledger and budget composite through ``paid_child``. Without
+    either, this backend is unavailable and sends nothing: every paid call needs a ledger row.
     """
 
     name = "dwave-qpu"
@@ -89,22 +99,27 @@ class DWaveQPUBackend(SamplerBackend):
     def availability(self) -> Availability:
         if self._child is not None:
             return Availability(True)
-        reason = dwave_credentials_reason()
-        return Availability(reason is None, reason or "ok")
+        return Availability(False, dwave_credentials_reason() or UNLEDGERED_REASON)
+
+    def paid_child(self) -> tuple[dimod.Sampler, str]:
+        """(the sampler under the embedding, its device name) for a real QPU; only a ledgered
+        subclass has one."""
+        raise BackendUnavailable(f"{self.name}: {UNLEDGERED_REASON}")
 
     def sampler(self) -> dimod.Sampler:
-        from dwave.system import DWaveSampler, EmbeddingComposite
+        from dwave.system import EmbeddingComposite
 
         if self._composite is None:
-            child = self._child
-            if child is None:
-                child = DWaveSampler(solver=self._solver) if self._solver else DWaveSampler()
-            props = getattr(child, "properties", {})
-            self.device = str(props.get("chip_id", type(child).__name__))
+            if self._child is not None:
+                child = self._child
+                props = getattr(child, "properties", {})
+                self.device = str(props.get("chip_id", type(child).__name__))
+            else:
+                child, self.device = self.paid_child()
             self._composite = EmbeddingComposite(child)
         return self._composite
 
-    def sample_kwargs(self, conversion: Conversion, budget: Budget) -> dict[str, Any]:
+    def sample_kwargs(self, conversion: Conversion | None, budget: Budget) -> dict[str, Any]:
         from dwave.embedding.chain_strength import uniform_torque_compensation
 
         return {

@@ -146,6 +146,8 @@ class SamplerBackend:
             start=start,
             shots=shots,
             details=details,
+            # what a paid sampler (the cloud ledger composite) says this call spent
+            cost_usd=float(sampleset.info.get("cost_usd", 0.0) or 0.0),
         )
 
 

@@ -6,7 +6,10 @@
   QAOA submitted with the Braket SDK's ``AwsDevice.run``;
 * ``pennylane-braket-<device>``: the same through PennyLane's ``braket.aws.qubit`` device;
 * ``leap-advantage``, ``leap-advantage2``: the QUBO on a D-Wave QPU (EmbeddingComposite);
-* ``leap-hybrid-bqm``: Leap's hybrid BQM solver, for subproblems too large to embed.
+* ``leap-hybrid-bqm``: Leap's hybrid BQM solver, for subproblems too large to embed;
+* ``leap-hybrid-cqm``: Leap's hybrid CQM solver (route selection with real cover constraints);
+* ``dwave-qpu``: replaced by the ledgered Leap QPU of the first active D-Wave QPU profile
+  (the bare ``dwave-qpu`` of ``qroute.backends`` sends nothing: it has no ledger or budget).
 
 See ``docs/real-qpus.md`` for credentials, budgets, the dry run and crash recovery.
 """
@@ -43,7 +46,12 @@ def register(profiles: dict[str, HardwareProfile] | None = None) -> list[str]:
     """
     from qroute.backends import register_backend
     from qroute.cloud.braket import BraketQAOABackend, braket_backend_name
-    from qroute.cloud.dwave_leap import LeapHybridBackend, LeapQPUBackend, leap_backend_name
+    from qroute.cloud.dwave_leap import (
+        LeapHybridBackend,
+        LeapHybridCQMBackend,
+        LeapQPUBackend,
+        leap_backend_name,
+    )
 
     if profiles is None:
         try:
@@ -62,8 +70,14 @@ def register(profiles: dict[str, HardwareProfile] | None = None) -> list[str]:
             name = leap_backend_name(profile)
             register_backend(name, partial(LeapQPUBackend, profile))
             names.append(name)
-        elif profile.backend == "dwave-hybrid":
+        elif profile.backend in ("dwave-hybrid", "dwave-hybrid-cqm"):
             name = leap_backend_name(profile)
-            register_backend(name, partial(LeapHybridBackend, profile))
+            cqm = profile.backend == "dwave-hybrid-cqm"
+            hybrid = LeapHybridCQMBackend if cqm else LeapHybridBackend
+            register_backend(name, partial(hybrid, profile))
             names.append(name)
+    qpus = [p for p in profiles.values() if p.backend == "dwave-qpu" and p.status == "active"]
+    if qpus:  # the dwave-qpu name (annealer policy, comparisons) becomes the ledgered QPU
+        first = sorted(qpus, key=lambda p: p.id, reverse=True)[0]  # as the cloud policy: newest
+        register_backend("dwave-qpu", partial(LeapQPUBackend, first, name="dwave-qpu"))
     return names

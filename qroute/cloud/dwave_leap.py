@@ -1,30 +1,35 @@
-"""D-Wave Leap: the QPU (EmbeddingComposite over DWaveSampler) and the hybrid BQM solver.
+"""D-Wave Leap: the QPU, the hybrid BQM solver and the hybrid CQM solver, all ledgered.
 
-Both backends run the one ledger state machine, :func:`qroute.cloud.guarded.run_paid` (states
-in :mod:`qroute.cloud.ledger`), shared with Braket: the budget guard reserves the estimated
-cost (row ``reserved``) before the problem is sent; the SAPI problem id is written as soon as
-Leap returns it and before waiting for the answer (``submitted``); a rerun that finds the id
-retrieves the answer with ``Client.retrieve_answer(problem_id)`` instead of submitting again.
-The QPU path stores the minor embedding and chain strength with the id,
-because the answer comes back on physical qubits and must be unembedded the same way.
+Every paid call goes through one composite, :class:`qroute.cloud.paid.LedgeredSampler`
+(ledger row and budget guard before sending, problem id before waiting, recovery by id or
+per-run label, cancel on timeout, redacted errors):
 
-Only the QUBO is sent: variables are (stop index, position) pairs or plain integers, with
-distances as biases. Costs: QPU access time (``timing["qpu_access_time"]``) and hybrid run
-time (``info["run_time"]``) at the profile's prices.
+* ``LeapQPUBackend``: ``EmbeddingComposite(LedgeredSampler(DWaveSampler))``. It is
+  registered as ``leap-advantage`` / ``leap-advantage2`` and, on the first active QPU
+  profile, as ``dwave-qpu`` itself (``qroute solve --policy annealer``, the nightly annealer
+  policy, the hardware comparison): no D-Wave QPU call leaves without a ledger row and a budget.
+* ``LeapHybridBackend``: ``LeapHybridSampler`` with variables relabelled to integers; the
+  ``time_limit`` is fixed (the solver's own minimum included) before the reservation, so the
+  estimate prices the limit actually sent; the actual cost is the answer's ``charge_time``.
+* ``LeapHybridCQMBackend``: ``LeapHybridCQMSampler`` (``leap-hybrid-cqm``); route selection goes
+  as a ``dimod.ConstrainedQuadraticModel`` with one equality constraint per customer
+  (``qroute.cloud.leap_cqm``), other kinds as their BQM without constraints.
+
+Clients are opened per use from the profile's region (``Client.from_config(region=...)``) and
+closed (context managers); availability asks the live solver (``online``, ``avg_load``) when
+``settings.live_checks`` is on.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import dimod
-import numpy as np
 
 from qroute.backends.annealing import DWaveQPUBackend
-from qroute.backends.base import Availability, interpreted_result
+from qroute.backends.base import Availability, SamplerBackend
 from qroute.backends.hardware import HardwareProfile
 from qroute.cloud.cost import (
     CostEstimate,
@@ -36,25 +41,21 @@ from qroute.cloud.credentials import (
     dwave_credentials_reason,
     dwave_token,
     module_logger,
-    redact,
     safe_error,
 )
-from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
-from qroute.cloud.leap_answers import (
-    RecordingChild,
-    decode_var,
-    encode_var,
-    samples_payload,
-    sampleset_from_payload,
-    wait_id,
-)
-from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
+from qroute.cloud.guarded import guarded_solve
+from qroute.cloud.paid import LedgeredSampler, Pricing, ledgered
 from qroute.cloud.settings import CloudSettings, current_settings
-from qroute.model.solver import Budget, SolveResult
+from qroute.model.solver import BackendUnavailable, Budget, SolveResult
 from qroute.qubo.kind import Conversion, QuboKind
 from qroute.qubo.tsp import TSP_KIND
 
-__all__ = ["LeapHybridBackend", "LeapQPUBackend", "leap_backend_name"]
+__all__ = [
+    "LeapHybridBackend",
+    "LeapHybridCQMBackend",
+    "LeapQPUBackend",
+    "leap_backend_name",
+]
 
 log = module_logger(__name__)
 
@@ -65,52 +66,82 @@ def leap_backend_name(profile: HardwareProfile) -> str:
     return "leap-" + profile.id.removeprefix("dwave-")
 
 
-def _label(key: str) -> str:
-    return f"qroute-{key[:24]}"
+class _LeapPaid:
+    """What the Leap backends share: profile, settings, credentials, region, clients, live
+    solver status, recovery hooks for the composite, and the redacting ``solve``."""
 
-
-class _LeapBase:
-    """Ledger, budget and recovery logic shared by the Leap QPU and hybrid backends."""
-
-    paradigm = "annealing"
     name: str
     device: str
     max_variables: int
+    paradigm = "annealing"
 
-    def __init__(
+    def _leap_init(
         self,
         profile: HardwareProfile,
         *,
-        client_factory: Callable[[], Any] | None = None,
-        problem_lookup: Callable[[str], str | None] | None = None,
-        settings: CloudSettings | None = None,
-        injected: bool = False,
+        client_factory: Callable[[], Any] | None,
+        problem_lookup: Callable[[str], str | None] | None,
+        settings: CloudSettings | None,
+        injected: bool,
     ) -> None:
         self.profile = profile
-        self.device = profile.solver_name or profile.id
         self._client_factory = client_factory
         self._problem_lookup = problem_lookup
         self._settings = settings
         self._injected = injected
+        self._subproblem: str | None = None
 
     @property
     def settings(self) -> CloudSettings:
         return self._settings if self._settings is not None else current_settings()
 
+    # -- offline checks and prices (qroute.backends.CloudBackend) ------------------------
+
     def offline_reason(self) -> str | None:
         if self.profile.status == "retired":
             return f"{self.profile.name} is retired (hardware profile {self.profile.id})"
-        if self._injected:
-            return None
-        return dwave_credentials_reason()
+        if not self._injected:
+            reason = dwave_credentials_reason()
+            if reason is not None:
+                return reason
+        if self.settings.budget_usd is None:
+            return (
+                "budget: no run budget set (--budget-usd / $QROUTE_BUDGET_USD), so no paid "
+                f"{self.profile.name} call is made"
+            )
+        return None
 
     def availability(self) -> Availability:
         reason = self.offline_reason()
+        live = not self._injected or self._client_factory is not None  # a fake client answers
+        if reason is None and live and self.settings.live_checks:
+            reason = self.solver_status()
         return Availability(reason is None, reason or "ok")
 
+    def solver_status(self) -> str | None:
+        """Why the profile's live solver cannot take work now (``online``), or None; the load
+        (``avg_load``) is logged."""
+        try:
+            with self._client() as client:
+                solver = client.get_solver(name=self.profile.solver_name)
+                online, load = bool(solver.online), solver.avg_load
+        except Exception as exc:
+            return f"Leap solver {self.profile.solver_name} status unknown: {safe_error(exc)}"
+        if not online:
+            return f"Leap solver {self.profile.solver_name} is offline"
+        log.info("%s: solver %s online, avg_load %s", self.name, self.profile.solver_name, load)
+        return None
+
+    # -- clients, all closed after use ----------------------------------------------------
+
     def _config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        if self.profile.region:
+            config["region"] = self.profile.region
         token = dwave_token()
-        return {"token": token} if token else {}
+        if token:
+            config["token"] = token
+        return config
 
     def _client(self) -> Any:
         if self._client_factory is not None:
@@ -119,7 +150,7 @@ class _LeapBase:
 
         return Client.from_config(**self._config())
 
-    def _find_by_label(self, label: str) -> str | None:
+    def find_by_label(self, label: str) -> str | None:
         if self._problem_lookup is not None:
             return self._problem_lookup(label)
         from dwave.cloud.api.resources import Problems
@@ -128,197 +159,76 @@ class _LeapBase:
             found = problems.list_problems(label=label, max_results=5)
         return str(found[0].id) if found else None
 
-    # -- the shared flow -------------------------------------------------------------------
+    def retrieve(self, problem_id: str, timeout: float) -> dimod.SampleSet:
+        """The answer of an earlier problem by id (``Client.retrieve_answer``)."""
+        with self._client() as client:
+            future = client.retrieve_answer(problem_id)
+            if not future.wait(timeout=timeout):
+                raise TimeoutError(problem_id)
+            answer = future.sampleset
+            answer.resolve()
+            timing = dict(getattr(future, "timing", None) or answer.info.get("timing", {}))
+        answer.info.update(timing=timing, problem_id=problem_id)
+        return answer
+
+    def paid(self, child: Any, pricing: Pricing) -> LedgeredSampler:
+        """``child`` behind the ledger composite of this backend."""
+        return ledgered(
+            child,
+            backend=self.name,
+            pricing=pricing,
+            settings=self._settings,
+            retrieve=self.retrieve,
+            find_by_label=self.find_by_label,
+        )
+
+    # -- the redacting solve --------------------------------------------------------------
 
     def solve(self, problem: Any, budget: Budget, *, kind: QuboKind = TSP_KIND) -> SolveResult:
-        return guarded_solve(self, kind, problem, budget, self._solve, log)  # type: ignore[arg-type]
-
-    def _solve(self, kind: QuboKind, sub: Any, budget: Budget, start: float) -> SolveResult:
-        conversion = kind.convert(sub)
-        params = self.params(kind, sub, budget)
-        key = ledger_key(kind.key(sub), self.name, params)
-        estimate = self.estimate(sub, budget, kind)
-        job = _LeapJob(self, kind, sub, conversion, budget, key, params, estimate)
-        done, recovered = run_paid(job, self.settings)
-        return self._finish(kind, sub, conversion.bqm, done, start, recovered=recovered)
-
-    def _find_submitted(self, key: str) -> str | None:
-        """Crashed between sending and hearing the id: ask Leap by label before resending."""
-        try:
-            return self._find_by_label(_label(key))
-        except Exception as exc:
-            raise CloudTaskFailed(
-                f"an earlier submission (label {_label(key)}) may exist but Leap could not "
-                f"be asked ({safe_error(exc)}); not resubmitting"
-            ) from None
-
-    def _sample_and_wait(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        conversion: Conversion,
-        budget: Budget,
-        key: str,
-        params: dict[str, Any],
-        estimate: CostEstimate,
-        resumed: bool,
-        reserve: Reserve,
-    ) -> tuple[float, dict[str, Any]]:
-        ledger = self.settings.ledger()
-        sampleset, extra = self._submit(
-            kind, sub, conversion, budget, ledger, key, params, estimate, resumed, reserve
-        )
-        self._wait(sampleset, key, ledger)
-        sampleset.resolve()
-        actual = self._actual_cost(sampleset.info)
-        payload = {
-            **samples_payload(self._to_source(sampleset, extra)),
-            "timing": self._timing(sampleset.info),
-        }
-        return actual, payload
-
-    def _wait(self, sampleset: dimod.SampleSet, key: str, ledger: Ledger) -> None:
-        settings = self.settings
-        deadline = time.monotonic() + settings.wait_seconds
-        while not sampleset.done():
-            if time.monotonic() >= deadline:
-                self._timeout(key, ledger, sampleset)
-            time.sleep(min(settings.poll_interval_seconds, 0.5))
-
-    def _timeout(self, key: str, ledger: Ledger, future: Any) -> NoReturn:
-        settings = self.settings
-        entry = ledger.get(key)
-        problem_id = entry.task_id if entry is not None else None
-        reason = (
-            f"timed out after {settings.wait_seconds:g}s waiting for Leap problem {problem_id}; "
-            "the id stays in the ledger for a rerun"
-        )
-        ledger.mark_waiting(key, reason)
-        raise CloudTaskFailed(reason)
-
-    def _recover(
-        self, kind: QuboKind, sub: Any, bqm: dimod.BinaryQuadraticModel, entry: LedgerEntry
-    ) -> tuple[float, dict[str, Any]]:
-        """Fetch the answer of a problem submitted earlier (by id): nothing is resubmitted."""
-        assert entry.task_id is not None
-        ledger = self.settings.ledger()
-        log.info("%s: recovering Leap problem %s for %s", self.name, entry.task_id, kind.label(sub))
-        client = self._client()
-        try:
-            future = client.retrieve_answer(entry.task_id)
-            if not future.wait(timeout=self.settings.wait_seconds):
-                self._timeout(entry.key, ledger, future)
+        def run(kind: QuboKind, problem: Any, budget: Budget, start: float) -> SolveResult:
+            reason = self.offline_reason()
+            if reason is not None:  # no budget / credentials: refused before any connection
+                raise BackendUnavailable(reason)
+            self._subproblem = kind.label(problem)
             try:
-                answer = future.sampleset
-                answer.resolve()
-            except Exception as exc:
-                reason = f"Leap problem {entry.task_id} failed: {safe_error(exc)}"
-                ledger.mark_failed(entry.key, reason, 0.0)
-                raise CloudTaskFailed(reason) from None
-            timing = dict(getattr(future, "timing", None) or answer.info.get("timing", {}))
-        finally:
-            close = getattr(client, "close", None)
-            if callable(close):
-                close()
-        info = {**answer.info, "timing": timing}
-        actual = self._actual_cost(info)
-        source = self._to_source(answer, entry.extra, bqm=bqm)
-        payload = {**samples_payload(source), "timing": self._timing(info)}
-        return actual, payload
+                return self._solve_paid(problem, budget, kind)
+            finally:
+                self._close()
 
-    def _finish(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        bqm: dimod.BinaryQuadraticModel,
-        entry: LedgerEntry,
-        start: float,
-        recovered: str | None,
-    ) -> SolveResult:
-        assert entry.result is not None
-        sampleset = sampleset_from_payload(entry.result, bqm)
-        decoded = kind.interpret(sub, sampleset)
-        record = sampleset.record
-        breaks = (
-            record.chain_break_fraction if "chain_break_fraction" in record.dtype.names else None
-        )
-        details = {
-            "qubo": kind.name,
-            "variables": bqm.num_variables,
-            "best_energy": decoded.best_raw_energy,
-            "num_reads": decoded.num_reads,
-            "problem_id": entry.task_id,
-            "solver": self.device,
-            "timing": entry.result.get("timing"),
-            "chain_break_fraction": float(np.mean(breaks)) if breaks is not None else None,
-            "chain_strength": entry.extra.get("chain_strength"),
-            "estimate_usd": entry.estimate_usd,
-            "ledger_key": entry.key,
-            "recovered": recovered,
-            "charged_in_this_solve": recovered is None,
-            **self._more_details(entry),
-        }
-        return interpreted_result(
-            self,
-            decoded,
-            seed=entry.params.get("seed"),
-            start=start,
-            shots=int(entry.params.get("num_reads") or 1),
-            details=redact(details),
-            cost_usd=float(entry.actual_usd or 0.0),
-        )
+        return guarded_solve(self, kind, problem, budget, run, log)  # type: ignore[arg-type]
 
-    # -- per backend -----------------------------------------------------------------------
+    def _solve_paid(self, problem: Any, budget: Budget, kind: QuboKind) -> SolveResult:
+        return SamplerBackend.solve(self, problem, budget, kind=kind)  # type: ignore[arg-type]
 
-    def shots_for(self, budget: Budget) -> int:
-        raise NotImplementedError
+    def _close(self) -> None:
+        """Close the SDK sampler this solve opened (its cloud client's threads)."""
 
-    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
-        raise NotImplementedError
-
-    def _submit(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        conversion: Conversion,
-        budget: Budget,
-        ledger: Ledger,
-        key: str,
-        params: dict[str, Any],
-        estimate: CostEstimate,
-        resumed: bool,
-        reserve: Reserve,
-    ) -> tuple[dimod.SampleSet, dict[str, Any]]:
-        raise NotImplementedError
-
-    def _to_source(
-        self,
-        answer: dimod.SampleSet,
-        extra: Mapping[str, Any],
-        bqm: dimod.BinaryQuadraticModel | None = None,
-    ) -> dimod.SampleSet:
-        raise NotImplementedError
-
-    def _timing(self, info: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _actual_cost(self, info: Mapping[str, Any]) -> float:
-        raise NotImplementedError
-
-    def _more_details(self, entry: LedgerEntry) -> dict[str, Any]:
-        return {}
+    def paid_details(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        keep = ("ledger_key", "estimate_usd", "recovered", "charged_in_this_solve")
+        details = {k: info.get(k) for k in keep}
+        if info.get("cost_overrun"):
+            details["cost_overrun"] = info["cost_overrun"]
+        return details
 
 
-class LeapQPUBackend(_LeapBase):
-    """A D-Wave QPU through Leap, composed over :class:`qroute.backends.DWaveQPUBackend`.
+def _close_sdk(sampler: Any) -> None:
+    close = getattr(sampler, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception as exc:
+            log.warning("closing a Leap sampler failed: %s", safe_error(exc))
 
-    The sampling parameters (reads, uniform-torque-compensation chain strength, seeded
-    embedding, raw answers) come from the wrapped backend; this class adds the ledger, the
-    budget, recovery by problem id and the QPU-access-time cost. ``child`` replaces the
+
+class LeapQPUBackend(_LeapPaid, DWaveQPUBackend):
+    """A D-Wave QPU through Leap: ``EmbeddingComposite(LedgeredSampler(DWaveSampler))``.
+
+    Sampling parameters (uniform-torque-compensation chain strength, seeded embedding, raw
+    answers) are :class:`qroute.backends.DWaveQPUBackend`'s; reads are clamped to the profile;
+    the cost is QPU access time at the profile's price. ``child`` replaces the
     ``DWaveSampler`` (tests pass ``MockDWaveSampler``; the device is then the mock's name).
+    ``name`` defaults to ``leap-<profile>``; ``qroute.cloud.register`` also registers it as
+    ``dwave-qpu``.
     """
 
     def __init__(
@@ -329,20 +239,25 @@ class LeapQPUBackend(_LeapBase):
         client_factory: Callable[[], Any] | None = None,
         problem_lookup: Callable[[str], str | None] | None = None,
         settings: CloudSettings | None = None,
+        name: str | None = None,
     ) -> None:
         if profile.backend != "dwave-qpu":
             raise ValueError(f"{profile.id} is not a D-Wave QPU profile")
-        super().__init__(
+        DWaveQPUBackend.__init__(self, child=None, solver=profile.solver_name)
+        self._leap_init(
             profile,
             client_factory=client_factory,
             problem_lookup=problem_lookup,
             settings=settings,
             injected=child is not None,
         )
-        self.inner = DWaveQPUBackend(child=child, solver=profile.solver_name)
-        self.name = leap_backend_name(profile)
-        self.max_variables = self.inner.max_variables
-        self._child = child
+        self._injected_child = child
+        self._sdk: Any = None
+        self.name = name or leap_backend_name(profile)
+        self.device = profile.solver_name or profile.id
+
+    def availability(self) -> Availability:
+        return _LeapPaid.availability(self)
 
     def reads(self, budget: Budget) -> int:
         reads = budget.shots or self.profile.shots.default
@@ -351,118 +266,82 @@ class LeapQPUBackend(_LeapBase):
     def shots_for(self, budget: Budget) -> int:
         return self.reads(budget)
 
-    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
-        return {
-            "solver": self.device,
-            "num_reads": self.reads(budget),
-            "seed": budget.seed,
-            "chain_strength": "uniform_torque_compensation",
-            "qubo": kind.name,
-        }
-
     def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         return estimate_annealer(self.profile, self.reads(budget))
 
-    def _submit(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        conversion: Conversion,
-        budget: Budget,
-        ledger: Ledger,
-        key: str,
-        params: dict[str, Any],
-        estimate: CostEstimate,
-        resumed: bool,
-        reserve: Reserve,
-    ) -> tuple[dimod.SampleSet, dict[str, Any]]:
-        from dwave.embedding.chain_strength import uniform_torque_compensation
-        from dwave.system import DWaveSampler, EmbeddingComposite
+    def pricing(self) -> Pricing:
+        profile = self.profile
 
-        bqm = conversion.bqm
-        if not resumed:
-            reserve(estimate)
-        kwargs = self.inner.sample_kwargs(
-            conversion, Budget(seed=budget.seed, shots=self.reads(budget))
-        )
-        captured: dict[str, Any] = {}
+        def actual(info: Mapping[str, Any]) -> float:
+            access_us = float((info.get("timing") or {}).get("qpu_access_time") or 0.0)
+            return profile.price.cost_usd(tasks=1, qpu_seconds=access_us / 1e6)
 
-        def chain_strength(source: dimod.BinaryQuadraticModel, embedding: Any) -> float:
-            # called by EmbeddingComposite after embedding, before the problem is sent: the
-            # embedding goes to the ledger first, so any later recovery can unembed the answer
-            value = float(uniform_torque_compensation(source, embedding))
-            captured["chain_strength"] = value
-            captured["embedding"] = [
-                [encode_var(v), [int(q) for q in chain]] for v, chain in embedding.items()
-            ]
-            ledger.update_extra(key, **captured)
-            return value
-
-        def on_submitted(problem_id: str) -> None:
-            ledger.mark_submitted(key, problem_id)
-            log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
-
-        recording: RecordingChild | None = None
-        try:
-            child = self._child
-            if child is None:
-                child = DWaveSampler(solver=self.profile.solver_name, **self._config())
-            props = getattr(child, "properties", {}) or {}
-            self.device = str(props.get("chip_id", type(child).__name__))
-            recording = RecordingChild(child, on_submitted)
-            sampleset = EmbeddingComposite(recording).sample(
-                bqm, **{**kwargs, "chain_strength": chain_strength, "label": _label(key)}
-            )
-        except Exception as exc:
-            if recording is None or not recording.sending:  # nothing reached Leap
-                ledger.mark_rejected(key, f"not sent: {safe_error(exc)}")
-            raise
-        return sampleset, captured
-
-    def _to_source(
-        self,
-        answer: dimod.SampleSet,
-        extra: Mapping[str, Any],
-        bqm: dimod.BinaryQuadraticModel | None = None,
-    ) -> dimod.SampleSet:
-        if bqm is None:  # a fresh answer: EmbeddingComposite already unembedded it
-            return answer
-        from dwave.embedding import unembed_sampleset
-        from dwave.embedding.chain_breaks import majority_vote
-
-        stored = extra.get("embedding")
-        if not stored:
-            raise CloudTaskFailed("the ledger has no embedding for this problem; cannot unembed")
-        embedding = {decode_var(v): tuple(chain) for v, chain in stored}
-        return unembed_sampleset(
-            answer, embedding, bqm, chain_break_method=majority_vote, chain_break_fraction=True
+        return Pricing(
+            estimate=lambda bqm, sent: estimate_annealer(profile, int(sent["num_reads"])),
+            actual=actual,
         )
 
-    def _timing(self, info: Mapping[str, Any]) -> dict[str, Any]:
-        timing = info.get("timing") or {}
-        keep = ("qpu_access_time", "qpu_programming_time", "qpu_sampling_time")
-        return {k: timing[k] for k in keep if k in timing}
+    def paid_child(self) -> tuple[dimod.Sampler, str]:
+        reason = self.offline_reason()  # callers of sampler() (the selection step) too: no
+        if reason is not None:  # budget or credentials -> refused before any connection
+            raise BackendUnavailable(f"{self.name}: {reason}")
+        child = self._injected_child
+        if child is None:
+            from dwave.system import DWaveSampler
 
-    def _actual_cost(self, info: Mapping[str, Any]) -> float:
-        access_us = float((info.get("timing") or {}).get("qpu_access_time") or 0.0)
-        return self.profile.price.cost_usd(tasks=1, qpu_seconds=access_us / 1e6)
+            child = self._sdk = DWaveSampler(solver=self.profile.solver_name, **self._config())
+        props = getattr(child, "properties", {}) or {}
+        device = str(props.get("chip_id", type(child).__name__))
+        return self.paid(child, self.pricing()), device
 
-    def _more_details(self, entry: LedgerEntry) -> dict[str, Any]:
-        embedding = entry.extra.get("embedding") or []
-        chains = [len(chain) for _, chain in embedding]
+    def sample_kwargs(self, conversion: Conversion | None, budget: Budget) -> dict[str, Any]:
+        kwargs = DWaveQPUBackend.sample_kwargs(
+            self, conversion, Budget(seed=budget.seed, shots=self.reads(budget))
+        )
+        return {**kwargs, "subproblem": self._subproblem, "max_cost_usd": budget.max_cost_usd}
+
+    def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
         return {
-            "qpu_access_time_us": (entry.result or {}).get("timing", {}).get("qpu_access_time"),
-            "physical_qubits": int(sum(chains)),
-            "max_chain_length": int(max(chains)) if chains else 0,
+            **DWaveQPUBackend.postprocess_info(self, sampleset),
+            **self.paid_details(sampleset.info),
         }
 
+    def _close(self) -> None:
+        if self._sdk is not None:
+            _close_sdk(self._sdk)
+        self._sdk, self._composite = None, None
 
-class LeapHybridBackend(_LeapBase):
-    """Leap's hybrid BQM solver (``LeapHybridSampler``) for subproblems too large to embed.
 
-    The BQM is relabelled to integers before it is sent (the ledger keeps the order).
-    ``sampler`` replaces the ``LeapHybridSampler`` in tests.
-    """
+class _IntegerLabels(dimod.Sampler, dimod.Composite):  # type: ignore[misc]
+    """Sends the BQM with variables relabelled 0..n-1 and maps the answer back, so only
+    integers leave (dimod's ``relabel_variables_as_integers``)."""
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+
+    @property
+    def children(self) -> list[Any]:
+        return [self._child]
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._child.parameters)
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return dict(self._child.properties)
+
+    def sample(self, bqm: dimod.BinaryQuadraticModel, **kwargs: Any) -> dimod.SampleSet:
+        numbered, mapping = bqm.relabel_variables_as_integers(inplace=False)
+        answer = self._child.sample(numbered, **kwargs)
+        return answer.relabel_variables(mapping, inplace=False)
+
+
+class _LeapHybridBase(_LeapPaid, SamplerBackend):
+    """A Leap hybrid solver priced by run time: ``sampler`` replaces the SDK's in tests."""
+
+    sdk_class = "LeapHybridSampler"
+    profile_backend = "dwave-hybrid"
 
     def __init__(
         self,
@@ -473,9 +352,9 @@ class LeapHybridBackend(_LeapBase):
         problem_lookup: Callable[[str], str | None] | None = None,
         settings: CloudSettings | None = None,
     ) -> None:
-        if profile.backend != "dwave-hybrid":
-            raise ValueError(f"{profile.id} is not a D-Wave hybrid profile")
-        super().__init__(
+        if profile.backend != self.profile_backend:
+            raise ValueError(f"{profile.id} is not a {self.profile_backend} profile")
+        self._leap_init(
             profile,
             client_factory=client_factory,
             problem_lookup=problem_lookup,
@@ -483,124 +362,139 @@ class LeapHybridBackend(_LeapBase):
             injected=sampler is not None,
         )
         self.name = leap_backend_name(profile)
+        self.device = profile.solver_name or profile.id
         self.max_variables = HYBRID_MAX_VARIABLES
-        self._sampler = sampler
+        self._injected_sampler = sampler
+        self._sdk: Any = None
         if sampler is not None:  # an injected sampler (a test double) is named as itself
             self.device = type(sampler).__name__
 
     def shots_for(self, budget: Budget) -> int:
         return 1  # one answer per run
 
-    def time_limit(self, variables: int) -> float:
-        return hybrid_min_time_limit(variables)
-
-    def params(self, kind: QuboKind, sub: Any, budget: Budget) -> dict[str, Any]:
-        return {
-            "solver": self.device,
-            "time_limit": self.time_limit(kind.num_variables(sub)),
-            "seed": budget.seed,
-            "qubo": kind.name,
-        }
-
     def estimate(self, sub: Any, budget: Budget, kind: QuboKind = TSP_KIND) -> CostEstimate:
         variables = kind.num_variables(sub)
-        return estimate_hybrid(self.profile, variables, self.time_limit(variables))
+        return estimate_hybrid(self.profile, variables, hybrid_min_time_limit(variables))
 
-    def _submit(
-        self,
-        kind: QuboKind,
-        sub: Any,
-        conversion: Conversion,
-        budget: Budget,
-        ledger: Ledger,
-        key: str,
-        params: dict[str, Any],
-        estimate: CostEstimate,
-        resumed: bool,
-        reserve: Reserve,
-    ) -> tuple[dimod.SampleSet, dict[str, Any]]:
-        bqm = conversion.bqm
-        order = list(bqm.variables)
-        extra = {"variable_order": [encode_var(v) for v in order]}
-        if not resumed:
-            reserve(estimate, extra=extra)
-        sampler = self._sampler
-        sending = False
-        try:
-            if sampler is None:
-                from dwave.system import LeapHybridSampler
+    def pricing(self) -> Pricing:
+        profile = self.profile
 
-                sampler = LeapHybridSampler(solver=self.profile.solver_name, **self._config())
-            numbered = bqm.relabel_variables({v: i for i, v in enumerate(order)}, inplace=False)
-            time_limit = float(params["time_limit"])
-            min_limit = getattr(sampler, "min_time_limit", None)
-            if callable(min_limit):
-                time_limit = max(time_limit, float(min_limit(numbered)))
-            sending = True
-            sampleset = sampler.sample(numbered, time_limit=time_limit, label=_label(key))
-        except Exception as exc:
-            if not sending:  # e.g. no hybrid solver for this token: nothing reached Leap
-                ledger.mark_rejected(key, f"not sent: {safe_error(exc)}")
-            raise
-        problem_id = wait_id(sampleset)
-        if not problem_id:
-            raise CloudTaskFailed("Leap returned no problem id")
-        ledger.mark_submitted(key, problem_id, time_limit=time_limit)
-        log.info("%s: submitted Leap problem %s for %s", self.name, problem_id, kind.label(sub))
-        return sampleset, extra
+        def actual(info: Mapping[str, Any]) -> float:
+            # Leap bills charge_time (µs); run_time only when an answer lacks it
+            billed_us = float(info.get("charge_time") or info.get("run_time") or 0.0)
+            return profile.price.cost_usd(tasks=1, minutes=billed_us / 60e6)
 
-    def _to_source(
-        self,
-        answer: dimod.SampleSet,
-        extra: Mapping[str, Any],
-        bqm: dimod.BinaryQuadraticModel | None = None,
-    ) -> dimod.SampleSet:
-        order = [decode_var(v) for v in extra["variable_order"]]
-        mapping = {i: v for i, v in enumerate(order)}
-        relabel = {label: mapping[int(label)] for label in answer.variables}
-        return answer.relabel_variables(relabel, inplace=False)
-
-    def _timing(self, info: Mapping[str, Any]) -> dict[str, Any]:
-        keep = ("run_time", "charge_time", "qpu_access_time")
-        return {k: info[k] for k in keep if k in info}
-
-    def _actual_cost(self, info: Mapping[str, Any]) -> float:
-        run_us = float(info.get("run_time") or 0.0)
-        return self.profile.price.cost_usd(tasks=1, minutes=run_us / 60e6)
-
-
-@dataclass(frozen=True)
-class _LeapJob(JobNames):
-    """One Leap dispatch (QPU or hybrid) as a ``qroute.cloud.guarded.PaidJob``."""
-
-    backend: _LeapBase
-    kind: QuboKind
-    sub: Any
-    conversion: Conversion
-    budget: Budget
-    key: str
-    params: dict[str, Any]
-    estimate: CostEstimate
-    recovered_by: str = "problem id"
-
-    def estimate_cost(self) -> CostEstimate:
-        return self.estimate
-
-    def find_submitted(self, entry: LedgerEntry) -> str | None:
-        return self.backend._find_submitted(entry.key)
-
-    def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
-        return self.backend._sample_and_wait(
-            self.kind,
-            self.sub,
-            self.conversion,
-            self.budget,
-            self.key,
-            self.params,
-            self.estimate,
-            resumed is not None,
-            reserve,
+        return Pricing(
+            estimate=lambda model, sent: estimate_hybrid(
+                profile, len(model.variables), float(sent["time_limit"])
+            ),
+            actual=actual,
         )
 
-    def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
-        return self.backend._recover(self.kind, self.sub, self.conversion.bqm, entry)
+    def sdk_sampler(self) -> Any:
+        """The (injected or Leap's) hybrid sampler, opened once per solve."""
+        if self._injected_sampler is not None:
+            return self._injected_sampler
+        if self._sdk is None:
+            import dwave.system
+
+            factory = getattr(dwave.system, self.sdk_class)
+            self._sdk = factory(solver=self.profile.solver_name, **self._config())
+        return self._sdk
+
+    def time_limit(self, model: Any) -> float:
+        """The limit sent: our table's minimum, raised to the solver's own ``min_time_limit``
+        (fixed before the reservation, so the estimate prices what is sent)."""
+        limit = hybrid_min_time_limit(len(model.variables))
+        own = getattr(self.sdk_sampler(), "min_time_limit", None)
+        if callable(own):
+            limit = max(limit, float(own(model)))
+        return limit
+
+    def _close(self) -> None:
+        if self._sdk is not None:
+            _close_sdk(self._sdk)
+        self._sdk = None
+
+
+class LeapHybridBackend(_LeapHybridBase):
+    """Leap's hybrid BQM solver (``LeapHybridSampler``) for subproblems too large to embed."""
+
+    def sampler(self) -> dimod.Sampler:
+        return _IntegerLabels(self.paid(self.sdk_sampler(), self.pricing()))
+
+    def sample_kwargs(self, conversion: Conversion | None, budget: Budget) -> dict[str, Any]:
+        assert conversion is not None
+        return {
+            "time_limit": self.time_limit(conversion.bqm),
+            "subproblem": self._subproblem,
+            "max_cost_usd": budget.max_cost_usd,
+        }
+
+    def postprocess_info(self, sampleset: dimod.SampleSet) -> dict[str, Any]:
+        info = sampleset.info
+        timing = {k: info[k] for k in ("run_time", "charge_time") if k in info}
+        return {"problem_id": info.get("problem_id"), "timing": timing, **self.paid_details(info)}
+
+
+class LeapHybridCQMBackend(_LeapHybridBase):
+    """Leap's hybrid CQM solver (``LeapHybridCQMSampler``): route selection with its cover
+    constraints as real constraints (``qroute.cloud.leap_cqm.selection_cqm``); other kinds
+    are sent as their BQM (``ConstrainedQuadraticModel.from_bqm``)."""
+
+    sdk_class = "LeapHybridCQMSampler"
+    profile_backend = "dwave-hybrid-cqm"
+
+    def _solve_paid(self, problem: Any, budget: Budget, kind: QuboKind) -> SolveResult:
+        from qroute.backends.base import interpreted_result
+        from qroute.cloud.leap_cqm import kind_cqm
+
+        start = time.perf_counter()
+        cqm = kind_cqm(kind, problem)
+        answer = self.paid(self.sdk_sampler(), self.pricing()).sample_cqm(
+            cqm,
+            time_limit=self.time_limit(cqm),
+            subproblem=self._subproblem,
+            max_cost_usd=budget.max_cost_usd,
+        )
+        interpretation = kind.interpret(problem, _bqm_columns(answer))
+        info = answer.info
+        details = {
+            "qubo": kind.name,
+            "model": "cqm",
+            "variables": cqm.num_variables(),
+            "constraints": len(cqm.constraints),
+            "best_energy": interpretation.best_raw_energy,
+            "num_reads": interpretation.num_reads,
+            "feasible_by_solver": _feasible_share(answer),
+            **interpretation.details,
+            "problem_id": info.get("problem_id"),
+            "timing": {k: info[k] for k in ("run_time", "charge_time") if k in info},
+            **self.paid_details(info),
+        }
+        return interpreted_result(
+            self,  # type: ignore[arg-type]
+            interpretation,
+            seed=budget.seed,
+            start=start,
+            shots=1,
+            details=details,
+            cost_usd=float(info.get("cost_usd", 0.0) or 0.0),
+        )
+
+
+def _bqm_columns(answer: dimod.SampleSet) -> dimod.SampleSet:
+    """The CQM answer with only the sample columns the kinds read (no feasibility vectors)."""
+    return dimod.SampleSet.from_samples(
+        (answer.record.sample, list(answer.variables)),
+        dimod.BINARY,
+        energy=answer.record.energy,
+        num_occurrences=answer.record.num_occurrences,
+    )
+
+
+def _feasible_share(answer: dimod.SampleSet) -> float | None:
+    if "is_feasible" not in answer.record.dtype.names:
+        return None
+    counts = answer.record.num_occurrences
+    return float((answer.record.is_feasible * counts).sum() / max(int(counts.sum()), 1))

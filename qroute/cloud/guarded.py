@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from qroute.backends.base import Backend, check_capacity
-from qroute.cloud.cost import BudgetExceeded, CostEstimate
+from qroute.cloud.cost import BudgetExceeded, CostEstimate, usd
 from qroute.cloud.credentials import redact, safe_error
 from qroute.cloud.ledger import PENDING_STATES, LedgerEntry
 from qroute.cloud.settings import CloudSettings
@@ -132,17 +132,25 @@ def run_paid(job: PaidJob, settings: CloudSettings) -> tuple[LedgerEntry, str | 
     completed -> the stored answer; failed -> the recorded failure; reserved without a task
     id -> ask ``find_submitted`` before resending; submitted / waiting -> ``recover``;
     otherwise the budget guard checks ``job.estimate_cost()`` and ``submit`` runs. A fresh or
-    recovered answer closes the row (``completed``) and settles the night's spend. Returns
-    the completed row and how it was recovered (None: answered in this solve).
+    recovered answer closes the row (``completed``) and settles the night's spend with the
+    actual cost; an actual above the estimate is re-checked against the run budget and
+    recorded (``extra["cost_overrun"]``, a warning). A ``rejected`` row is looked up like a
+    ``reserved`` one before resending. Returns the completed row and how it was recovered
+    ("ledger": the stored answer, counted before; None: answered in this solve).
     """
     key, budget = job.key, job.budget
     ledger = settings.ledger()
     entry = ledger.get(key)
     if entry is not None and entry.state == "completed" and entry.result is not None:
+        # settled again (idempotent per key): a run killed between the answer and the settle
+        # still has its night total at the actual cost, counted once
+        settings.guard().settle(key, float(entry.actual_usd or 0.0))
         return entry, "ledger"
     if entry is not None and entry.state == "failed":
         raise CloudTaskFailed(f"recorded failure in the run ledger: {entry.reason}")
-    if entry is not None and entry.state == "reserved" and not entry.task_id:
+    if entry is not None and entry.state in ("reserved", "rejected") and not entry.task_id:
+        # a crash around the call, a 5xx after the last retry or a lost response may still
+        # have created the task: look it up before anything is sent again
         found = job.find_submitted(entry)
         if found:
             ledger.mark_submitted(key, found, found_by_label=True)
@@ -179,6 +187,25 @@ def run_paid(job: PaidJob, settings: CloudSettings) -> tuple[LedgerEntry, str | 
         actual, payload = job.submit(resumed, reserve)
     ledger.mark_completed(key, actual, payload)
     guard.settle(key, actual)
+    _record_overrun(settings, key, actual, log=logging.getLogger(__name__))
     done = ledger.get(key)
     assert done is not None and done.result is not None
     return done, recovered
+
+
+def _record_overrun(settings: CloudSettings, key: str, actual: float, log: logging.Logger) -> None:
+    """An actual cost above the estimate: say so in the row and, when the run budget is now
+    exceeded, that later paid dispatches are refused (the ledger counts the actual)."""
+    ledger = settings.ledger()
+    entry = ledger.get(key)
+    if entry is None or actual <= entry.estimate_usd + 1e-9:
+        return
+    note = f"actual {usd(actual)} above the estimate {usd(entry.estimate_usd)}"
+    spent = ledger.run_spend_usd()
+    if settings.budget_usd is not None and spent > settings.budget_usd + 1e-12:
+        note += (
+            f"; the run has now spent {usd(spent)}, over its {usd(settings.budget_usd)} "
+            "budget: later paid dispatches are refused"
+        )
+    ledger.update_extra(key, cost_overrun=note)
+    log.warning("%s (%s): %s", entry.backend, entry.subproblem, note)

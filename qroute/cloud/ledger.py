@@ -282,7 +282,14 @@ class Ledger:
         entry = self.get(key)
         if entry is None:
             raise LedgerError(f"no ledger row {key}")
-        self._update(key, state="submitted", task_id=task_id, extra={**entry.extra, **extra})
+        # actual_usd back to unknown: a task found for a ``rejected`` row counts its estimate
+        self._update(
+            key,
+            state="submitted",
+            task_id=task_id,
+            actual_usd=None,
+            extra={**entry.extra, **extra},
+        )
 
     def mark_waiting(self, key: str, reason: str) -> None:
         """The wait ended without an answer but the task may still run: a rerun recovers it."""

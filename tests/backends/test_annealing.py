@@ -6,8 +6,8 @@ import pytest
 from dwave.system.testing import MockDWaveSampler
 
 from qroute.backends import DWaveQPUBackend, get_backend
-from qroute.backends.annealing import dwave_credentials_reason
-from qroute.model.solver import Budget
+from qroute.backends.annealing import UNLEDGERED_REASON, dwave_credentials_reason
+from qroute.model.solver import BackendUnavailable, Budget
 from qroute.model.subproblem import random_route_tsp
 
 
@@ -29,7 +29,9 @@ def test_mock_pegasus_records_embedding_chains_and_timing() -> None:
     assert result.provenance.device == "MockDWaveSampler"
 
 
-def test_without_credentials_the_qpu_is_unavailable_and_says_why(monkeypatch, tmp_path) -> None:
+def test_without_credentials_the_bare_qpu_is_unavailable_and_says_why(
+    monkeypatch, tmp_path
+) -> None:
     monkeypatch.delenv("DWAVE_API_TOKEN", raising=False)
     monkeypatch.delenv("DWAVE_CONFIG_FILE", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
@@ -37,6 +39,15 @@ def test_without_credentials_the_qpu_is_unavailable_and_says_why(monkeypatch, tm
     status = get_backend("dwave-qpu").availability()
     assert status.available is False
     assert "DWAVE_API_TOKEN" in status.reason
+
+
+def test_the_bare_dwave_qpu_has_no_ledger_so_it_refuses_and_sends_nothing(monkeypatch) -> None:
+    monkeypatch.setenv("DWAVE_API_TOKEN", "DEV-not-a-real-token")
+    backend = DWaveQPUBackend()  # not built by qroute.cloud.register(): no ledger, no budget
+    status = backend.availability()
+    assert status.available is False and status.reason == UNLEDGERED_REASON
+    with pytest.raises(BackendUnavailable, match="without a cloud ledger or budget"):
+        backend.solve(random_route_tsp(4, seed=3), Budget(seed=1))
 
 
 def test_a_token_in_the_environment_counts_as_credentials(monkeypatch) -> None:

@@ -239,7 +239,10 @@ def test_an_unavailable_cloud_backend_says_why_and_the_chain_records_it(
         "braket-sv1": BraketQAOABackend(profile("braket-sv1"), settings=settings),
         "leap-advantage2": LeapQPUBackend(profile("dwave-advantage2"), settings=settings),
         "leap-hybrid-bqm": LeapHybridBackend(profile("dwave-hybrid-bqm"), settings=settings),
-        "dwave-qpu": DWaveQPUBackend(),
+        # the registered dwave-qpu (qroute.cloud.register): the ledgered Leap QPU
+        "dwave-qpu": LeapQPUBackend(
+            profile("dwave-advantage2"), name="dwave-qpu", settings=settings
+        ),
     }
     problem = kind_case.small(3)
     for name, backend in backends.items():
@@ -280,13 +283,22 @@ def test_small_instances_reach_the_optimum_often() -> None:
 
 
 def _custom_samplers() -> dict[str, dimod.Sampler]:
-    from qroute.cloud.leap_answers import RecordingChild
+    from qroute.cloud.cost import CostEstimate
+    from qroute.cloud.dwave_leap import _IntegerLabels
+    from qroute.cloud.paid import Pricing, ledgered
     from tests.cloud.fakes import FakeLeap
 
+    free = CostEstimate(profile="test", device="fake", usd=0.0, shots=1, basis="free")
+    paid = ledgered(
+        FakeLeap().child(),
+        backend="fake",
+        pricing=Pricing(estimate=lambda m, sent: free, actual=lambda info: 0.0),
+    )
     samplers: dict[str, dimod.Sampler] = {
         "QAOASampler": QAOASampler(),
         "_SplitShotSampler": _SplitShotSampler(),
-        "RecordingChild": RecordingChild(FakeLeap().child(), lambda problem_id: None),
+        "LedgeredSampler": paid,
+        "_IntegerLabels": _IntegerLabels(paid),
     }
     for name in LOCAL_BACKENDS:
         backend = get_backend(name)

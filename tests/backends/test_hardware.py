@@ -28,6 +28,7 @@ SHIPPED = {
     "dwave-advantage",
     "dwave-advantage2",
     "dwave-hybrid-bqm",
+    "dwave-hybrid-cqm",
     "dwave-sa",
     "dwave-tabu",
     "exact",

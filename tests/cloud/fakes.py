@@ -354,15 +354,29 @@ def tour_rows(
 class FakeFuture:
     """A dwave-cloud-client Future look-alike around a finished (or never-finishing) answer."""
 
-    def __init__(self, problem_id: str, answer: dimod.SampleSet | None, done: bool = True) -> None:
+    def __init__(
+        self,
+        problem_id: str,
+        answer: dimod.SampleSet | None,
+        done: bool = True,
+        leap: FakeLeap | None = None,
+    ) -> None:
         self.id = problem_id
         self._answer = answer
         self._done = done and answer is not None
+        self._leap = leap
+
+    def cancel(self) -> None:
+        if self._leap is not None:
+            self._leap.cancelled.append(self.id)
 
     def wait_id(self, timeout: float | None = None) -> str:
         return self.id
 
     def done(self) -> bool:
+        if self._leap is not None and self._leap.queued_polls > 0 and self._done:
+            self._leap.queued_polls -= 1  # still queued on Leap
+            return False
         return self._done
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -395,6 +409,9 @@ class FakeLeap:
         self.labels: dict[str, str] = {}
         self.submissions = 0
         self.finish = finish
+        self.cancelled: list[str] = []
+        self.online = True
+        self.queued_polls = 0  # done() answers False this many times first
 
     # the QPU child (what DWaveSampler would be)
     def child(self) -> Any:
@@ -414,7 +431,7 @@ class FakeLeap:
                 leap.problems[problem_id] = answer
                 if kwargs.get("label"):
                     leap.labels[kwargs["label"]] = problem_id
-                future = FakeFuture(problem_id, answer, done=leap.finish)
+                future = FakeFuture(problem_id, answer, done=leap.finish, leap=leap)
                 return dimod.SampleSet.from_future(future, lambda f: f.sampleset)
 
         return Child()
@@ -425,11 +442,20 @@ class FakeLeap:
         class Client:
             closed = False
 
+            def __enter__(self) -> Any:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                self.close()
+
             def retrieve_answer(self, problem_id: str) -> FakeFuture:
                 return FakeFuture(problem_id, leap.problems.get(problem_id), done=leap.finish)
 
             def close(self) -> None:
                 self.closed = True
+
+            def get_solver(self, name: str | None = None) -> Any:
+                return type("Solver", (), {"online": leap.online, "avg_load": 0.25})()
 
         return Client()
 
@@ -440,13 +466,22 @@ class FakeLeap:
 class FakeHybridSampler:
     """LeapHybridSampler look-alike: simulated annealing locally, answers with problem ids."""
 
-    def __init__(self, leap: FakeLeap, run_time_us: float = 3_000_000.0) -> None:
+    def __init__(
+        self,
+        leap: FakeLeap,
+        run_time_us: float = 3_000_000.0,
+        *,
+        charge_time_us: float | None = None,
+        min_limit: float = 3.0,
+    ) -> None:
         self.leap = leap
         self.run_time_us = run_time_us
+        self.charge_time_us = run_time_us if charge_time_us is None else charge_time_us
+        self.min_limit = min_limit
         self.calls: list[dict[str, Any]] = []
 
     def min_time_limit(self, bqm: dimod.BinaryQuadraticModel) -> float:
-        return 3.0
+        return self.min_limit
 
     def sample(
         self, bqm: dimod.BinaryQuadraticModel, time_limit: float, label: str
@@ -461,9 +496,9 @@ class FakeHybridSampler:
         problem_id = str(uuid.uuid4())
         best = found.truncate(1)
         best.info.update(
-            problem_id=problem_id, run_time=self.run_time_us, charge_time=self.run_time_us
+            problem_id=problem_id, run_time=self.run_time_us, charge_time=self.charge_time_us
         )
         self.leap.problems[problem_id] = best
         self.leap.labels[label] = problem_id
-        future = FakeFuture(problem_id, best, done=self.leap.finish)
+        future = FakeFuture(problem_id, best, done=self.leap.finish, leap=self.leap)
         return dimod.SampleSet.from_future(future, lambda f: f.sampleset)

@@ -77,3 +77,54 @@ def test_killed_run_is_resumed_from_the_ledger_without_a_second_task(
     assert list(spend["entries"]) == [entry.key]
     assert spend["entries"][entry.key]["actual"] is True
     assert spend["total_usd"] == pytest.approx(result.provenance.cost_usd)
+
+
+def test_a_killed_leap_run_is_resumed_by_problem_id_without_a_second_problem(
+    tmp_path: Path,
+) -> None:
+    import dimod
+
+    from qroute.cloud.dwave_leap import LeapQPUBackend
+
+    from .fakes import FakeLeap
+    from .leap_crash_child import EXIT_CODE as LEAP_EXIT
+    from .leap_crash_child import settings_for
+
+    run_dir, spend_dir, report = tmp_path / "run", tmp_path / "spend", tmp_path / "leap.json"
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.cloud.leap_crash_child",
+            str(run_dir),
+            str(spend_dir),
+            str(report),
+        ],
+        cwd=TESTS.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == LEAP_EXIT, child.stderr[-2000:]
+    died = json.loads(report.read_text())
+    assert died["submissions"] == 1
+    settings = settings_for(str(run_dir), str(spend_dir))
+    entry = settings.ledger().entries()[0]
+    assert entry.state == "submitted" and entry.task_id == died["problem_id"]
+
+    leap = FakeLeap()  # the rerun's Leap holds the problem the dead run created
+    leap.problems[died["problem_id"]] = dimod.SampleSet.from_serializable(died["answer"])
+    backend = LeapQPUBackend(
+        profile("dwave-advantage2"),
+        child=leap.child(),
+        client_factory=leap.client,
+        problem_lookup=leap.lookup,
+        settings=settings,
+    )
+    result = backend.solve(random_route_tsp(4, seed=2), Budget(seed=3, shots=50))
+    assert leap.submissions == 0  # retrieved by id, never resent
+    assert result.provenance.details["recovered"] == "problem id"
+    assert sorted(result.routes[0]) == [1, 2, 3, 4]
+    spend = json.loads((spend_dir / "2026-01-07.json").read_text())
+    assert spend["entries"][entry.key]["actual"] is True
+    assert spend["total_usd"] == pytest.approx(result.provenance.cost_usd, abs=1e-6)
