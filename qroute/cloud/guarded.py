@@ -156,6 +156,8 @@ def run_paid(job: PaidJob, settings: CloudSettings) -> tuple[LedgerEntry, str | 
             ledger.mark_submitted(key, found, found_by_label=True)
             entry = ledger.get(key)
     guard = settings.guard()
+    if entry is not None and entry.state != "rejected" and budget.tally is not None:
+        budget.tally.add(key)  # a task this dispatch already has counts under the cap
     recovered: str | None = None
     if entry is not None and entry.state in PENDING_STATES and entry.task_id:
         actual, payload = job.recover(entry)

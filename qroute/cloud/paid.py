@@ -9,7 +9,7 @@
    embedding it was sampled on); the estimate is worked out from those same arguments (the
    hybrid ``time_limit`` actually sent, the ``num_reads`` actually sent);
 2. the budget guard refuses, or writes the ``reserved`` row (with the problem label) before
-   anything leaves; the label is per run: ``qroute-<run id>-<key>``;
+   anything leaves; the label is per run: ``settings.dispatch_label(key)``;
 3. the problem id is written as soon as Leap returns it, before waiting; a rerun recovers a
    ``submitted``/``waiting`` row by id and looks a ``reserved``/``rejected`` row up by its
    label before sending anything again;
@@ -51,7 +51,6 @@ __all__ = [
     "Pricing",
     "ledgered",
     "problem_label",
-    "run_identity",
 ]
 
 log = module_logger(__name__)
@@ -79,21 +78,10 @@ class Pricing:
     actual: Callable[[Mapping[str, Any]], float]
 
 
-def run_identity(settings: CloudSettings) -> str:
-    """This run's identity for problem labels: ``settings.run_id`` when the settings carry one
-    (a run-identity helper may add it), else the run folder's name and a hash of its path,
-    so two runs in different folders never share a label."""
-    given = getattr(settings, "run_id", None)
-    if given:
-        return str(given)
-    path = str(settings.run_dir.expanduser().resolve())
-    return f"{settings.run_dir.name}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
-
-
 def problem_label(settings: CloudSettings, key: str) -> str:
-    """The Leap problem label of one dispatch: run identity + ledger key (never repeats
-    across runs, so a lookup by label finds only this run's problem)."""
-    return f"qroute-{run_identity(settings)}-{key[:16]}"
+    """The Leap problem label of one dispatch: ``settings.dispatch_label`` (run identity +
+    ledger key; never repeats across runs, so a lookup by label finds only this run's problem)."""
+    return settings.dispatch_label(key)
 
 
 def model_fingerprint(model: Any) -> str:

@@ -49,7 +49,7 @@ def test_qpu_answer_records_problem_id_embedding_and_qpu_time_cost(
     prov = result.provenance
     assert entry.state == "completed" and entry.task_id in leap.problems
     # a per-run label (run identity + ledger key) went with the problem
-    assert entry.extra["label"].startswith("qroute-run-") and entry.key[:16] in entry.extra["label"]
+    assert entry.extra["label"] == settings.dispatch_label(entry.key)
     assert leap.labels[entry.extra["label"]] == entry.task_id
     assert entry.estimate_usd > 0 and entry.actual_usd == pytest.approx(
         MOCK_ACCESS_US / 1e6 * 0.5556
@@ -337,7 +337,7 @@ def test_registered_dwave_qpu_is_the_ledgered_one_and_refuses_without_a_budget(
     paid = budgeted.solve(SUB, Budget(seed=1, shots=20))
     entry = settings.ledger().entries()[0]
     assert mock.calls == 1 and entry.backend == "dwave-qpu" and entry.state == "completed"
-    assert entry.subproblem == SUB.name and entry.extra["label"].startswith("qroute-run-")
+    assert entry.subproblem == SUB.name and entry.extra["label"].startswith("qroute/")
     assert entry.estimate_usd == pytest.approx(0.5556 * (15_000 + 20 * 200) / 1e6, rel=0.5)
     assert entry.actual_usd == pytest.approx(MOCK_ACCESS_US / 1e6 * 0.5556)
     assert paid.provenance.cost_usd == pytest.approx(entry.actual_usd)
