@@ -95,11 +95,13 @@ def _configure_cloud(
     nightly_budget_usd: float | None,
     run_id: str | None = None,
 ) -> None:
+    from qroute.cloud import register
     from qroute.cloud.settings import configure
     from qroute.orchestration.secrets import install_dwave_token_source, install_prefect_redaction
 
     install_prefect_redaction()
     install_dwave_token_source()
+    register()  # the ledgered cloud backends (the bare dwave-qpu refuses: it has no ledger)
     configure(
         run_dir=out, budget_usd=budget_usd, nightly_budget_usd=nightly_budget_usd, run_id=run_id
     )

@@ -108,3 +108,21 @@ def test_the_nightly_run_identity() -> None:
     assert other_policy.run_id != run.run_id and other_policy.out != run.out
     with pytest.raises(ValueError, match="night must be a date"):
         nightly.flow_night("yesterday")
+
+
+def test_the_nightly_flow_dispatches_to_the_ledgered_dwave_qpu(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The nightly `annealer` policy reaches `dwave-qpu`: the flow registers the cloud
+    backends, so that name is the ledgered Leap QPU, not the bare sampler that refuses."""
+    from qroute.backends import get_backend
+    from qroute.cloud.dwave_leap import LeapQPUBackend
+
+    for name in EXPORTED_ENV:
+        monkeypatch.setenv(name, "")
+    try:
+        nightly._configure_cloud(tmp_path / "night", 1.0, 5.0, "nightly-test")
+        assert isinstance(get_backend("dwave-qpu"), LeapQPUBackend)
+        assert current_settings().run_id == "nightly-test"
+    finally:
+        reset_settings()
