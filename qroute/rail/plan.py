@@ -16,7 +16,7 @@ from qroute.rail.mip import MipResult, solve_mip
 from qroute.rail.model import RailNetwork
 from qroute.rail.options import Option, Segment, all_options, capacities, load_of
 from qroute.rail.qubo import decode, window_qubo
-from qroute.rail.samplers import RailSamplers, rail_chain
+from qroute.rail.samplers import ONEHOT, RailSamplers, rail_chain
 
 Options = Mapping[str, Sequence[Option]]
 Weights = Mapping[str, tuple[int, int]]
@@ -27,6 +27,13 @@ DEFAULT_WINDOW_VARIABLES = 100
 capacity rows degrades fast with size (bench/rail.py; 60-100 option variables per window
 matched the window MIP's LNS quality, 600 did not adopt a single window)."""
 MIP_WINDOW = 256  # window size when the window MIP alone solves (no QUBO backend)
+ONEHOT_WINDOW_VARIABLES = 2000
+"""Option variables per onehot-sa window: the whole default scenario (918) in one window;
+larger instances are cut into corridor/time windows of this size (bench/rail.py)."""
+ONEHOT_POLISH_VARIABLES = 200
+"""Option variables per onehot-sa window after the first pass (about 40 consignments
+around one service): small enough that onehot-sa matched the window MIP on every such
+window measured, so each re-solve fixes what the large window left."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,10 @@ class RailConfig:
     seed: int = 0
     shots: int | None = None
     mip: bool = True  # solve the full MIP as the reference
-    max_window_variables: int | None = DEFAULT_WINDOW_VARIABLES  # None: the backend's limit
+    max_window_variables: int | None = None
+    """Window cap; None: ONEHOT_WINDOW_VARIABLES option variables for onehot-sa,
+    DEFAULT_WINDOW_VARIABLES BQM variables for every other backend (both within the
+    backend's own limit)."""
     row_margin: float | None = None  # capacity-row penalty margin; None: certified (qubo.py)
 
 
@@ -171,6 +181,7 @@ def conflict_windows(
 
     seeds = sorted(riders, key=lambda s: (-fullness(s), s))
     windows = []
+    made: set[frozenset[str]] = set()  # a window grown again from another seed is skipped
     for seed in seeds:
         window: list[str] = []
         seen: set[str] = set()
@@ -191,20 +202,24 @@ def conflict_windows(
                 window.append(cid)
                 size += len(options[cid])
                 queue.extend(s for o in options[cid] for s in o.services if s not in done)
-        if window:
+        if window and frozenset(window) not in made:
+            made.add(frozenset(window))
             windows.append(window)
     return windows
 
 
 def window_limit(samplers: RailSamplers, policy: str, config: RailConfig) -> int:
+    """Most variables per window, as `RailSamplers.window_size` of the chain's first backend
+    counts them (option variables for onehot-sa, every BQM variable otherwise)."""
     chain = rail_chain(policy)
     if policy == "mixed":
         limit = samplers.max_variables("dwave-sa")
+    elif chain and chain[0] == ONEHOT:
+        cap = config.max_window_variables or ONEHOT_WINDOW_VARIABLES
+        return min(samplers.max_variables(ONEHOT), cap)
     else:
         limit = min((samplers.max_variables(name) for name in chain), default=MIP_WINDOW)
-    if config.max_window_variables is not None:
-        limit = min(limit, config.max_window_variables)
-    return limit
+    return min(limit, config.max_window_variables or DEFAULT_WINDOW_VARIABLES)
 
 
 def improve_windows(
@@ -218,25 +233,36 @@ def improve_windows(
     ids: Sequence[str] | None = None,
 ) -> tuple[dict[str, int], list[WindowRecord]]:
     """Large-neighbourhood search: re-solve each window's QUBO with the allowances the
-    rest of the plan leaves; adopt the answer when it is cheaper. Passes shift the window
-    borders by half a window; stop when a pass adopts nothing or time runs out."""
+    rest of the plan leaves; adopt the answer when it is cheaper; stop when a pass adopts
+    nothing or time runs out. onehot-sa's first pass takes windows of up to
+    ONEHOT_WINDOW_VARIABLES (the whole default scenario), later passes re-solve windows of
+    ONEHOT_POLISH_VARIABLES around each service from the answer (the same sampler).
+
+    The window MIP of every window is the ablation (`cost_window_mip`); its time is kept in
+    the records and not charged to `deadline`, unless it stands in for a refusing chain."""
     weights = weights_of(net)
     chain = rail_chain(config.policy)
     limit = window_limit(samplers, config.policy, config)
+    first = chain[0] if chain and config.policy != "mixed" else "dwave-sa"
+    fill = 1.0 if first == ONEHOT else WINDOW_FILL
+    sizes = [limit] * MAX_PASSES
+    if first == ONEHOT:
+        sizes[1:] = [min(limit, ONEHOT_POLISH_VARIABLES)] * (MAX_PASSES - 1)
     members_all = list(ids if ids is not None else choice)
     records: list[WindowRecord] = []
     index = 0
     for pass_ in range(MAX_PASSES):
         adopted_any = False
+        limit = sizes[pass_]
         pending = conflict_windows(
-            members_all, options, choice, capacity, weights, max(1, int(limit * WINDOW_FILL))
+            members_all, options, choice, capacity, weights, max(1, int(limit * fill))
         )
         while pending and time.perf_counter() < deadline:
             group = pending.pop(0)
             members = frozenset(group)
             residual = residual_of(capacity, load_of(choice, options, weights, members))
             wq = window_qubo(group, options, residual, weights, row_margin=config.row_margin)
-            if wq.num_variables > limit and len(group) > 1:
+            if samplers.window_size(first, wq) > limit and len(group) > 1:
                 half = len(group) // 2
                 pending[:0] = [group[:half], group[half:]]
                 continue
@@ -251,7 +277,7 @@ def improve_windows(
                 time_limit=config.time_limit, seed=config.seed + index, shots=config.shots
             )
             try:
-                got = samplers.solve(chain, wq, budget)
+                got = samplers.solve(chain, wq, budget, initial={c: choice[c] for c in group})
             except BackendUnavailable as exc:
                 new = window_mip.choice
                 cost = window_mip.cost if window_mip.cost is not None else before
@@ -282,6 +308,7 @@ def improve_windows(
                 records.append(record)
                 index += 1
                 continue
+            deadline += mip_seconds  # the ablation is not the QUBO path's time
             decoded = decode(got.sampleset, wq, options, residual, weights)
             adopt = decoded.cost < before - 1e-6
             if adopt:
@@ -310,7 +337,10 @@ def improve_windows(
                 )
             )
             index += 1
-        if not adopted_any or time.perf_counter() >= deadline:
+        last = pass_ + 1 == MAX_PASSES
+        if time.perf_counter() >= deadline or (
+            not adopted_any and (last or sizes[pass_ + 1] == limit)
+        ):
             break
     return choice, records
 

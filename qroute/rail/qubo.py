@@ -63,10 +63,31 @@ class WindowQubo:
     row_penalty: dict[tuple[Segment, str], float] = field(default_factory=dict)
     row_unit: dict[tuple[Segment, str], int] = field(default_factory=dict)
     row_slack: dict[tuple[Segment, str], tuple[tuple[Any, int], ...]] = field(default_factory=dict)
+    row_terms: dict[tuple[Segment, str], tuple[tuple[Any, int], ...]] = field(default_factory=dict)
+    row_rhs: dict[tuple[Segment, str], int] = field(default_factory=dict)  # C' of every row
+    option_cost: dict[Any, float] = field(default_factory=dict)  # cost - μ_c of every x
 
     @property
     def num_variables(self) -> int:
         return int(self.bqm.num_variables)
+
+    @property
+    def num_option_variables(self) -> int:
+        return sum(len(ks) for ks in self.allowed.values())
+
+    def sample_bits(self, choice: Mapping[str, int]) -> dict[Any, int]:
+        """Every BQM variable for one option per consignment, each slack register at its
+        exact minimiser clamp(C' - load', 0, C') (the whole free allowance when it fits)."""
+        bits: dict[Any, int] = dict.fromkeys(self.bqm.variables, 0)
+        for cid, k in choice.items():
+            bits[("x", cid, k)] = 1
+        for row in self.rows:
+            load = sum(a for v, a in self.row_terms[row] if bits[v])
+            free = min(max(self.row_rhs[row] - load, 0), self.row_rhs[row])
+            slack = self.row_slack[row]
+            for (v, _), bit in zip(slack, _bits(free, [c for _, c in slack]), strict=True):
+                bits[v] = bit
+        return bits
 
 
 def _slack_coefficients(capacity: int) -> list[int]:
@@ -139,22 +160,27 @@ def window_qubo(
             floor[cid] = max(floor[cid], b * (w // unit) ** 2)
     bqm = dimod.BinaryQuadraticModel("BINARY")
     one_hot: dict[str, float] = {}
+    option_cost: dict[Any, float] = {}
     for cid in ids:
         a = max(margin * max(truck[cid] - mu[cid], EPSILON_CNY), one_hot_scale * floor[cid])
         one_hot[cid] = a
         keep = list(allowed[cid])
         for k in keep:
+            option_cost[("x", cid, k)] = options[cid][k].cost - mu[cid]
             bqm.add_variable(("x", cid, k), options[cid][k].cost - mu[cid] - a)
         for i, k1 in enumerate(keep):  # A (Σx − 1)² = A − A Σx + 2A Σ_{k<l} x_k x_l
             for k2 in keep[i + 1 :]:
                 bqm.add_interaction(("x", cid, k1), ("x", cid, k2), 2 * a)
         bqm.offset += a
+    row_terms: dict[tuple[Segment, str], tuple[tuple[Any, int], ...]] = {}
+    row_rhs: dict[tuple[Segment, str], int] = {}
     for row in rows:
         seg, name = row
         r = RESOURCES.index(name)
         unit = row_unit[row]
-        terms: list[tuple[Any, int]] = [(("x", cid, k), w // unit) for cid, k, w in on_row[row]]
-        _add_squared(bqm, [*terms, *row_slack[row]], residual[seg][r] // unit, row_penalty[row])
+        row_terms[row] = tuple((("x", cid, k), w // unit) for cid, k, w in on_row[row])
+        row_rhs[row] = residual[seg][r] // unit
+        _add_squared(bqm, [*row_terms[row], *row_slack[row]], row_rhs[row], row_penalty[row])
     return WindowQubo(
         bqm,
         tuple(ids),
@@ -165,6 +191,9 @@ def window_qubo(
         row_penalty,
         row_unit,
         row_slack,
+        row_terms,
+        row_rhs,
+        option_cost,
     )
 
 
@@ -283,19 +312,8 @@ def sample_of(
     weights: Mapping[str, tuple[int, int]],
 ) -> dict[Any, int]:
     """The BQM sample of a feasible assignment with its exact slack."""
-    sample: dict[Any, int] = dict.fromkeys(wq.bqm.variables, 0)
-    for cid, k in choice.items():
-        sample[("x", cid, k)] = 1
-    load = load_of(choice, options, weights)
-    for row in wq.rows:
-        seg, name = row
-        r = RESOURCES.index(name)
-        unit = wq.row_unit[row]
-        free = residual[seg][r] // unit - load.get(seg, [0, 0])[r] // unit
-        slack = wq.row_slack[row]
-        for (v, _), bit in zip(slack, _bits(free, [c for _, c in slack]), strict=True):
-            sample[v] = bit
-    return sample
+    assert fits(choice, options, residual, weights), "sample_of takes a feasible assignment"
+    return wq.sample_bits(choice)
 
 
 def energy_of(
