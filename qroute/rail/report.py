@@ -22,6 +22,7 @@ from qroute.reporting.output import (
     save_map,
     set_lonlat_aspect,
 )
+from qroute.reporting.payloads import RailResultPayload
 
 MAP_PNG = "corridor.png"
 
@@ -196,7 +197,15 @@ def rail_payload(
     }
     if disruption is not None:
         payload["disruption"] = dict(disruption)
-    return payload
+    return typed_rail_result(payload)
+
+
+def typed_rail_result(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """`payload` checked against the rail result.json model
+    (qroute.reporting.payloads.RailResultPayload, schema docs/schemas/rail-result.schema.json;
+    a wrong type raises pydantic.ValidationError) as plain JSON data."""
+    model = RailResultPayload.model_validate(jsonable(payload))
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def summary_markdown(payload: Mapping[str, Any]) -> str:
@@ -343,8 +352,8 @@ def write_rail_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {"result": out / RESULT_JSON, "summary": out / SUMMARY_MD, "map": out / MAP_PNG}
-    # the rail result has its own shape (docs/rail.md), not the routing ResultPayload
-    text = json.dumps(jsonable(dict(payload)), indent=2) + "\n"
+    # the rail result has its own model (RailResultPayload), not the routing ResultPayload
+    text = json.dumps(typed_rail_result(payload), indent=2) + "\n"
     written["result"].write_text(text, encoding="utf-8")
     written["summary"].write_text(summary_markdown(payload), encoding="utf-8")
     plot_corridor(plan, tours, written["map"])
