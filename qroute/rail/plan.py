@@ -17,6 +17,7 @@ from qroute.rail.model import RailNetwork
 from qroute.rail.options import Option, Segment, all_options, capacities, load_of
 from qroute.rail.qubo import decode, window_qubo
 from qroute.rail.samplers import ONEHOT, RailSamplers, rail_chain
+from qroute.rail.trucks import route_vans
 
 Options = Mapping[str, Sequence[Option]]
 Weights = Mapping[str, tuple[int, int]]
@@ -48,6 +49,7 @@ class RailConfig:
     DEFAULT_WINDOW_VARIABLES BQM variables for every other backend (both within the
     backend's own limit)."""
     row_margin: float | None = None  # capacity-row penalty margin; None: certified (qubo.py)
+    estimate_vans: bool = True  # price van legs with `van_route_factor` before the assignment
 
 
 @dataclass(frozen=True)
@@ -351,11 +353,35 @@ def _adopted(record: WindowRecord) -> WindowRecord:
     return replace(record, adopted=True)
 
 
+def van_route_factor(net: RailNetwork, options: Options, choice: Mapping[str, int]) -> float:
+    """Routed van tour cost / stem cost (both at the van rate) for the van legs of `choice`
+    (qroute.rail.trucks routes them); 1.0 when `choice` has no van leg. Measured on the
+    greedy start, it is the estimate the assignment prices van legs with."""
+    legs = {cid: options[cid][k].legs for cid, k in choice.items()}
+    stem_km = sum(leg.km for plan in legs.values() for leg in plan if leg.mode == "van")
+    if stem_km <= 0:
+        return 1.0
+    tour_km = sum(t.km for t in route_vans(net, legs))
+    return tour_km / stem_km
+
+
+def with_van_estimate(net: RailNetwork, factor: float) -> RailNetwork:
+    from dataclasses import replace
+
+    return net.replace(tariff=replace(net.tariff, van_route_factor=round(factor, 3)))
+
+
 def plan_rail(
     net: RailNetwork, config: RailConfig | None = None, samplers: RailSamplers | None = None
 ) -> RailPlan:
     """Plan every consignment: QUBO windows (or the MIP alone under policy "exact"), then the
-    full MIP as the reference for the gap."""
+    full MIP as the reference for the gap.
+
+    With `config.estimate_vans` (and a network whose tariff has no van factor yet) the van
+    legs of the greedy start are routed first and their tour-to-stem ratio prices every van
+    leg (`van_route_factor`): the assignment chooses rail or truck knowing an estimate of
+    what the vans will cost. The plan's network carries that tariff (disruption replans
+    price with it)."""
     config = config or RailConfig()
     samplers = samplers or RailSamplers()
     t0 = time.perf_counter()
@@ -366,8 +392,14 @@ def plan_rail(
     phases["options"] = time.perf_counter() - t0
     mark = time.perf_counter()
     choice = greedy(list(options), options, capacity, weights)
-    greedy_cost = plan_cost(choice, options)
     phases["greedy"] = time.perf_counter() - mark
+    if config.estimate_vans and net.tariff.van_route_factor == 1.0:
+        mark = time.perf_counter()
+        net = with_van_estimate(net, van_route_factor(net, options, choice))
+        options = all_options(net)
+        choice = greedy(list(options), options, capacity, weights)
+        phases["van_estimate"] = time.perf_counter() - mark
+    greedy_cost = plan_cost(choice, options)
     records: list[WindowRecord] = []
     mip: MipResult | None = None
     if config.policy == "exact":

@@ -396,6 +396,12 @@ class RailResultPayload(_Open):
     van_stem_estimate: float = Field(
         description="what the assignment priced the van legs at, before routing"
     )
+    van_route_factor: float = Field(
+        description="tour-to-stem factor the van legs were priced with (routed greedy start)"
+    )
+    van_estimate_error_percent: Number = Field(
+        default=None, description="100 * (van_stem_estimate - van_tour_cost) / van_tour_cost"
+    )
     wall_seconds: float
     phase_seconds: dict[str, float]
     disruption: dict[str, Any] | None = None
