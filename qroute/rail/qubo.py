@@ -27,6 +27,16 @@ all integers) has a consignment on it that moves to its truck: its row term fall
 feasible assignment. This certifies the *window* optimum given the residual allowances the
 other consignments leave; it says nothing about the whole plan (that is what the MIP gap
 reports).
+
+**Tighter, from a known feasible window answer** (``incumbent``: its cost, as in the
+route-selection kind). Every term of E is ≥ 0 (costs are relative to μ_c), and a broken
+assignment violates a one-hot or row term by at least one integer unit for every slack
+value, so its energy is at least that term's weight. With U = m · max(incumbent − Σ μ_c, ε)
+> E(incumbent) ≥ E(optimum), every term whose weight is ≥ U is certified by this bound
+alone. Each weight is therefore min(regret weight above, U): a broken state that violates a
+U-weighted term has E ≥ U; one that violates only regret-weighted terms is repaired by the
+steps above, which touch only violated terms and never break a satisfied one. Small
+windows whose incumbent is close to Σ μ_c get much smaller penalties (QAOA benefits most).
 """
 
 from __future__ import annotations
@@ -109,8 +119,11 @@ def window_qubo(
     margin: float = CERTIFIED_MARGIN,
     one_hot_scale: float = ONE_HOT_SCALE,
     row_margin: float | None = None,
+    incumbent: float | None = None,
 ) -> WindowQubo:
-    """The BQM of one window; `residual` = allowances left by consignments outside it.
+    """The BQM of one window; `residual` = allowances left by consignments outside it;
+    `incumbent`: the cost of a feasible answer of this window (its current plan), which caps
+    every penalty at the incumbent bound U (module docstring; still certified).
 
     `row_margin` replaces `margin` in B_row only. Below 1 the proof no longer holds (an
     infeasible state may have the lowest energy; the decode still checks every sample and
@@ -137,6 +150,9 @@ def window_qubo(
             for seg in opts[k].segments:
                 for r, name in enumerate(RESOURCES):
                     on_row.setdefault((seg, name), []).append((cid, k, weights[cid][r]))
+    cap_u = math.inf
+    if incumbent is not None:
+        cap_u = margin * max(incumbent - sum(mu.values()), EPSILON_CNY)
     rows: list[tuple[Segment, str]] = []
     row_penalty: dict[tuple[Segment, str], float] = {}
     row_unit: dict[tuple[Segment, str], int] = {}
@@ -150,6 +166,7 @@ def window_qubo(
         unit = reduce(math.gcd, [w for _, _, w in entries] + ([cap] if cap else []))
         regret = max(truck[cid] - options[cid][k].cost for cid, k, _ in entries)
         b = (margin if row_margin is None else row_margin) * max(regret, EPSILON_CNY)
+        b = min(b, cap_u)
         rows.append(row)
         row_penalty[row] = b
         row_unit[row] = unit
@@ -163,6 +180,7 @@ def window_qubo(
     option_cost: dict[Any, float] = {}
     for cid in ids:
         a = max(margin * max(truck[cid] - mu[cid], EPSILON_CNY), one_hot_scale * floor[cid])
+        a = min(a, cap_u)
         one_hot[cid] = a
         keep = list(allowed[cid])
         for k in keep:
