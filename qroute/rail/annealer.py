@@ -21,6 +21,7 @@ cache).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -174,6 +175,7 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
         "seed": [],
         "beta_range": [],
         "initial": [],
+        "time_limit": [],
     }
     properties: dict[str, Any] = {"device": DEVICE}
 
@@ -187,11 +189,14 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
         seed: int = 0,
         beta_range: tuple[float, float] | None = None,
         initial: Mapping[str, int] | None = None,
+        time_limit: float | None = None,
         **_: Any,
     ) -> dimod.SampleSet:
         """`initial`: option index per consignment to start every read from (default: each
         consignment's cheapest allowed option); the β schedule runs geometrically over
-        `beta_range` (default 1/HOT_TEMPERATURE .. 1/COLD_TEMPERATURE)."""
+        `beta_range` (default 1/HOT_TEMPERATURE .. 1/COLD_TEMPERATURE). Reads run one after
+        another (read r seeded with seed + r); with `time_limit` (seconds) no read starts
+        after it has passed, but at least one runs."""
         if bqm is not window.bqm:
             raise ValueError("onehot-sa samples the window's own BQM")
         model = OneHotModel.of(window)
@@ -204,20 +209,27 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
                 start[c] = min(range(len(allowed)), key=lambda i: model.cost[model.first[c] + i])
         hot, cold = beta_range or (1.0 / HOT_TEMPERATURE, 1.0 / COLD_TEMPERATURE)
         betas = np.geomspace(hot, cold, max(1, int(num_sweeps)))
-        states = _anneal(
-            start,
-            model.first,
-            model.count,
-            model.cost,
-            model.row_ptr,
-            model.row_index,
-            model.row_weight,
-            model.rhs,
-            model.penalty,
-            betas,
-            int(seed) % (2**31),
-            max(1, int(num_reads)),
-        )
+        began = time.perf_counter()
+        reads: list[NDArray[np.int64]] = []
+        for read in range(max(1, int(num_reads))):
+            if reads and time_limit is not None and time.perf_counter() - began >= time_limit:
+                break
+            got = _anneal(
+                start,
+                model.first,
+                model.count,
+                model.cost,
+                model.row_ptr,
+                model.row_index,
+                model.row_weight,
+                model.rhs,
+                model.penalty,
+                betas,
+                (int(seed) + read) % (2**31),
+                1,
+            )
+            reads.append(got[0])
+        states = np.array(reads)
         order = list(bqm.variables)
         column = {v: i for i, v in enumerate(order)}
         samples = np.zeros((len(states), len(order)), dtype=np.int8)
@@ -229,5 +241,7 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
             for var, bit in window.sample_bits(chosen).items():
                 samples[read, column[var]] = bit
         return dimod.SampleSet.from_samples_bqm(
-            (samples, order), bqm, info={"num_sweeps": int(num_sweeps), "device": DEVICE}
+            (samples, order),
+            bqm,
+            info={"num_sweeps": int(num_sweeps), "num_reads": len(reads), "device": DEVICE},
         )

@@ -50,6 +50,9 @@ class RailConfig:
     backend's own limit)."""
     row_margin: float | None = None  # capacity-row penalty margin; None: certified (qubo.py)
     estimate_vans: bool = True  # price van legs with `van_route_factor` before the assignment
+    penalty: str = "incumbent"
+    """"incumbent": certified penalties capped by the window's current plan (qubo.py);
+    "regret": the regret weights alone (also certified, larger)."""
 
 
 @dataclass(frozen=True)
@@ -263,24 +266,35 @@ def improve_windows(
             group = pending.pop(0)
             members = frozenset(group)
             residual = residual_of(capacity, load_of(choice, options, weights, members))
-            wq = window_qubo(group, options, residual, weights, row_margin=config.row_margin)
+            before = plan_cost({c: choice[c] for c in group}, options)
+            wq = window_qubo(
+                group,
+                options,
+                residual,
+                weights,
+                row_margin=config.row_margin,
+                incumbent=before if config.penalty == "incumbent" else None,
+            )
             if samplers.window_size(first, wq) > limit and len(group) > 1:
                 half = len(group) // 2
                 pending[:0] = [group[:half], group[half:]]
                 continue
-            before = plan_cost({c: choice[c] for c in group}, options)
             mark = time.perf_counter()
             sub_options = {c: options[c] for c in group}
             window_mip = solve_mip(
                 sub_options, residual, weights=weights, time_limit=max(1.0, deadline - mark)
             )
             mip_seconds = time.perf_counter() - mark
-            budget = Budget(
-                time_limit=config.time_limit, seed=config.seed + index, shots=config.shots
+            deadline += mip_seconds  # the ablation is not the QUBO path's time
+            budget = Budget(  # what is left of the QUBO path's time (onehot-sa stops reads)
+                time_limit=max(0.1, deadline - time.perf_counter()),
+                seed=config.seed + index,
+                shots=config.shots,
             )
             try:
                 got = samplers.solve(chain, wq, budget, initial={c: choice[c] for c in group})
             except BackendUnavailable as exc:
+                deadline -= mip_seconds  # the window MIP is this window's solver after all
                 new = window_mip.choice
                 cost = window_mip.cost if window_mip.cost is not None else before
                 record = WindowRecord(
@@ -310,7 +324,6 @@ def improve_windows(
                 records.append(record)
                 index += 1
                 continue
-            deadline += mip_seconds  # the ablation is not the QUBO path's time
             decoded = decode(got.sampleset, wq, options, residual, weights)
             adopt = decoded.cost < before - 1e-6
             if adopt:
@@ -414,6 +427,10 @@ def plan_rail(
             net, options, choice, capacity, config, samplers, mark + config.time_limit
         )
         phases["qubo_windows"] = time.perf_counter() - mark
+        # inside qubo_windows: the window MIPs of the ablation (not part of the QUBO path)
+        phases["window_mip_ablation"] = sum(
+            r.window_mip_seconds or 0.0 for r in records if r.backend_used != "mip"
+        )
         if config.mip:
             mark = time.perf_counter()
             mip = solve_mip(options, capacity, weights=weights, time_limit=config.time_limit)

@@ -141,6 +141,7 @@ class RailSamplers:
                 "num_reads": budget.shots or annealer.DEFAULT_READS,
                 "num_sweeps": annealer.DEFAULT_SWEEPS,
                 "seed": budget.seed,
+                "time_limit": budget.time_limit,
             }
         if name == "dwave-sa":
             return {
