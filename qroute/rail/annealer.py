@@ -39,6 +39,10 @@ DEFAULT_READS = 8
 DEFAULT_SWEEPS = 20_000
 HOT_TEMPERATURE = 300.0  # CNY: crosses most option-cost differences (tuned on hsr-yangtze)
 COLD_TEMPERATURE = 0.5  # CNY: resolves the smallest tariff differences
+MOVES_PER_SECOND = 5e6
+"""A first guess of the kernel's speed (moves per second); each read measures it again, and
+with a time limit the sweeps of a read are cut so that the reads fit (`sample`)."""
+MIN_SWEEPS = 100
 MAX_OPTION_VARIABLES = 20_000
 """Most option variables one call takes: the state is one option per consignment, so the
 slack bits add no search space; the cost per sweep grows linearly."""
@@ -178,6 +182,7 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
         "time_limit": [],
     }
     properties: dict[str, Any] = {"device": DEVICE}
+    moves_per_second: float = MOVES_PER_SECOND  # measured by the last long enough read
 
     def sample(  # type: ignore[override]
         self,
@@ -195,8 +200,10 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
         """`initial`: option index per consignment to start every read from (default: each
         consignment's cheapest allowed option); the β schedule runs geometrically over
         `beta_range` (default 1/HOT_TEMPERATURE .. 1/COLD_TEMPERATURE). Reads run one after
-        another (read r seeded with seed + r); with `time_limit` (seconds) no read starts
-        after it has passed, but at least one runs."""
+        another (read r seeded with seed + r). With `time_limit` (seconds) each read gets at
+        most `num_sweeps` and no more sweeps than its share of the time allows at the
+        measured speed (at least MIN_SWEEPS), and no read starts after the limit (at least
+        one runs)."""
         if bqm is not window.bqm:
             raise ValueError("onehot-sa samples the window's own BQM")
         model = OneHotModel.of(window)
@@ -208,27 +215,35 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
             else:
                 start[c] = min(range(len(allowed)), key=lambda i: model.cost[model.first[c] + i])
         hot, cold = beta_range or (1.0 / HOT_TEMPERATURE, 1.0 / COLD_TEMPERATURE)
-        betas = np.geomspace(hot, cold, max(1, int(num_sweeps)))
+        sweeps = max(1, int(num_sweeps))
+        total = max(1, int(num_reads))
+        n = max(1, len(model.consignments))
+        if time_limit is not None:
+            affordable = int(time_limit / total * self.moves_per_second / n)
+            sweeps = min(sweeps, max(MIN_SWEEPS, affordable))
+        betas = np.geomspace(hot, cold, sweeps)
+        arrays = (
+            model.first,
+            model.count,
+            model.cost,
+            model.row_ptr,
+            model.row_index,
+            model.row_weight,
+            model.rhs,
+            model.penalty,
+        )
+        _anneal(start, *arrays, betas[:1], 0, 1)  # compiles / loads the kernel before timing
         began = time.perf_counter()
         reads: list[NDArray[np.int64]] = []
-        for read in range(max(1, int(num_reads))):
+        for read in range(total):
             if reads and time_limit is not None and time.perf_counter() - began >= time_limit:
                 break
-            got = _anneal(
-                start,
-                model.first,
-                model.count,
-                model.cost,
-                model.row_ptr,
-                model.row_index,
-                model.row_weight,
-                model.rhs,
-                model.penalty,
-                betas,
-                (int(seed) + read) % (2**31),
-                1,
-            )
+            mark = time.perf_counter()
+            got = _anneal(start, *arrays, betas, (int(seed) + read) % (2**31), 1)
             reads.append(got[0])
+            took = time.perf_counter() - mark
+            if took > 0.05:  # long enough to measure; the first call may include loading
+                type(self).moves_per_second = sweeps * n / took
         states = np.array(reads)
         order = list(bqm.variables)
         column = {v: i for i, v in enumerate(order)}
@@ -243,5 +258,5 @@ class OneHotAnnealer(dimod.Sampler):  # type: ignore[misc]
         return dimod.SampleSet.from_samples_bqm(
             (samples, order),
             bqm,
-            info={"num_sweeps": int(num_sweeps), "num_reads": len(reads), "device": DEVICE},
+            info={"num_sweeps": sweeps, "num_reads": len(reads), "device": DEVICE},
         )

@@ -286,8 +286,8 @@ def improve_windows(
             )
             mip_seconds = time.perf_counter() - mark
             deadline += mip_seconds  # the ablation is not the QUBO path's time
-            budget = Budget(  # what is left of the QUBO path's time (onehot-sa stops reads)
-                time_limit=max(0.1, deadline - time.perf_counter()),
+            budget = Budget(  # this window's share of what is left (onehot-sa fits its reads)
+                time_limit=max(0.1, (deadline - time.perf_counter()) / (len(pending) + 1)),
                 seed=config.seed + index,
                 shots=config.shots,
             )
