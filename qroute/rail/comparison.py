@@ -82,6 +82,26 @@ def window_cases(
     ]
 
 
+def small_windows(
+    count: int,
+    max_qubits: int = 16,
+    *,
+    min_qubits: int | None = None,
+    penalty: str = "incumbent",
+    net: RailNetwork | None = None,
+) -> list[WindowCase]:
+    """`count` windows of `min_qubits`..`max_qubits` variables (default max_qubits - 4) from
+    the default scenario (hsr-yangtze, 200 consignments) or `net`: the public way to get rail
+    windows for any backend (solve them with ``qroute.rail.kind.ASSIGNMENT_KIND``). Binding
+    windows first; each carries its optimum, by enumeration (so max_qubits ≤ 22)."""
+    from qroute.rail.scenario import hsr_yangtze
+
+    low = max(1, max_qubits - 4) if min_qubits is None else min_qubits
+    return window_cases(
+        net or hsr_yangtze(), count, min_vars=low, max_vars=max_qubits, penalty=penalty
+    )
+
+
 def compare_backends(
     cases: Sequence[WindowCase],
     backends: Sequence[str],
