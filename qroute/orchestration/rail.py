@@ -16,7 +16,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
-RailPolicy = Literal["local", "tabu", "mixed", "qaoa", "annealer", "hybrid", "exact"]
+RailPolicy = Literal["local", "bitflip", "tabu", "mixed", "qaoa", "annealer", "hybrid", "exact"]
 
 
 @flow(name="nightly-rail-plan", log_prints=True)

@@ -15,7 +15,7 @@ from qroute.model.solver import Budget
 from qroute.rail.model import RailNetwork
 from qroute.rail.options import Option, Segment, all_options, capacities, load_of
 from qroute.rail.plan import greedy, residual_of, weights_of
-from qroute.rail.qubo import WindowQubo, brute_force_minimum, decode, window_qubo
+from qroute.rail.qubo import WindowQubo, brute_force_minimum, decode, fits, window_qubo
 from qroute.rail.samplers import RailSamplers
 
 CONTROL = "uniform-random"
@@ -32,11 +32,28 @@ class WindowCase:
     optimum: float  # the window's optimal cost, by enumeration
 
 
+PENALTIES = ("incumbent", "regret")
+
+
 def window_cases(
-    net: RailNetwork, count: int, *, min_vars: int = 12, max_vars: int = 16, pool: int = 40
+    net: RailNetwork,
+    count: int,
+    *,
+    min_vars: int = 12,
+    max_vars: int = 16,
+    pool: int = 40,
+    penalty: str = "incumbent",
 ) -> list[WindowCase]:
     """Windows of two or three consignments (from the first `pool` with a choice) on the
-    allowances the greedy plan leaves, min_vars..max_vars variables, capacity rows first."""
+    allowances the greedy plan leaves, min_vars..max_vars variables; *binding* windows first
+    (each consignment's cheapest allowed option together overfill a segment, so the optimum
+    is a real trade-off), then those with capacity rows, largest first.
+
+    `penalty`: "incumbent" caps the certified penalties at the bound of the greedy plan's
+    answer for the window (`window_qubo(incumbent=...)`), "regret" keeps the regret weights
+    alone. Both are certified; the windows and their optima are the same."""
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty is one of {PENALTIES}, got {penalty!r}")
     options = all_options(net)
     weights = weights_of(net)
     cap = capacities(net)
@@ -46,14 +63,43 @@ def window_cases(
     for size in (2, 3):
         for group in itertools.combinations(ids, size):
             residual = residual_of(cap, load_of(choice, options, weights, frozenset(group)))
-            wq = window_qubo(list(group), options, residual, weights)
+            incumbent = sum(options[c][choice[c]].cost for c in group)
+            wq = window_qubo(
+                list(group),
+                options,
+                residual,
+                weights,
+                incumbent=incumbent if penalty == "incumbent" else None,
+            )
             if min_vars <= wq.num_variables <= max_vars:
-                found.append((group, residual, wq))
-    found.sort(key=lambda f: (not f[2].rows, -f[2].num_variables, f[0]))
+                cheapest = {c: min(wq.allowed[c], key=lambda k: options[c][k].cost) for c in group}
+                binding = not fits(cheapest, options, residual, weights)
+                found.append((group, residual, wq, binding))
+    found.sort(key=lambda f: (not f[3], not f[2].rows, -f[2].num_variables, f[0]))
     return [
         WindowCase(group, options, residual, weights, wq, brute_force_minimum(wq) + wq.offset_cost)
-        for group, residual, wq in found[:count]
+        for group, residual, wq, _ in found[:count]
     ]
+
+
+def small_windows(
+    count: int,
+    max_qubits: int = 16,
+    *,
+    min_qubits: int | None = None,
+    penalty: str = "incumbent",
+    net: RailNetwork | None = None,
+) -> list[WindowCase]:
+    """`count` windows of `min_qubits`..`max_qubits` variables (default max_qubits - 4) from
+    the default scenario (hsr-yangtze, 200 consignments) or `net`: the public way to get rail
+    windows for any backend (solve them with ``qroute.rail.kind.ASSIGNMENT_KIND``). Binding
+    windows first; each carries its optimum, by enumeration (so max_qubits ≤ 22)."""
+    from qroute.rail.scenario import hsr_yangtze
+
+    low = max(1, max_qubits - 4) if min_qubits is None else min_qubits
+    return window_cases(
+        net or hsr_yangtze(), count, min_vars=low, max_vars=max_qubits, penalty=penalty
+    )
 
 
 def compare_backends(

@@ -108,7 +108,12 @@ class Tariff:
 
     rail_cny_per_kg_km: float = 0.002
     rail_cny_per_slot: float = 15.0
-    van_cny_per_km: float = 3.0  # first/last-mile van, per consignment stem km (estimate)
+    van_cny_per_km: float = 3.0  # first/last-mile van, per road km it drives
+    van_route_factor: float = 1.0
+    """What a routed van tour costs per stem km (pickup to station, or station to delivery):
+    tours return to the station and several consignments share one. The options price a van
+    leg at stem km x van_cny_per_km x this; `plan_rail` sets it from the routed vans of its
+    greedy start before the assignment (`qroute.rail.plan.van_route_factor`)."""
     truck_cny_per_km: float = 5.5  # a dedicated truck door to door (the fallback)
     truck_fixed_cny: float = 150.0
     road_factor: float = 1.3  # road km / great-circle km
@@ -119,6 +124,11 @@ class Tariff:
     station_cutoff_min: int = 30  # cargo at the station this long before departure
     unload_min: int = 20  # from arrival to the last-mile van leaving
     min_transfer_min: int = 25  # between arrival and the next departure at a transfer
+
+    @property
+    def van_leg_cny_per_km(self) -> float:
+        """The estimated van price per stem km, before the vans are routed."""
+        return self.van_cny_per_km * self.van_route_factor
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Each consignment may go (a) direct by one train service, (b) by two services with one
 transfer (the second departs at least `min_transfer_min` after the first arrives), or (c) by
 a dedicated truck door to door (always possible, the fallback). A rail option adds the van
-stems to the origin station and from the destination station (estimated per consignment
-as road km x `van_cny_per_km`; the routed first/last mile is reported separately, see
+stems to the origin station and from the destination station, estimated before the vans
+are routed as stem road km x `Tariff.van_leg_cny_per_km` (the van rate times the measured
+tour-to-stem factor; the routed first/last mile is reported beside it, see
 qroute.rail.trucks). Cost = rail tariff + truck legs + lateness x the priority's rate.
 
 Only the `max_direct` earliest direct departures and the `max_transfer` earliest-arriving
@@ -146,7 +147,7 @@ def candidate_options(
         if not from_station:
             return (truck,)
         km = net.road_km(d_station.latlon, c.destination)  # already at the right station
-        cost = round(km * t.van_cny_per_km, 2)
+        cost = round(km * t.van_leg_cny_per_km, 2)
         leg = Leg(
             "van",
             d_station.code,
@@ -204,7 +205,7 @@ def candidate_options(
         legs = []
         van = 0.0
         if not from_station:
-            fm_cost = fm_km * t.van_cny_per_km
+            fm_cost = fm_km * t.van_leg_cny_per_km
             van += fm_cost
             board_time = first.stops[i].depart - cutoff
             legs.append(
@@ -222,7 +223,7 @@ def candidate_options(
         if second is not None:
             rail.append(_rail_leg(net, second, a, b, c))
         legs.extend(rail)
-        lm_cost = lm_km * t.van_cny_per_km
+        lm_cost = lm_km * t.van_leg_cny_per_km
         van += lm_cost
         unload = rail[-1].arrive + t.unload_min
         legs.append(

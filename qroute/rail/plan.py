@@ -16,7 +16,8 @@ from qroute.rail.mip import MipResult, solve_mip
 from qroute.rail.model import RailNetwork
 from qroute.rail.options import Option, Segment, all_options, capacities, load_of
 from qroute.rail.qubo import decode, window_qubo
-from qroute.rail.samplers import RailSamplers, rail_chain
+from qroute.rail.samplers import ONEHOT, RailSamplers, rail_chain
+from qroute.rail.trucks import route_vans
 
 Options = Mapping[str, Sequence[Option]]
 Weights = Mapping[str, tuple[int, int]]
@@ -27,6 +28,13 @@ DEFAULT_WINDOW_VARIABLES = 100
 capacity rows degrades fast with size (bench/rail.py; 60-100 option variables per window
 matched the window MIP's LNS quality, 600 did not adopt a single window)."""
 MIP_WINDOW = 256  # window size when the window MIP alone solves (no QUBO backend)
+ONEHOT_WINDOW_VARIABLES = 2000
+"""Option variables per onehot-sa window: the whole default scenario (918) in one window;
+larger instances are cut into corridor/time windows of this size (bench/rail.py)."""
+ONEHOT_POLISH_VARIABLES = 200
+"""Option variables per onehot-sa window after the first pass (about 40 consignments
+around one service): small enough that onehot-sa matched the window MIP on every such
+window measured, so each re-solve fixes what the large window left."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,15 @@ class RailConfig:
     seed: int = 0
     shots: int | None = None
     mip: bool = True  # solve the full MIP as the reference
-    max_window_variables: int | None = DEFAULT_WINDOW_VARIABLES  # None: the backend's limit
+    max_window_variables: int | None = None
+    """Window cap; None: ONEHOT_WINDOW_VARIABLES option variables for onehot-sa,
+    DEFAULT_WINDOW_VARIABLES BQM variables for every other backend (both within the
+    backend's own limit)."""
     row_margin: float | None = None  # capacity-row penalty margin; None: certified (qubo.py)
+    estimate_vans: bool = True  # price van legs with `van_route_factor` before the assignment
+    penalty: str = "incumbent"
+    """"incumbent": certified penalties capped by the window's current plan (qubo.py);
+    "regret": the regret weights alone (also certified, larger)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +186,7 @@ def conflict_windows(
 
     seeds = sorted(riders, key=lambda s: (-fullness(s), s))
     windows = []
+    made: set[frozenset[str]] = set()  # a window grown again from another seed is skipped
     for seed in seeds:
         window: list[str] = []
         seen: set[str] = set()
@@ -191,20 +207,24 @@ def conflict_windows(
                 window.append(cid)
                 size += len(options[cid])
                 queue.extend(s for o in options[cid] for s in o.services if s not in done)
-        if window:
+        if window and frozenset(window) not in made:
+            made.add(frozenset(window))
             windows.append(window)
     return windows
 
 
 def window_limit(samplers: RailSamplers, policy: str, config: RailConfig) -> int:
+    """Most variables per window, as `RailSamplers.window_size` of the chain's first backend
+    counts them (option variables for onehot-sa, every BQM variable otherwise)."""
     chain = rail_chain(policy)
     if policy == "mixed":
         limit = samplers.max_variables("dwave-sa")
+    elif chain and chain[0] == ONEHOT:
+        cap = config.max_window_variables or ONEHOT_WINDOW_VARIABLES
+        return min(samplers.max_variables(ONEHOT), cap)
     else:
         limit = min((samplers.max_variables(name) for name in chain), default=MIP_WINDOW)
-    if config.max_window_variables is not None:
-        limit = min(limit, config.max_window_variables)
-    return limit
+    return min(limit, config.max_window_variables or DEFAULT_WINDOW_VARIABLES)
 
 
 def improve_windows(
@@ -218,41 +238,63 @@ def improve_windows(
     ids: Sequence[str] | None = None,
 ) -> tuple[dict[str, int], list[WindowRecord]]:
     """Large-neighbourhood search: re-solve each window's QUBO with the allowances the
-    rest of the plan leaves; adopt the answer when it is cheaper. Passes shift the window
-    borders by half a window; stop when a pass adopts nothing or time runs out."""
+    rest of the plan leaves; adopt the answer when it is cheaper; stop when a pass adopts
+    nothing or time runs out. onehot-sa's first pass takes windows of up to
+    ONEHOT_WINDOW_VARIABLES (the whole default scenario), later passes re-solve windows of
+    ONEHOT_POLISH_VARIABLES around each service from the answer (the same sampler).
+
+    The window MIP of every window is the ablation (`cost_window_mip`); its time is kept in
+    the records and not charged to `deadline`, unless it stands in for a refusing chain."""
     weights = weights_of(net)
     chain = rail_chain(config.policy)
     limit = window_limit(samplers, config.policy, config)
+    first = chain[0] if chain and config.policy != "mixed" else "dwave-sa"
+    fill = 1.0 if first == ONEHOT else WINDOW_FILL
+    sizes = [limit] * MAX_PASSES
+    if first == ONEHOT:
+        sizes[1:] = [min(limit, ONEHOT_POLISH_VARIABLES)] * (MAX_PASSES - 1)
     members_all = list(ids if ids is not None else choice)
     records: list[WindowRecord] = []
     index = 0
     for pass_ in range(MAX_PASSES):
         adopted_any = False
+        limit = sizes[pass_]
         pending = conflict_windows(
-            members_all, options, choice, capacity, weights, max(1, int(limit * WINDOW_FILL))
+            members_all, options, choice, capacity, weights, max(1, int(limit * fill))
         )
         while pending and time.perf_counter() < deadline:
             group = pending.pop(0)
             members = frozenset(group)
             residual = residual_of(capacity, load_of(choice, options, weights, members))
-            wq = window_qubo(group, options, residual, weights, row_margin=config.row_margin)
-            if wq.num_variables > limit and len(group) > 1:
+            before = plan_cost({c: choice[c] for c in group}, options)
+            wq = window_qubo(
+                group,
+                options,
+                residual,
+                weights,
+                row_margin=config.row_margin,
+                incumbent=before if config.penalty == "incumbent" else None,
+            )
+            if samplers.window_size(first, wq) > limit and len(group) > 1:
                 half = len(group) // 2
                 pending[:0] = [group[:half], group[half:]]
                 continue
-            before = plan_cost({c: choice[c] for c in group}, options)
             mark = time.perf_counter()
             sub_options = {c: options[c] for c in group}
             window_mip = solve_mip(
                 sub_options, residual, weights=weights, time_limit=max(1.0, deadline - mark)
             )
             mip_seconds = time.perf_counter() - mark
-            budget = Budget(
-                time_limit=config.time_limit, seed=config.seed + index, shots=config.shots
+            deadline += mip_seconds  # the ablation is not the QUBO path's time
+            budget = Budget(  # this window's share of what is left (onehot-sa fits its reads)
+                time_limit=max(0.1, (deadline - time.perf_counter()) / (len(pending) + 1)),
+                seed=config.seed + index,
+                shots=config.shots,
             )
             try:
-                got = samplers.solve(chain, wq, budget)
+                got = samplers.solve(chain, wq, budget, initial={c: choice[c] for c in group})
             except BackendUnavailable as exc:
+                deadline -= mip_seconds  # the window MIP is this window's solver after all
                 new = window_mip.choice
                 cost = window_mip.cost if window_mip.cost is not None else before
                 record = WindowRecord(
@@ -310,7 +352,10 @@ def improve_windows(
                 )
             )
             index += 1
-        if not adopted_any or time.perf_counter() >= deadline:
+        last = pass_ + 1 == MAX_PASSES
+        if time.perf_counter() >= deadline or (
+            not adopted_any and (last or sizes[pass_ + 1] == limit)
+        ):
             break
     return choice, records
 
@@ -321,11 +366,35 @@ def _adopted(record: WindowRecord) -> WindowRecord:
     return replace(record, adopted=True)
 
 
+def van_route_factor(net: RailNetwork, options: Options, choice: Mapping[str, int]) -> float:
+    """Routed van tour cost / stem cost (both at the van rate) for the van legs of `choice`
+    (qroute.rail.trucks routes them); 1.0 when `choice` has no van leg. Measured on the
+    greedy start, it is the estimate the assignment prices van legs with."""
+    legs = {cid: options[cid][k].legs for cid, k in choice.items()}
+    stem_km = sum(leg.km for plan in legs.values() for leg in plan if leg.mode == "van")
+    if stem_km <= 0:
+        return 1.0
+    tour_km = sum(t.km for t in route_vans(net, legs))
+    return tour_km / stem_km
+
+
+def with_van_estimate(net: RailNetwork, factor: float) -> RailNetwork:
+    from dataclasses import replace
+
+    return net.replace(tariff=replace(net.tariff, van_route_factor=round(factor, 3)))
+
+
 def plan_rail(
     net: RailNetwork, config: RailConfig | None = None, samplers: RailSamplers | None = None
 ) -> RailPlan:
     """Plan every consignment: QUBO windows (or the MIP alone under policy "exact"), then the
-    full MIP as the reference for the gap."""
+    full MIP as the reference for the gap.
+
+    With `config.estimate_vans` (and a network whose tariff has no van factor yet) the van
+    legs of the greedy start are routed first and their tour-to-stem ratio prices every van
+    leg (`van_route_factor`): the assignment chooses rail or truck knowing an estimate of
+    what the vans will cost. The plan's network carries that tariff (disruption replans
+    price with it)."""
     config = config or RailConfig()
     samplers = samplers or RailSamplers()
     t0 = time.perf_counter()
@@ -336,8 +405,14 @@ def plan_rail(
     phases["options"] = time.perf_counter() - t0
     mark = time.perf_counter()
     choice = greedy(list(options), options, capacity, weights)
-    greedy_cost = plan_cost(choice, options)
     phases["greedy"] = time.perf_counter() - mark
+    if config.estimate_vans and net.tariff.van_route_factor == 1.0:
+        mark = time.perf_counter()
+        net = with_van_estimate(net, van_route_factor(net, options, choice))
+        options = all_options(net)
+        choice = greedy(list(options), options, capacity, weights)
+        phases["van_estimate"] = time.perf_counter() - mark
+    greedy_cost = plan_cost(choice, options)
     records: list[WindowRecord] = []
     mip: MipResult | None = None
     if config.policy == "exact":
@@ -352,6 +427,10 @@ def plan_rail(
             net, options, choice, capacity, config, samplers, mark + config.time_limit
         )
         phases["qubo_windows"] = time.perf_counter() - mark
+        # inside qubo_windows: the window MIPs of the ablation (not part of the QUBO path)
+        phases["window_mip_ablation"] = sum(
+            r.window_mip_seconds or 0.0 for r in records if r.backend_used != "mip"
+        )
         if config.mip:
             mark = time.perf_counter()
             mip = solve_mip(options, capacity, weights=weights, time_limit=config.time_limit)

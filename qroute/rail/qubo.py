@@ -27,6 +27,16 @@ all integers) has a consignment on it that moves to its truck: its row term fall
 feasible assignment. This certifies the *window* optimum given the residual allowances the
 other consignments leave; it says nothing about the whole plan (that is what the MIP gap
 reports).
+
+**Tighter, from a known feasible window answer** (``incumbent``: its cost, as in the
+route-selection kind). Every term of E is ≥ 0 (costs are relative to μ_c), and a broken
+assignment violates a one-hot or row term by at least one integer unit for every slack
+value, so its energy is at least that term's weight. With U = m · max(incumbent − Σ μ_c, ε)
+> E(incumbent) ≥ E(optimum), every term whose weight is ≥ U is certified by this bound
+alone. Each weight is therefore min(regret weight above, U): a broken state that violates a
+U-weighted term has E ≥ U; one that violates only regret-weighted terms is repaired by the
+steps above, which touch only violated terms and never break a satisfied one. Small
+windows whose incumbent is close to Σ μ_c get much smaller penalties (QAOA benefits most).
 """
 
 from __future__ import annotations
@@ -63,10 +73,31 @@ class WindowQubo:
     row_penalty: dict[tuple[Segment, str], float] = field(default_factory=dict)
     row_unit: dict[tuple[Segment, str], int] = field(default_factory=dict)
     row_slack: dict[tuple[Segment, str], tuple[tuple[Any, int], ...]] = field(default_factory=dict)
+    row_terms: dict[tuple[Segment, str], tuple[tuple[Any, int], ...]] = field(default_factory=dict)
+    row_rhs: dict[tuple[Segment, str], int] = field(default_factory=dict)  # C' of every row
+    option_cost: dict[Any, float] = field(default_factory=dict)  # cost - μ_c of every x
 
     @property
     def num_variables(self) -> int:
         return int(self.bqm.num_variables)
+
+    @property
+    def num_option_variables(self) -> int:
+        return sum(len(ks) for ks in self.allowed.values())
+
+    def sample_bits(self, choice: Mapping[str, int]) -> dict[Any, int]:
+        """Every BQM variable for one option per consignment, each slack register at its
+        exact minimiser clamp(C' - load', 0, C') (the whole free allowance when it fits)."""
+        bits: dict[Any, int] = dict.fromkeys(self.bqm.variables, 0)
+        for cid, k in choice.items():
+            bits[("x", cid, k)] = 1
+        for row in self.rows:
+            load = sum(a for v, a in self.row_terms[row] if bits[v])
+            free = min(max(self.row_rhs[row] - load, 0), self.row_rhs[row])
+            slack = self.row_slack[row]
+            for (v, _), bit in zip(slack, _bits(free, [c for _, c in slack]), strict=True):
+                bits[v] = bit
+        return bits
 
 
 def _slack_coefficients(capacity: int) -> list[int]:
@@ -88,8 +119,11 @@ def window_qubo(
     margin: float = CERTIFIED_MARGIN,
     one_hot_scale: float = ONE_HOT_SCALE,
     row_margin: float | None = None,
+    incumbent: float | None = None,
 ) -> WindowQubo:
-    """The BQM of one window; `residual` = allowances left by consignments outside it.
+    """The BQM of one window; `residual` = allowances left by consignments outside it;
+    `incumbent`: the cost of a feasible answer of this window (its current plan), which caps
+    every penalty at the incumbent bound U (module docstring; still certified).
 
     `row_margin` replaces `margin` in B_row only. Below 1 the proof no longer holds (an
     infeasible state may have the lowest energy; the decode still checks every sample and
@@ -116,6 +150,9 @@ def window_qubo(
             for seg in opts[k].segments:
                 for r, name in enumerate(RESOURCES):
                     on_row.setdefault((seg, name), []).append((cid, k, weights[cid][r]))
+    cap_u = math.inf
+    if incumbent is not None:
+        cap_u = margin * max(incumbent - sum(mu.values()), EPSILON_CNY)
     rows: list[tuple[Segment, str]] = []
     row_penalty: dict[tuple[Segment, str], float] = {}
     row_unit: dict[tuple[Segment, str], int] = {}
@@ -129,6 +166,7 @@ def window_qubo(
         unit = reduce(math.gcd, [w for _, _, w in entries] + ([cap] if cap else []))
         regret = max(truck[cid] - options[cid][k].cost for cid, k, _ in entries)
         b = (margin if row_margin is None else row_margin) * max(regret, EPSILON_CNY)
+        b = min(b, cap_u)
         rows.append(row)
         row_penalty[row] = b
         row_unit[row] = unit
@@ -139,22 +177,28 @@ def window_qubo(
             floor[cid] = max(floor[cid], b * (w // unit) ** 2)
     bqm = dimod.BinaryQuadraticModel("BINARY")
     one_hot: dict[str, float] = {}
+    option_cost: dict[Any, float] = {}
     for cid in ids:
         a = max(margin * max(truck[cid] - mu[cid], EPSILON_CNY), one_hot_scale * floor[cid])
+        a = min(a, cap_u)
         one_hot[cid] = a
         keep = list(allowed[cid])
         for k in keep:
+            option_cost[("x", cid, k)] = options[cid][k].cost - mu[cid]
             bqm.add_variable(("x", cid, k), options[cid][k].cost - mu[cid] - a)
         for i, k1 in enumerate(keep):  # A (Σx − 1)² = A − A Σx + 2A Σ_{k<l} x_k x_l
             for k2 in keep[i + 1 :]:
                 bqm.add_interaction(("x", cid, k1), ("x", cid, k2), 2 * a)
         bqm.offset += a
+    row_terms: dict[tuple[Segment, str], tuple[tuple[Any, int], ...]] = {}
+    row_rhs: dict[tuple[Segment, str], int] = {}
     for row in rows:
         seg, name = row
         r = RESOURCES.index(name)
         unit = row_unit[row]
-        terms: list[tuple[Any, int]] = [(("x", cid, k), w // unit) for cid, k, w in on_row[row]]
-        _add_squared(bqm, [*terms, *row_slack[row]], residual[seg][r] // unit, row_penalty[row])
+        row_terms[row] = tuple((("x", cid, k), w // unit) for cid, k, w in on_row[row])
+        row_rhs[row] = residual[seg][r] // unit
+        _add_squared(bqm, [*row_terms[row], *row_slack[row]], row_rhs[row], row_penalty[row])
     return WindowQubo(
         bqm,
         tuple(ids),
@@ -165,6 +209,9 @@ def window_qubo(
         row_penalty,
         row_unit,
         row_slack,
+        row_terms,
+        row_rhs,
+        option_cost,
     )
 
 
@@ -283,19 +330,8 @@ def sample_of(
     weights: Mapping[str, tuple[int, int]],
 ) -> dict[Any, int]:
     """The BQM sample of a feasible assignment with its exact slack."""
-    sample: dict[Any, int] = dict.fromkeys(wq.bqm.variables, 0)
-    for cid, k in choice.items():
-        sample[("x", cid, k)] = 1
-    load = load_of(choice, options, weights)
-    for row in wq.rows:
-        seg, name = row
-        r = RESOURCES.index(name)
-        unit = wq.row_unit[row]
-        free = residual[seg][r] // unit - load.get(seg, [0, 0])[r] // unit
-        slack = wq.row_slack[row]
-        for (v, _), bit in zip(slack, _bits(free, [c for _, c in slack]), strict=True):
-            sample[v] = bit
-    return sample
+    assert fits(choice, options, residual, weights), "sample_of takes a feasible assignment"
+    return wq.sample_bits(choice)
 
 
 def energy_of(

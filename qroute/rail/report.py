@@ -22,6 +22,7 @@ from qroute.reporting.output import (
     save_map,
     set_lonlat_aspect,
 )
+from qroute.reporting.payloads import RailResultPayload
 
 MAP_PNG = "corridor.png"
 
@@ -153,6 +154,10 @@ def rail_payload(
     rail_cost = sum(plan.chosen(c).rail_cost for c in plan.choice)
     truck_cost = sum(plan.chosen(c).truck_cost for c in plan.choice)
     late_cost = sum(plan.chosen(c).lateness_cost for c in plan.choice)
+    tours_cost = sum(t.cost for t in tours)
+    van_estimate = sum(
+        leg.cost for c in plan.choice for leg in plan.chosen(c).legs if leg.mode == "van"
+    )
     payload: dict[str, Any] = {
         "scenario": net.name,
         "policy": plan.policy,
@@ -186,17 +191,26 @@ def rail_payload(
         "late": late,
         "unassigned": [],  # every consignment has a plan: the truck is always an option
         "van_tours": [t.as_dict() for t in tours],
-        "van_tour_cost": round(sum(t.cost for t in tours), 2),
-        "van_stem_estimate": round(
-            sum(leg.cost for c in plan.choice for leg in plan.chosen(c).legs if leg.mode == "van"),
-            2,
-        ),
+        "van_tour_cost": round(tours_cost, 2),
+        "van_stem_estimate": round(van_estimate, 2),
+        "van_route_factor": net.tariff.van_route_factor,
+        "van_estimate_error_percent": None
+        if not tours_cost
+        else round((van_estimate - tours_cost) / tours_cost * 100, 2),
         "wall_seconds": round(plan.wall_seconds, 3),
         "phase_seconds": {k: round(v, 3) for k, v in plan.phase_seconds.items()},
     }
     if disruption is not None:
         payload["disruption"] = dict(disruption)
-    return payload
+    return typed_rail_result(payload)
+
+
+def typed_rail_result(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """`payload` checked against the rail result.json model
+    (qroute.reporting.payloads.RailResultPayload, schema docs/schemas/rail-result.schema.json;
+    a wrong type raises pydantic.ValidationError) as plain JSON data."""
+    model = RailResultPayload.model_validate(jsonable(payload))
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def summary_markdown(payload: Mapping[str, Any]) -> str:
@@ -218,7 +232,8 @@ def summary_markdown(payload: Mapping[str, Any]) -> str:
         f"- windows solved per class: {prov['windows_solved']}; adopted: {prov['windows_adopted']}",
         f"- by truck: {len(payload['by_truck'])}; late: {len(payload['late'])}; "
         f"van tours: {len(payload['van_tours'])} ({payload['van_tour_cost']:,.2f} CNY routed vs "
-        f"{payload['van_stem_estimate']:,.2f} estimated as stems)",
+        f"{payload['van_stem_estimate']:,.2f} estimated before routing, stem km x "
+        f"{payload['van_route_factor']:.3f})",
     ]
     if payload.get("disruption"):
         d = payload["disruption"]
@@ -343,8 +358,8 @@ def write_rail_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {"result": out / RESULT_JSON, "summary": out / SUMMARY_MD, "map": out / MAP_PNG}
-    # the rail result has its own shape (docs/rail.md), not the routing ResultPayload
-    text = json.dumps(jsonable(dict(payload)), indent=2) + "\n"
+    # the rail result has its own model (RailResultPayload), not the routing ResultPayload
+    text = json.dumps(typed_rail_result(payload), indent=2) + "\n"
     written["result"].write_text(text, encoding="utf-8")
     written["summary"].write_text(summary_markdown(payload), encoding="utf-8")
     plot_corridor(plan, tours, written["map"])

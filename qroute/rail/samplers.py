@@ -23,9 +23,11 @@ import dimod
 from qroute.hybrid.dispatch import Dispatcher, clique_capacity
 from qroute.model.provenance import provenance_class as class_of_backend
 from qroute.model.solver import BackendUnavailable, Budget
+from qroute.rail import annealer
+from qroute.rail.annealer import NAME as ONEHOT
 from qroute.rail.qubo import WindowQubo
 
-CLASSICAL = ("dwave-sa", "dwave-tabu", "exact", "mip", "greedy", "repair")
+CLASSICAL = (ONEHOT, "dwave-sa", "dwave-tabu", "exact", "mip", "greedy", "repair")
 SIMULATORS = ("qaoa-statevector", "braket-local", "pennylane-lightning", "qiskit-aer", "qaoa-sdks")
 HYBRID = "leap-hybrid-bqm"
 QPU = "dwave-qpu"
@@ -70,7 +72,10 @@ class RailSamplers:
     def max_variables(self, name: str) -> int:
         """Most window variables `name` takes: the logical-qubit limit of its hardware
         profile (``max_subproblem_qubits``; busclique capacity for an annealing QPU; the
-        variable limit of a hybrid solver), and for QAOA also the backend's own qubit cap."""
+        variable limit of a hybrid solver), and for QAOA also the backend's own qubit cap.
+        For onehot-sa: option variables (its state holds no slack bits; see `window_size`)."""
+        if name == ONEHOT:
+            return annealer.MAX_OPTION_VARIABLES
         if name == HYBRID:
             from qroute.backends.hardware import load_profiles
 
@@ -88,15 +93,22 @@ class RailSamplers:
             return limit
         return min(limit, logical) if backend.paradigm == "gate" else int(logical)
 
+    @staticmethod
+    def window_size(name: str, wq: WindowQubo) -> int:
+        """What `max_variables(name)` limits: option variables for onehot-sa, else every
+        BQM variable (options and slack bits)."""
+        return wq.num_option_variables if name == ONEHOT else wq.num_variables
+
     def refusal(self, name: str, wq: WindowQubo) -> str | None:
         limit = self.max_variables(name)
-        if wq.num_variables > limit:
-            return f"takes at most {limit} variables, got {wq.num_variables}"
+        size = self.window_size(name, wq)
+        if size > limit:
+            return f"takes at most {limit} variables, got {size}"
         if name in (QPU, HYBRID) and name not in self.injected:
             return (
                 "paid service: the rail path sends nothing without a cloud ledger row (not wired)"
             )
-        if name in self.injected or name == HYBRID:
+        if name in self.injected or name in (HYBRID, ONEHOT):
             return None
         status = self.dispatcher.backend(name).availability()
         return None if status.available else status.reason
@@ -109,10 +121,28 @@ class RailSamplers:
             return qpu.sampler(), qpu.device
         if name in self.injected:
             return self.injected[name], type(self.injected[name]).__name__
+        if name == ONEHOT:
+            return annealer.OneHotAnnealer(), annealer.DEVICE
         backend = self.dispatcher.backend(name)
         return backend.sampler(), str(getattr(backend, "device", name))  # type: ignore[attr-defined]
 
-    def kwargs(self, name: str, wq: WindowQubo, budget: Budget) -> dict[str, Any]:
+    def kwargs(
+        self,
+        name: str,
+        wq: WindowQubo,
+        budget: Budget,
+        initial: Mapping[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Sampler arguments; `initial` (the incumbent's options) seeds onehot-sa only."""
+        if name == ONEHOT:
+            return {
+                "window": wq,
+                "initial": initial,
+                "num_reads": budget.shots or annealer.DEFAULT_READS,
+                "num_sweeps": annealer.DEFAULT_SWEEPS,
+                "seed": budget.seed,
+                "time_limit": budget.time_limit,
+            }
         if name == "dwave-sa":
             return {
                 "num_reads": budget.shots or SA_READS,
@@ -145,10 +175,16 @@ class RailSamplers:
             }
         return {}
 
-    def sample(self, name: str, wq: WindowQubo, budget: Budget) -> WindowSample:
+    def sample(
+        self,
+        name: str,
+        wq: WindowQubo,
+        budget: Budget,
+        initial: Mapping[str, int] | None = None,
+    ) -> WindowSample:
         start = time.perf_counter()
         sampler, device = self._sampler(name)
-        sampleset = sampler.sample(wq.bqm, **self.kwargs(name, wq, budget))
+        sampleset = sampler.sample(wq.bqm, **self.kwargs(name, wq, budget, initial))
         sampleset.resolve()
         return WindowSample(
             sampleset,
@@ -160,7 +196,13 @@ class RailSamplers:
             details={"variables": wq.num_variables, "interactions": wq.bqm.num_interactions},
         )
 
-    def solve(self, chain: Sequence[str], wq: WindowQubo, budget: Budget) -> WindowSample:
+    def solve(
+        self,
+        chain: Sequence[str],
+        wq: WindowQubo,
+        budget: Budget,
+        initial: Mapping[str, int] | None = None,
+    ) -> WindowSample:
         """The first backend of `chain` that takes the window; every skip's reason is kept.
         Raises BackendUnavailable when none does (the caller falls back to the MIP)."""
         reasons: list[str] = []
@@ -170,7 +212,7 @@ class RailSamplers:
                 reasons.append(f"{name}: {why}")
                 continue
             try:
-                got = self.sample(name, wq, budget)
+                got = self.sample(name, wq, budget, initial)
             except Exception as exc:  # a failing backend falls back, the reason is kept
                 reasons.append(f"{name}: failed ({type(exc).__name__}: {exc})")
                 continue
@@ -187,18 +229,21 @@ class RailSamplers:
         raise BackendUnavailable("; ".join(reasons) or "empty chain")
 
 
-RAIL_POLICIES = ("local", "tabu", "mixed", "qaoa", "annealer", "hybrid", "exact")
+RAIL_POLICIES = ("local", "bitflip", "tabu", "mixed", "qaoa", "annealer", "hybrid", "exact")
 
 
 def rail_chain(policy: str) -> list[str]:
     """Backends to try per window, best first (the window MIP is the last resort).
 
-    local: dwave-sa. tabu: dwave-tabu, dwave-sa. mixed: windows of ≤ 16 variables go to
+    local: onehot-sa (one-hot-preserving SA on the window BQM, qroute.rail.annealer), then
+    dwave-sa. bitflip: dwave-sa alone (bit-flip SA, the earlier local path). tabu: dwave-tabu,
+    dwave-sa. mixed: windows of ≤ 16 variables go to
     QAOA with shots split over Braket, PennyLane and Qiskit, larger ones to dwave-sa.
     qaoa: QAOA statevector (windows sized to 16 qubits), dwave-sa. annealer: D-Wave QPU,
     dwave-sa. hybrid: Leap hybrid BQM, dwave-sa. exact: no QUBO, the MIP alone."""
     chains = {
-        "local": ["dwave-sa"],
+        "local": [ONEHOT, "dwave-sa"],
+        "bitflip": ["dwave-sa"],
         "tabu": ["dwave-tabu", "dwave-sa"],
         "mixed": ["qaoa-sdks", "dwave-sa"],
         "qaoa": ["qaoa-statevector", "dwave-sa"],

@@ -1,4 +1,5 @@
-"""The typed payloads qroute writes: result.json, comparison records, nightly rows.
+"""The typed payloads qroute writes: result.json (of `qroute solve` and of `qroute rail`),
+comparison records, nightly rows.
 
 Pydantic models, one per payload; writers validate through them (a wrong type fails the
 writer, not a later reader) and their JSON schemas live in docs/schemas/ (`write_schemas`;
@@ -225,11 +226,194 @@ class NightlyRow(BaseModel):
     wall_seconds: Number = Field(default=None, description="wall time of the run")
 
 
+class RailLeg(BaseModel):
+    """One leg of a consignment's plan (qroute.rail.report.leg_dict)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    mode: str = Field(description="rail | van | truck")
+    from_: str = Field(alias="from", description="station code, or pickup / delivery")
+    to: str = Field(description="station code, or pickup / delivery")
+    depart: str = Field(description="HH:MM (hours may pass 24)")
+    arrive: str = Field(description="HH:MM")
+    km: float
+    cost: float = Field(description="CNY")
+    service: str | None = Field(default=None, description="train service (rail legs)")
+
+
+class RailPlanItem(BaseModel):
+    """A consignment and the option it takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consignment: str
+    priority: str = Field(description="standard | express | cold_chain")
+    kind: str = Field(description="direct | transfer | truck | van")
+    ready: str
+    deadline: str
+    arrival: str
+    lateness_min: int
+    cost: float
+    legs: list[RailLeg]
+
+
+class RailMip(BaseModel):
+    """The HiGHS MIP on the same options (the reference of the gap)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cost: Number = None
+    bound: Number = None
+    proven_gap_percent: Number = None
+    optimal: bool
+    status: str
+    wall_seconds: float
+
+
+class RailWindow(_Open):
+    """One window QUBO solve (qroute.rail.plan.WindowRecord.as_dict)."""
+
+    index: int
+    pass_: int = Field(alias="pass")
+    consignments: int
+    variables: int = Field(description="BQM variables: options and slack bits")
+    capacity_rows: int
+    backend_requested: str
+    backend_used: str
+    provenance_class: str
+    device: str
+    raw_feasible_rate: Number = None
+    repaired: bool
+    adopted: bool
+    cost_before: float
+    cost_qubo: float
+    cost_window_mip: Number = Field(default=None, description="the window MIP (ablation)")
+    wall_seconds: float
+    window_mip_seconds: Number = None
+    fallback_reason: str | None = None
+
+
+class RailProvenance(BaseModel):
+    """Windows solved and adopted per provenance class (repairs credited to 'repair')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classes: list[str]
+    windows_solved: dict[str, int]
+    windows_adopted: dict[str, int]
+    backends_used: dict[str, int]
+
+
+class RailValidationEntry(BaseModel):
+    """The independent validator's verdict (qroute.rail.validate)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feasible: bool
+    violations: list[str]
+    late_consignments: int
+    lateness_minutes: int
+
+
+class RailServiceLoad(BaseModel):
+    """Load of one service segment against its allowance."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    service: str
+    segment: int
+    from_: str = Field(alias="from")
+    to: str
+    depart: str
+    kg: int
+    capacity_kg: int
+    slots: int
+    capacity_slots: int
+    consignments: int
+
+
+class RailTruckEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consignment: str
+    reason: str
+
+
+class RailLateEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consignment: str
+    priority: str
+    minutes: int
+    reason: str
+
+
+class RailVanTour(BaseModel):
+    """A routed first- or last-mile van tour (qroute.rail.trucks.VanTour.as_dict)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="pickup | delivery")
+    station: str
+    service: str
+    train_time: str
+    consignments: list[str] = Field(description="in driving order")
+    km: float
+    cost: float
+
+
+class RailCostBreakdown(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rail: float
+    truck_and_van: float
+    lateness: float
+
+
+class RailResultPayload(_Open):
+    """result.json of `qroute rail` (qroute.rail.report.rail_payload); costs in CNY."""
+
+    scenario: str
+    policy: str
+    consignments: int
+    services: int
+    cost: float
+    cost_breakdown: RailCostBreakdown
+    greedy_cost: float
+    feasible: bool
+    validation: RailValidationEntry
+    mip: RailMip | None = None
+    gap_to_mip_percent: Number = None
+    provenance: RailProvenance
+    windows: list[RailWindow]
+    plan: list[RailPlanItem]
+    service_loads: list[RailServiceLoad]
+    by_truck: list[RailTruckEntry]
+    late: list[RailLateEntry]
+    unassigned: list[str] = Field(description="always empty: the truck is always an option")
+    van_tours: list[RailVanTour]
+    van_tour_cost: float = Field(description="what the routed van tours cost")
+    van_stem_estimate: float = Field(
+        description="what the assignment priced the van legs at, before routing"
+    )
+    van_route_factor: float = Field(
+        description="tour-to-stem factor the van legs were priced with (routed greedy start)"
+    )
+    van_estimate_error_percent: Number = Field(
+        default=None, description="100 * (van_stem_estimate - van_tour_cost) / van_tour_cost"
+    )
+    wall_seconds: float
+    phase_seconds: dict[str, float]
+    disruption: dict[str, Any] | None = None
+    files: dict[str, str] | None = None
+
+
 #: The schema files in docs/schemas/, by model.
 SCHEMAS: dict[str, type[BaseModel]] = {
     "result.schema.json": ResultPayload,
     "comparison-record.schema.json": ComparisonRecord,
     "nightly-row.schema.json": NightlyRow,
+    "rail-result.schema.json": RailResultPayload,
 }
 
 

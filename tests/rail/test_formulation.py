@@ -103,3 +103,27 @@ def test_mip_matches_enumeration_and_beats_greedy(small_net: RailNetwork) -> Non
     residual = residual_of(cap, load_of(mip.choice, options, weights, some))
     sub = solve_mip({c: options[c] for c in some}, residual, weights=weights)
     assert sub.cost == pytest.approx(sum(options[c][mip.choice[c]].cost for c in some))
+
+
+def test_incumbent_bound_lowers_penalties_and_keeps_the_certificate(
+    small_net: RailNetwork,
+) -> None:
+    from qroute.rail.plan import greedy
+
+    checked = 0
+    for size in (2, 3):
+        group, options, residual, weights, wq = _small_window(small_net, size, 20)
+        start = greedy(group, options, residual, weights)  # a feasible window answer
+        incumbent = sum(options[c][k].cost for c, k in start.items())
+        tight = window_qubo(group, options, residual, weights, incumbent=incumbent)
+        bound = 1.2 * max(incumbent - tight.offset_cost, 1.0)
+        assert max([*tight.one_hot_penalty.values(), *tight.row_penalty.values()]) <= bound
+        for cid in group:
+            assert tight.one_hot_penalty[cid] <= wq.one_hot_penalty[cid]
+        mip = solve_mip(options, residual, weights=weights)
+        assert brute_force_minimum(tight) + tight.offset_cost == pytest.approx(mip.cost, abs=1e-6)
+        exact = dimod.ExactSolver().sample(tight.bqm)
+        decoded = decode(exact, tight, options, residual, weights)
+        assert not decoded.repaired and decoded.cost == pytest.approx(mip.cost)
+        checked += 1
+    assert checked == 2

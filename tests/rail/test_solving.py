@@ -234,3 +234,25 @@ def test_a_disruption_that_touches_nobody_keeps_the_plan(small_plan: RailPlan) -
     assert done.affected == ()
     assert done.plan.choice == small_plan.choice and done.plan.cost == small_plan.cost
     assert done.plan.mip == small_plan.mip
+
+
+def test_van_legs_are_priced_with_the_routed_tour_factor(small_plan: RailPlan) -> None:
+    from qroute.rail.trucks import route_vans
+
+    tariff = small_plan.network.tariff
+    assert tariff.van_route_factor > 1.0  # tours drive back to the station
+    legs = {c: small_plan.chosen(c).legs for c in small_plan.choice}
+    vans = [leg for plan in legs.values() for leg in plan if leg.mode == "van"]
+    assert vans
+    for leg in vans:
+        assert leg.cost == pytest.approx(leg.km * tariff.van_leg_cny_per_km, abs=0.02)
+    routed = sum(t.cost for t in route_vans(small_plan.network, legs))
+    priced = sum(leg.cost for leg in vans)
+    stems = priced / tariff.van_route_factor  # what the options priced before this estimate
+    assert abs(priced - routed) < abs(stems - routed)
+
+
+def test_van_estimate_can_be_switched_off(small_net: RailNetwork) -> None:
+    plan = plan_rail(small_net, RailConfig(policy="exact", time_limit=5, estimate_vans=False))
+    assert plan.network.tariff.van_route_factor == 1.0
+    assert "van_estimate" not in plan.phase_seconds
