@@ -27,6 +27,7 @@ __all__ = [
     "check_device",
     "lower_circuit",
     "place_qubits",
+    "placed_record",
 ]
 
 
@@ -132,7 +133,7 @@ def check_device(
 ) -> tuple[int, list[str]]:
     """Refuse (``DeviceRefusal``) or return the shot count to use and notes on adjustments.
 
-    ``now`` is naive UTC.
+    ``now`` is UTC-aware (a naive value is taken as UTC).
     """
     if info.status.upper() != "ONLINE":
         raise DeviceRefusal(f"{info.name} is {info.status} (needs ONLINE)")
@@ -274,6 +275,39 @@ def place_qubits(
                 else:
                     current[a], current[b] = current[b], current[a]
     return Placement(tuple(current), len(pairs), score, False)
+
+
+def placed_record(placement: Placement, *, pinned: bool, via: str = "sdk") -> dict[str, Any]:
+    """What ``details.placement`` and the ledger say about where the circuit ran.
+
+    ``mapping`` is the qubit each logical qubit is *measured* on in the result (used to
+    decode): the physical qubits when ``pinned`` (sent with ``disable_qubit_rewiring=True``),
+    else the logical qubits 0..n-1 that Braket's device compiler placed. ``qroute_mapping`` is
+    qroute's own choice of region, kept so a resend is the very same request.
+    """
+    n = len(placement.mapping)
+    record: dict[str, Any] = {
+        "mapping": list(placement.mapping) if pinned else list(range(n)),
+        "qroute_mapping": list(placement.mapping),
+        "couplings": placement.couplings,
+        "fully_connected": placement.fully_connected,
+        "disable_qubit_rewiring": pinned,
+    }
+    if placement.fully_connected:
+        record["placed_by"] = "none needed: every qubit pair is coupled"
+        if via != "sdk":
+            record["placed_by"] = f"{record['placed_by']} (PennyLane wires 0..n-1)"
+    elif pinned:
+        record["adjacent"] = placement.adjacent
+        record["placed_by"] = "qroute: these physical qubits ran (qubit rewiring disabled)"
+    else:
+        record["placed_by"] = (
+            "Braket device compiler (qubit rewiring enabled"
+            + (", PennyLane wires 0..n-1" if via != "sdk" else "")
+            + f"; {placement.routed} of {placement.couplings} couplings are not on one "
+            "connected region's edges, so qroute does not pin qubits)"
+        )
+    return record
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Offline test doubles for the cloud paths.
 
 Braket: a real boto3 ``braket`` client with botocore's ``Stubber`` (every GetDevice,
-CreateQuantumTask, GetQuantumTask and CancelQuantumTask call must be queued, in order), inside
-a real ``AwsSession``; S3 result objects are held in memory (``retrieve_s3_object_body``).
+CreateQuantumTask, GetQuantumTask, CancelQuantumTask and SearchQuantumTasks call must be
+queued, in order), inside a real ``AwsSession``; S3 result objects are held in memory
+(``retrieve_s3_object_body``). ``http_create`` answers CreateQuantumTask one level lower, at
+botocore's HTTP send, so botocore's own retry handler runs (the Stubber bypasses it).
 D-Wave: ``MockDWaveSampler`` from dwave-system, wrapped so that its answers come back through
 future-like objects with problem ids, and a fake cloud client that retrieves them by id.
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,24 +138,88 @@ def grid_graph(rows: int, cols: int, first: int = 1) -> dict[str, list[str]]:
     return graph
 
 
-class FakeBraket:
-    """A stubbed Braket service for one region: queue responses, then run the code under test."""
+class _Body:
+    """The raw body of a fake HTTP response (what ``AWSResponse.content`` reads)."""
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+class _PartialStubber(Stubber):
+    """A Stubber that leaves the operations in ``http_ops`` to the HTTP layer."""
+
+    def __init__(self, client: Any, http_ops: set[str]) -> None:
+        super().__init__(client)
+        self.http_ops = http_ops
+
+    def _get_response_handler(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
+        if model.name in self.http_ops:
+            return None
+        return super()._get_response_handler(model, params, context, **kwargs)
+
+    def _assert_expected_params(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
+        if model.name in self.http_ops:
+            return None
+        return super()._assert_expected_params(model, params, context, **kwargs)
+
+
+class FakeBraket:
+    """A stubbed Braket service for one region: queue responses, then run the code under test.
+
+    ``config``: the botocore ``Config`` of the client (qroute's ``client_config`` to test its
+    retry mode; default: botocore's).
+    """
+
+    def __init__(self, region: str = "us-east-1", *, config: Any = None) -> None:
         self.region = region
         self.boto = boto3.Session(
             aws_access_key_id=FAKE_KEY_ID, aws_secret_access_key=FAKE_SECRET, region_name=region
         )
-        self.client = self.boto.client("braket", region_name=region)
-        self.stubber = Stubber(self.client)
+        self.client = self.boto.client("braket", region_name=region, config=config)
+        self.http_answers: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
+        self.stubber = _PartialStubber(self.client, set())
         self.stubber.activate()
         self.s3: dict[tuple[str, str], Any] = {}  # a body, or a function returning one
         self.calls: dict[str, int] = {}
         self.create_params: list[dict[str, Any]] = []
-        for op in ("CreateQuantumTask", "GetQuantumTask", "GetDevice", "CancelQuantumTask"):
+        self.sends = 0  # HTTP sends of CreateQuantumTask answered by http_create
+        for op in (
+            "CreateQuantumTask",
+            "GetQuantumTask",
+            "GetDevice",
+            "CancelQuantumTask",
+            "SearchQuantumTasks",
+        ):
             self.client.meta.events.register(
                 f"before-parameter-build.braket.{op}", self._counter(op)
             )
+        self.client.meta.events.register(
+            "before-send.braket.CreateQuantumTask", self._http_send, unique_id="fake-http"
+        )
+
+    def http_create(self, status: int, *, code: str | None = None, arn: str | None = None) -> None:
+        """Answer the next CreateQuantumTask *HTTP send* (retries included) with ``status``:
+        an error ``code`` or, for 200, the task ``arn``."""
+        self.stubber.http_ops.add("CreateQuantumTask")
+        if status == 200:
+            self.http_answers.append((200, {"quantumTaskArn": arn}, {}))
+        else:
+            headers = {"x-amzn-ErrorType": str(code)}
+            self.http_answers.append((status, {"message": f"{code} (fake)"}, headers))
+
+    def _http_send(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        if not self.http_answers:
+            raise AssertionError("unexpected CreateQuantumTask send: none queued")
+        self.sends += 1
+        status, body, headers = self.http_answers.popleft()
+        raw = _Body(json.dumps(body).encode())
+        headers = {"content-type": "application/json", **headers}
+        return AWSResponse(request.url, status, headers, raw)
 
     def _counter(self, op: str) -> Any:
         def count(params: dict[str, Any], **_: Any) -> None:
@@ -212,7 +279,7 @@ class FakeBraket:
             "action": ANY,
             "deviceParameters": ANY,
         }
-        if tags:  # qroute's own submissions tag the task; PennyLane's plugin does not
+        if tags:  # qroute tags every task (SDK and PennyLane paths: run identity + ledger key)
             expected["tags"] = ANY
         self.stubber.add_response("create_quantum_task", {"quantumTaskArn": arn}, expected)
 
@@ -256,6 +323,25 @@ class FakeBraket:
                     "additionalAttributeNames": ["QueueInfo"],
                 },
             )
+
+    def search(self, device_arn: str, tasks: Sequence[tuple[str, dict[str, str]]] = ()) -> None:
+        """Queue a SearchQuantumTasks answer listing ``(arn, tags)`` tasks on the device."""
+        summaries = [
+            {
+                "quantumTaskArn": arn,
+                "status": "QUEUED",
+                "deviceArn": device_arn,
+                "shots": 100,
+                "outputS3Bucket": BUCKET,
+                "outputS3Directory": f"results/{arn.rsplit('/', 1)[-1]}",
+                "createdAt": datetime(2026, 1, 7, 12, 0, tzinfo=UTC),
+                "tags": tags,
+            }
+            for arn, tags in tasks
+        ]
+        self.stubber.add_response(
+            "search_quantum_tasks", {"quantumTasks": summaries}, {"filters": ANY}
+        )
 
     def cancel(self, arn: str) -> None:
         self.stubber.add_response(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from botocore.exceptions import EndpointConnectionError
 from qroute.backends import capacity
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
+from qroute.cloud.braket_session import client_config
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.solver import Budget
@@ -188,42 +190,102 @@ def test_timeout_cancels_the_queued_task_keeps_its_arn_and_a_rerun_recovers_it(
     assert only_entry(settings).state == "completed"
 
 
-def test_throttling_is_retried_with_the_same_client_token(settings: CloudSettings) -> None:
-    fake = FakeBraket()
+@pytest.fixture
+def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's standard-mode backoff delays, recorded and not slept."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    delays: list[float] = []
+    original = ExponentialBackoff.delay_amount
+
+    def record(self: ExponentialBackoff, context: Any) -> float:
+        delays.append(original(self, context))
+        return 0.0
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", record)
+    return delays
+
+
+def retrying(settings: CloudSettings, attempts: int = 3) -> FakeBraket:
+    """A fake whose client has qroute's own retry configuration (botocore standard mode)."""
+    return FakeBraket(config=client_config(dataclasses.replace(settings, retry_attempts=attempts)))
+
+
+def test_throttling_is_retried_by_botocore_with_the_same_client_token(
+    settings: CloudSettings, backoffs: list[float]
+) -> None:
+    fake = retrying(settings, attempts=3)
     arn = fake.task_arn()
     queue_sv1_device(fake)
-    fake.create_error("ThrottlingException")
-    fake.create_error("ThrottlingException")
-    fake.create(arn)
+    fake.http_create(429, code="ThrottlingException")
+    fake.http_create(429, code="ThrottlingException")
+    fake.http_create(200, arn=arn)
     fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
     result = sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
-    assert fake.creates == 3
-    tokens = {params["clientToken"] for params in fake.create_params}
-    assert tokens == {only_entry(settings).client_token}
+    # one CreateQuantumTask call, three HTTP sends: botocore is the only retry layer
+    assert fake.creates == 1 and fake.sends == 3
+    assert len(backoffs) == 2 and all(0 <= d <= 2 for d in backoffs)
+    assert fake.create_params[0]["clientToken"] == only_entry(settings).client_token
     assert result.provenance.details["task_arn"] == arn
+    entry = only_entry(settings)
+    assert entry.state == "completed" and entry.task_id == arn
 
 
-def test_persistent_throttling_is_a_rejection_that_a_rerun_may_retry(
-    settings: CloudSettings,
+def test_throttling_after_the_last_retry_is_a_rejection_that_a_rerun_retries(
+    settings: CloudSettings, backoffs: list[float]
 ) -> None:
-    two = dataclasses.replace(settings, retry_attempts=2)
-    fake = FakeBraket()
+    fake = retrying(settings, attempts=2)
     queue_sv1_device(fake)
-    fake.create_error("ThrottlingException")
-    fake.create_error("ThrottlingException")
-    with pytest.raises(CloudTaskFailed, match="kept throttling after 2 attempts"):
-        sv1(fake, two).solve(SUB, Budget(seed=1, shots=100))
+    fake.http_create(429, code="ThrottlingException")
+    fake.http_create(429, code="ThrottlingException")
+    with pytest.raises(CloudTaskFailed, match=r"kept throttling after 2 attempts"):
+        sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert fake.sends == 2 and len(backoffs) == 1  # bounded: no third send
     entry = only_entry(settings)
     assert entry.state == "rejected" and entry.spend_usd == 0.0
 
-    fake2 = FakeBraket()
-    arn = fake2.task_arn()
-    queue_sv1_device(fake2)
-    fake2.create(arn)
-    fake2.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
-    sv1(fake2, two).solve(SUB, Budget(seed=1, shots=100))
+    # the rerun looks for a task of the rejected row first (none), then submits once
+    rerun = FakeBraket()
+    arn = rerun.task_arn()
+    rerun.search(SV1.device_arn or "")
+    queue_sv1_device(rerun)
+    rerun.create(arn)
+    rerun.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    sv1(rerun, settings).solve(SUB, Budget(seed=1, shots=100))
+    rerun.stubber.assert_no_pending_responses()
     entry = only_entry(settings)
-    assert entry.state == "completed" and entry.attempts == 2
+    assert entry.state == "completed" and entry.attempts == 2 and rerun.creates == 1
+
+
+def test_5xx_after_the_last_retry_keeps_the_row_reserved_and_the_rerun_adopts_the_task(
+    settings: CloudSettings, backoffs: list[float]
+) -> None:
+    fake = retrying(settings, attempts=3)
+    queue_sv1_device(fake)
+    for _ in range(3):
+        fake.http_create(500, code="InternalServiceException")
+    with pytest.raises(CloudTaskFailed, match=r"did not confirm the task after 3 attempts"):
+        sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert fake.sends == 3
+    entry = only_entry(settings)
+    assert entry.state == "reserved" and entry.spend_usd == entry.estimate_usd > 0
+    assert entry.extra["submission_error"] == "InternalServiceException (HTTP 500)"
+
+    # the service had made the task after all: found by its tags, no second CreateQuantumTask
+    rerun = FakeBraket()
+    arn = rerun.task_arn()
+    other_night = {**entry.extra["tags"], "qroute-run": "dir-lastnight"}
+    rerun.search(
+        SV1.device_arn or "", [(rerun.task_arn(), other_night), (arn, entry.extra["tags"])]
+    )
+    rerun.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    result = sv1(rerun, settings).solve(SUB, Budget(seed=1, shots=100))
+    assert rerun.creates == 0 and fake.creates == 1
+    assert result.provenance.details["task_arn"] == arn
+    done = only_entry(settings)
+    assert done.state == "completed" and done.extra["found_by_label"] is True
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert list(spend["entries"]) == [done.key]  # counted once
 
 
 def test_a_validation_error_is_a_rejection_naming_the_code(settings: CloudSettings) -> None:
@@ -290,6 +352,7 @@ def test_connection_lost_during_create_resends_the_same_token_on_rerun(
     # Braket's idempotency: the same client token returns the task made by the lost request
     rerun = FakeBraket()
     arn = rerun.task_arn()
+    rerun.search(SV1.device_arn or "")  # the tags find no task of this row
     queue_sv1_device(rerun)
     rerun.create(arn, token=entry.client_token)
     rerun.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
@@ -333,18 +396,72 @@ def test_square_lattice_qpu_gets_a_placed_and_lowered_circuit(settings: CloudSet
     fake.s3[(BUCKET, fake.result_key(arn))] = body
     result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
 
-    program = json.loads(fake.create_params[0]["action"])["source"]
+    request = fake.create_params[0]
+    program = json.loads(request["action"])["source"]
     assert "zz(" not in program and "cz q[" in program
+    # the couplings do not all fit one region's edges: Braket's compiler places the circuit,
+    # qroute says so instead of claiming a layout that never ran
+    assert "qubit[8] q;" in program and "$" not in program
+    assert '"disableQubitRewiring": true' not in request["deviceParameters"]
     placement = result.provenance.details["placement"]
     assert placement["fully_connected"] is False
-    assert all(1 <= q <= 20 for q in placement["mapping"])  # IQM numbers qubits from 1
-    assert placement["routed_by_device_compiler"] == (
-        placement["couplings"] - placement["adjacent"]
-    )
+    assert placement["disable_qubit_rewiring"] is False
+    assert placement["mapping"] == list(range(N))
+    assert placement["placed_by"].startswith("Braket device compiler (qubit rewiring enabled")
     assert result.provenance.details["gate_rewrites"] == {"zz": "h cz h rz h cz h"}
     assert result.routes == (tuple(TOUR),)
     # IQM Garnet: USD 0.30 per task + 0.00145 per shot
     assert result.provenance.cost_usd == pytest.approx(0.30 + 200 * 0.00145)
+
+
+def clique_on_the_last_qubits(qubits: int = 20, size: int = N) -> dict[str, list[str]]:
+    """A chain 1..qubits whose last ``size`` qubits (IQM numbering, from 1) are all coupled."""
+    graph = {str(q): [str(q + 1)] for q in range(1, qubits)}
+    graph[str(qubits)] = []
+    top = list(range(qubits - size + 1, qubits + 1))
+    for i, a in enumerate(top):
+        graph[str(a)] = sorted({*graph[str(a)], *(str(b) for b in top[i + 1 :])}, key=int)
+    return graph
+
+
+def test_pinned_placement_is_what_the_request_carries(settings: CloudSettings) -> None:
+    in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
+    fake = FakeBraket(region="eu-north-1")
+    arn = fake.task_arn()
+    device_arn = GARNET.device_arn or ""
+    caps = capabilities(
+        qubits=20,
+        ops=["h", "rx", "rz", "cz"],
+        native=["cz", "prx"],
+        graph=clique_on_the_last_qubits(),
+        shots=(1, 20_000),
+        windows=[("Wednesday", "08:00", "10:00")],
+    )
+    fake.device(device_arn, caps)
+    fake.create(arn)
+    fake.task(arn, device_arn, "COMPLETED", shots=200, times=2)
+
+    def body() -> str:
+        mapping = only_entry(settings).extra["placement"]["mapping"]
+        measured = sorted(mapping)
+        return result_body(arn, device_arn, tour_rows(SUB, TOUR, mapping, measured, 200), measured)
+
+    fake.s3[(BUCKET, fake.result_key(arn))] = body
+    result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+
+    request = fake.create_params[0]
+    placement = result.provenance.details["placement"]
+    assert placement["disable_qubit_rewiring"] is True
+    assert placement["placed_by"].startswith("qroute: these physical qubits ran")
+    assert sorted(placement["mapping"]) == list(range(13, 21))  # includes the last qubit, 20
+    assert placement["adjacent"] == placement["couplings"]
+    # the request: rewiring disabled, physical qubits ($k), no register with gaps or a qubit 0
+    assert '"disableQubitRewiring": true' in request["deviceParameters"]
+    program = json.loads(request["action"])["source"]
+    assert "qubit[" not in program and "q[" not in program
+    used = {int(q) for q in re.findall(r"\$(\d+)", program)}
+    assert used == set(placement["mapping"])
+    assert result.routes == (tuple(TOUR),)
 
 
 def test_offline_device_is_refused_before_anything_is_sent(settings: CloudSettings) -> None:
@@ -397,7 +514,7 @@ def test_pennylane_path_records_the_arn_and_samples_on_the_device(
     arn = fake.task_arn()
     queue_sv1_device(fake)  # qroute's checks
     queue_sv1_device(fake)  # the plugin's own AwsDevice
-    fake.create(arn, tags=False)
+    fake.create(arn)
     fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=900)
     fake.task(arn, SV1.device_arn or "", "COMPLETED")  # qroute reads the final status
     result = sv1(fake, settings, via="pennylane").solve(SUB, Budget(seed=1, shots=100))
@@ -428,7 +545,7 @@ def test_pennylane_path_timeout_is_a_recorded_failure_with_the_arn_kept(
     arn = fake.task_arn()
     queue_sv1_device(fake)
     queue_sv1_device(fake)
-    fake.create(arn, tags=False)
+    fake.create(arn)
     fake.task(arn, SV1.device_arn or "", "QUEUED", times=3)  # plugin's result(), state, check
     fake.cancel(arn)
     with pytest.raises(CloudTaskFailed, match=r"timed out .*\(status QUEUED\)"):
