@@ -269,7 +269,9 @@ class FakeBraket:
     def task_arn(self) -> str:
         return f"arn:aws:braket:{self.region}:123456789012:quantum-task/{uuid.uuid4()}"
 
-    def create(self, arn: str, *, token: str | Any = ANY, tags: bool = True) -> None:
+    def create(
+        self, arn: str, *, token: str | Any = ANY, tags: bool = True, reservation: bool = False
+    ) -> None:
         expected = {
             "clientToken": token,
             "deviceArn": ANY,
@@ -281,6 +283,8 @@ class FakeBraket:
         }
         if tags:  # qroute tags every task (SDK and PennyLane paths: run identity + ledger key)
             expected["tags"] = ANY
+        if reservation:  # a Braket Direct reservation: the task names it
+            expected["associations"] = ANY
         self.stubber.add_response("create_quantum_task", {"quantumTaskArn": arn}, expected)
 
     def create_error(self, code: str, message: str = "rate exceeded", status: int = 400) -> None:

@@ -18,7 +18,7 @@ from botocore.exceptions import EndpointConnectionError
 from qroute.backends import capacity
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
-from qroute.cloud.braket_session import client_config
+from qroute.cloud.braket_session import client_config, run_identity
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.solver import Budget
@@ -553,3 +553,147 @@ def test_pennylane_path_timeout_is_a_recorded_failure_with_the_arn_kept(
     fake.stubber.assert_no_pending_responses()
     entry = only_entry(settings)
     assert entry.state == "waiting" and entry.task_id == arn
+
+
+def test_two_concurrent_pennylane_solves_keep_their_own_task_arns(
+    settings: CloudSettings,
+) -> None:
+    """Solve A's CreateQuantumTask waits until solve B's task exists on the same device: the
+    SDK's process-wide creation events would hand A B's ARN; the submission hook does not."""
+    import threading
+
+    second = random_route_tsp(3, seed=2)
+    tours = {SUB.name: TOUR, second.name: [1, 2, 3]}
+    fakes = {SUB.name: FakeBraket(), second.name: FakeBraket()}
+    arns = {name: fake.task_arn() for name, fake in fakes.items()}
+    for (name, fake), sub in zip(fakes.items(), (SUB, second), strict=True):
+        queue_sv1_device(fake)
+        queue_sv1_device(fake)
+        fake.create(arns[name])
+        shots = tour_rows(sub, tours[name], list(range(N)), list(range(N)), 100)
+        fake.completed(arns[name], SV1.device_arn or "", shots, list(range(N)))
+        fake.task(arns[name], SV1.device_arn or "", "COMPLETED")
+    b_created = threading.Event()
+    fakes[second.name].client.meta.events.register(
+        "after-call.braket.CreateQuantumTask", lambda **_: b_created.set()
+    )
+    fakes[SUB.name].client.meta.events.register(
+        "before-call.braket.CreateQuantumTask", lambda **_: b_created.wait(30) and None
+    )
+    results: dict[str, Any] = {}
+
+    def solve(sub: Any) -> None:
+        backend = sv1(fakes[sub.name], settings, via="pennylane")
+        results[sub.name] = backend.solve(sub, Budget(seed=1, shots=100))
+
+    threads = [threading.Thread(target=solve, args=(sub,)) for sub in (SUB, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert set(results) == {SUB.name, second.name}
+    by_label = {entry.subproblem: entry for entry in settings.ledger().entries()}
+    assert len(by_label) == 2
+    for name, result in results.items():
+        assert result.provenance.details["task_arn"] == arns[name]
+        assert result.routes == (tuple(tours[name]),)
+    assert sorted(entry.task_id for entry in by_label.values()) == sorted(arns.values())
+    assert all(fake.creates == 1 for fake in fakes.values())
+
+
+def test_a_rejected_row_with_a_task_after_all_is_adopted_and_counted_once(
+    settings: CloudSettings,
+) -> None:
+    fake = FakeBraket()
+    queue_sv1_device(fake)
+    fake.create_error("ValidationException", "shots out of range")
+    with pytest.raises(CloudTaskFailed):
+        sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    rejected = only_entry(settings)
+    assert rejected.state == "rejected" and rejected.spend_usd == 0.0
+
+    rerun = FakeBraket()
+    arn = rerun.task_arn()
+    rerun.search(SV1.device_arn or "", [(arn, rejected.extra["tags"])])
+    rerun.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    result = sv1(rerun, settings).solve(SUB, Budget(seed=1, shots=100))
+    rerun.stubber.assert_no_pending_responses()
+    assert rerun.creates == 0
+    assert result.provenance.details["task_arn"] == arn
+    entry = only_entry(settings)
+    assert entry.state == "completed" and entry.extra["found_by_tags"] is True
+    assert entry.client_token == rejected.client_token
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert list(spend["entries"]) == [entry.key]
+    assert spend["total_usd"] == pytest.approx(entry.actual_usd)
+
+
+def test_a_reservation_arn_goes_with_the_task(settings: CloudSettings) -> None:
+    reservation = "arn:aws:braket:us-east-1:123456789012:reservation/qroute-test"
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn, reservation=True)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    backend = BraketQAOABackend(
+        SV1,
+        session_factory=fake.session,
+        settings=settings,
+        maxiter=15,
+        reservation_arn=reservation,
+    )
+    backend.solve(SUB, Budget(seed=1, shots=100))
+    assert fake.create_params[0]["associations"] == [
+        {"arn": reservation, "type": "RESERVATION_TIME_WINDOW_ARN"}
+    ]
+    assert only_entry(settings).extra["reservation_arn"] == reservation
+
+
+def test_tasks_are_tagged_with_the_run_and_the_ledger_key(settings: CloudSettings) -> None:
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    entry = only_entry(settings)
+    tags = fake.create_params[0]["tags"]
+    assert tags == entry.extra["tags"]
+    assert tags["qroute-ledger-key"] == entry.key
+    assert tags["qroute-run"] == run_identity(settings)
+    other_run = dataclasses.replace(settings, run_dir=settings.run_dir.parent / "next-night")
+    assert run_identity(other_run) != tags["qroute-run"]
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The process runs in America/New_York (UTC-5 in January)."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_braket_times_are_utc_aware_whatever_the_machine_time_zone(
+    settings: CloudSettings, new_york: Any
+) -> None:
+    from datetime import UTC, timedelta, timezone
+
+    eastern = timezone(timedelta(hours=-5))
+    fake = FakeBraket(region="eu-north-1")
+    # 04:30 in New York is 09:30 UTC: inside Garnet's Wednesday 08:00-10:00 UTC window
+    early = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 4, 30, tzinfo=eastern))
+    backend = garnet(fake, early)
+    assert backend._utcnow() == datetime(2026, 1, 7, 9, 30, tzinfo=UTC)
+    assert backend.availability().available
+    # 09:30 in New York is 14:30 UTC: closed, and the reason names the UTC time
+    late = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 30, tzinfo=eastern))
+    status = garnet(fake, late).availability()
+    assert not status.available and "at Wed 14:30 UTC" in status.reason
+    # the real clock: aware UTC, not the naive local time of the machine
+    now = garnet(fake, dataclasses.replace(settings, clock=None))._utcnow()
+    assert now.tzinfo is UTC
+    assert abs((now - datetime.now(UTC)).total_seconds()) < 60
