@@ -597,7 +597,7 @@ def test_two_concurrent_pennylane_solves_keep_their_own_task_arns(
     for name, result in results.items():
         assert result.provenance.details["task_arn"] == arns[name]
         assert result.routes == (tuple(tours[name]),)
-    assert sorted(entry.task_id for entry in by_label.values()) == sorted(arns.values())
+    assert sorted(str(entry.task_id) for entry in by_label.values()) == sorted(arns.values())
     assert all(fake.creates == 1 for fake in fakes.values())
 
 
