@@ -186,6 +186,7 @@ class FakeBraket:
         self.calls: dict[str, int] = {}
         self.create_params: list[dict[str, Any]] = []
         self.sends = 0  # HTTP sends of CreateQuantumTask answered by http_create
+        self.made: set[str] = set()  # ARNs of the tasks this fake service created
         for op in (
             "CreateQuantumTask",
             "GetQuantumTask",
@@ -199,6 +200,14 @@ class FakeBraket:
         self.client.meta.events.register(
             "before-send.braket.CreateQuantumTask", self._http_send, unique_id="fake-http"
         )
+        self.client.meta.events.register(
+            "after-call.braket.CreateQuantumTask", self._made, unique_id="fake-made"
+        )
+
+    def _made(self, parsed: Any = None, **_: Any) -> None:
+        arn = parsed.get("quantumTaskArn") if isinstance(parsed, dict) else None
+        if arn:
+            self.made.add(str(arn))
 
     def http_create(self, status: int, *, code: str | None = None, arn: str | None = None) -> None:
         """Answer the next CreateQuantumTask *HTTP send* (retries included) with ``status``:
