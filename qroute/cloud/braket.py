@@ -36,6 +36,7 @@ import numpy as np
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import QAOA_MAX_QUBITS
 from qroute.backends.hardware import HardwareProfile, window_refusal
+from qroute.cloud.braket_account import queue_depth, queue_refusal
 from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
 from qroute.cloud.braket_session import (
     LIVE_STATUS,
@@ -59,6 +60,7 @@ from qroute.cloud.cost import (
 from qroute.cloud.credentials import aws_credentials_reason, module_logger, redact, safe_error
 from qroute.cloud.gate_device import (
     DeviceInfo,
+    DeviceRefusal,
     check_device,
     lower_circuit,
     place_qubits,
@@ -196,13 +198,16 @@ class BraketQAOABackend:
                 session = self._session(self._region())
             else:
                 session = default_session(self._region(), self.settings, quick=True)
-            info = self._device_info(session)[1]
+            device, info = self._device_info(session)
             reason: str | None = None
             if info.status.upper() != "ONLINE":
                 reason = f"{info.name} is {info.status}"
             elif not info.window_open(self._utcnow()):
                 windows = "; ".join(str(w) for w in info.windows)
                 reason = f"{info.name} is outside its execution windows ({windows})"
+            else:
+                queued = queue_refusal(queue_depth(device), self.settings.wait_seconds)
+                reason = None if queued is None else f"{info.name}: {queued}"
         except Exception as exc:
             reason = f"device status unavailable ({safe_error(exc)})"
         LIVE_STATUS[cache_key] = (now, reason)
@@ -310,6 +315,13 @@ class BraketQAOABackend:
         else:  # PennyLane decomposes for the device's operations; wires 0..n-1
             circuit, gates = None, 0
             rewrites = {"all": "PennyLane decomposition for the device's supported operations"}
+        queue: dict[str, str] | None = None
+        if settings.live_checks:  # the queue now, and whether it can drain within the wait
+            queue = queue_depth(device)
+            queued = queue_refusal(queue, settings.wait_seconds)
+            if queued is not None:
+                raise DeviceRefusal(f"{info.name}: {queued}")
+        emulated = self._emulator_check(device, info, circuit) if circuit is not None else None
         estimate = estimate_gate_task(self.profile, shots, qubits=n, gates=gates)
         extra = {
             "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
@@ -325,6 +337,8 @@ class BraketQAOABackend:
             "shot_notes": shot_notes,
             "tags": task_tags(settings, key),
             "reservation_arn": self.reservation_arn,
+            "queue_depth": queue,
+            "emulator_check": emulated or "skipped: PennyLane builds the circuit inside the plugin",
         }
         if resumed:
             assert entry is not None and entry.client_token is not None
@@ -340,6 +354,8 @@ class BraketQAOABackend:
             if self.via == "sdk":
                 task = self._create(device, circuit, shots, key, submission, pinned)
                 log.info("%s: submitted task %s for %s", self.name, task.id, kind.label(sub))
+                if settings.live_checks:
+                    self._record_queue_position(task, key)
                 result = task.result()
                 payload = None if result is None else self._payload(task, result, shots)
             else:
@@ -349,6 +365,36 @@ class BraketQAOABackend:
         actual, source = self._actual_cost(tracker, task.id, payload)
         payload["cost_source"] = source
         return actual, payload
+
+    @staticmethod
+    def _emulator_check(device: Any, info: DeviceInfo, circuit: Any) -> str:
+        """Validate the circuit on ``device.emulator()`` before paying (refuses on failure);
+        where the device offers no emulator, say why the check was skipped."""
+        if info.simulator:
+            return "skipped: managed simulators have no emulator"
+        try:
+            emulator = device.emulator()
+        except Exception as exc:
+            return f"skipped: the device offers no emulator ({safe_error(exc)})"
+        try:
+            emulator.validate(circuit)
+        except Exception as exc:
+            raise DeviceRefusal(
+                f"{info.name}'s emulator rejects the circuit before paying: {safe_error(exc)}"
+            ) from None
+        return "passed: device.emulator().validate(circuit)"
+
+    def _record_queue_position(self, task: Any, key: str) -> None:
+        """``task.queue_position()`` into the ledger row (shown in the details)."""
+        try:
+            info = task.queue_position()
+            position = {"queue": str(getattr(info.queue_type, "value", info.queue_type))}
+            position["position"] = str(info.queue_position)
+            if info.message:
+                position["message"] = str(info.message)
+        except Exception as exc:
+            position = {"unavailable": safe_error(exc)}
+        self.settings.ledger().update_extra(key, queue_position=position)
 
     def _run_kwargs(self, key: str) -> dict[str, Any]:
         """What every submission passes to ``device.run``: results folder, waits, tags,
@@ -661,6 +707,10 @@ class BraketQAOABackend:
             "placement": entry.extra.get("placement"),
             "gate_rewrites": entry.extra.get("gate_rewrites"),
             "shot_notes": entry.extra.get("shot_notes"),
+            "queue_depth": entry.extra.get("queue_depth"),
+            "queue_position": entry.extra.get("queue_position"),
+            "emulator_check": entry.extra.get("emulator_check"),
+            "reservation_arn": entry.extra.get("reservation_arn"),
             "estimate_usd": entry.estimate_usd,
             "cost_source": payload.get("cost_source"),
             "ledger_key": entry.key,

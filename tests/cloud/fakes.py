@@ -260,20 +260,31 @@ class FakeBraket:
     # -- queueing responses ---------------------------------------------------------------
 
     def device(
-        self, arn: str, caps: str, *, status: str = "ONLINE", simulator: bool = False
+        self,
+        arn: str,
+        caps: str,
+        *,
+        status: str = "ONLINE",
+        simulator: bool = False,
+        queue: tuple[str, str] | None = None,
     ) -> None:
-        self.stubber.add_response(
-            "get_device",
-            {
-                "deviceArn": arn,
-                "deviceName": arn.rsplit("/", 1)[-1],
-                "providerName": "Amazon Braket" if simulator else "IQM",
-                "deviceType": "SIMULATOR" if simulator else "QPU",
-                "deviceStatus": status,
-                "deviceCapabilities": caps,
-            },
-            {"deviceArn": arn},
-        )
+        """Queue a GetDevice answer; ``queue``: (normal, priority) task queue sizes."""
+        response: dict[str, Any] = {
+            "deviceArn": arn,
+            "deviceName": arn.rsplit("/", 1)[-1],
+            "providerName": "Amazon Braket" if simulator else "IQM",
+            "deviceType": "SIMULATOR" if simulator else "QPU",
+            "deviceStatus": status,
+            "deviceCapabilities": caps,
+        }
+        if queue is not None:
+            tasks = "QUANTUM_TASKS_QUEUE"
+            response["deviceQueueInfo"] = [
+                {"queue": tasks, "queueSize": queue[0], "queuePriority": "Normal"},
+                {"queue": tasks, "queueSize": queue[1], "queuePriority": "Priority"},
+                {"queue": "JOBS_QUEUE", "queueSize": "0"},
+            ]
+        self.stubber.add_response("get_device", response, {"deviceArn": arn})
 
     def task_arn(self) -> str:
         return f"arn:aws:braket:{self.region}:123456789012:quantum-task/{uuid.uuid4()}"
@@ -313,7 +324,9 @@ class FakeBraket:
         shots: int = 100,
         times: int = 1,
         failure: str | None = None,
+        position: str | None = None,
     ) -> None:
+        """Queue ``times`` GetQuantumTask answers; ``position``: the task's queue position."""
         for _ in range(times):
             response: dict[str, Any] = {
                 "quantumTaskArn": arn,
@@ -328,6 +341,12 @@ class FakeBraket:
             }
             if failure is not None:
                 response["failureReason"] = failure
+            if position is not None:
+                response["queueInfo"] = {
+                    "queue": "QUANTUM_TASKS_QUEUE",
+                    "position": position,
+                    "queuePriority": "Normal",
+                }
             self.stubber.add_response(
                 "get_quantum_task",
                 response,

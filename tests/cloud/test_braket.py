@@ -19,6 +19,7 @@ from qroute.backends import capacity
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
 from qroute.cloud.braket_session import client_config, run_identity
+from qroute.cloud.gate_device import DeviceRefusal
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.solver import Budget
@@ -408,6 +409,10 @@ def test_square_lattice_qpu_gets_a_placed_and_lowered_circuit(settings: CloudSet
     assert placement["disable_qubit_rewiring"] is False
     assert placement["mapping"] == list(range(N))
     assert placement["placed_by"].startswith("Braket device compiler (qubit rewiring enabled")
+    # the fake's capabilities carry no calibration data: no emulator, and the row says why
+    assert result.provenance.details["emulator_check"].startswith(
+        "skipped: the device offers no emulator"
+    )
     assert result.provenance.details["gate_rewrites"] == {"zz": "h cz h rz h cz h"}
     assert result.routes == (tuple(TOUR),)
     # IQM Garnet: USD 0.30 per task + 0.00145 per shot
@@ -697,3 +702,55 @@ def test_braket_times_are_utc_aware_whatever_the_machine_time_zone(
     now = garnet(fake, dataclasses.replace(settings, clock=None))._utcnow()
     assert now.tzinfo is UTC
     assert abs((now - datetime.now(UTC)).total_seconds()) < 60
+
+
+def test_live_checks_record_the_queue_depth_and_the_task_queue_position(
+    settings: CloudSettings,
+) -> None:
+    live = dataclasses.replace(settings, live_checks=True)
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    caps = capabilities(simulator=True, shots=(0, 100_000))
+    fake.device(SV1.device_arn or "", caps, simulator=True)  # AwsDevice(arn)
+    fake.device(SV1.device_arn or "", caps, simulator=True, queue=("3", "1"))  # queue_depth()
+    fake.create(arn)
+    fake.task(arn, SV1.device_arn or "", "QUEUED", position="2")  # queue_position()
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    result = sv1(fake, live).solve(SUB, Budget(seed=1, shots=100))
+    fake.stubber.assert_no_pending_responses()
+    details = result.provenance.details
+    assert details["queue_depth"] == {"normal": "3", "priority": "1", "jobs": "0"}
+    assert details["queue_position"] == {"queue": "Normal", "position": "2"}
+    assert details["emulator_check"] == "skipped: managed simulators have no emulator"
+
+
+def test_a_queue_that_cannot_drain_within_the_wait_is_refused_before_paying(
+    settings: CloudSettings,
+) -> None:
+    live = dataclasses.replace(settings, live_checks=True, wait_seconds=60.0)
+    fake = FakeBraket()
+    caps = capabilities(simulator=True, shots=(0, 100_000))
+    fake.device(SV1.device_arn or "", caps, simulator=True)
+    fake.device(SV1.device_arn or "", caps, simulator=True, queue=(">4000", "0"))
+    with pytest.raises(DeviceRefusal, match=r">4000 tasks queued ahead.*longer than the 60 s"):
+        sv1(fake, live).solve(SUB, Budget(seed=1, shots=100))
+    assert fake.creates == 0 and settings.ledger().entries() == []
+
+
+def test_the_device_emulator_refuses_a_circuit_before_anything_is_paid(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from braket.aws import AwsDevice
+
+    class Strict:
+        def validate(self, circuit: Any) -> None:
+            raise ValueError("qubit 7 is not connected to qubit 3")
+
+    monkeypatch.setattr(AwsDevice, "emulator", lambda self: Strict())
+    in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
+    fake = FakeBraket(region="eu-north-1")
+    caps = capabilities(qubits=20, ops=["h", "rx", "rz", "cz"], graph=grid_graph(4, 5))
+    fake.device(GARNET.device_arn or "", caps)
+    with pytest.raises(DeviceRefusal, match="emulator rejects the circuit before paying"):
+        garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+    assert fake.creates == 0 and settings.ledger().entries() == []
