@@ -711,6 +711,7 @@ class BraketQAOABackend:
             "queue_position": entry.extra.get("queue_position"),
             "emulator_check": entry.extra.get("emulator_check"),
             "reservation_arn": entry.extra.get("reservation_arn"),
+            "program_set": entry.extra.get("program_set"),
             "estimate_usd": entry.estimate_usd,
             "cost_source": payload.get("cost_source"),
             "ledger_key": entry.key,

@@ -53,6 +53,7 @@ class DeviceInfo:
     windows: tuple[Window, ...] = ()  # empty: always open
     simulator: bool = False
     source: str = "device"  # "device" (live properties) or "profile"
+    program_set_limits: tuple[int, int] | None = None  # (executables, total shots); None: none
 
     @classmethod
     def from_aws(cls, device: Any) -> DeviceInfo:
@@ -75,10 +76,12 @@ class DeviceInfo:
                     if a != b:
                         edges.add((a, b))
         supported: set[str] = set()
+        program_sets: tuple[int, int] | None = None
         for key, action in (getattr(props, "action", {}) or {}).items():
-            if "openqasm.program" in str(getattr(key, "value", key)) and "set" not in str(
-                getattr(key, "value", key)
-            ):
+            name = str(getattr(key, "value", key))
+            if name.endswith("openqasm.program_set"):
+                program_sets = (int(action.maximumExecutables), int(action.maximumTotalShots))
+            elif "openqasm.program" in name:
                 supported.update(op.lower() for op in getattr(action, "supportedOperations", []))
         shots = list(getattr(service, "shotsRange", None) or (1, 100_000))
         windows = tuple(
@@ -105,6 +108,7 @@ class DeviceInfo:
             windows=windows,
             simulator="SIMULATOR" in device_type.upper(),
             source="device",
+            program_set_limits=program_sets,
         )
 
     @classmethod

@@ -62,8 +62,10 @@ def capabilities(
     graph: dict[str, list[str]] | None = None,
     shots: tuple[int, int] = (1, 100_000),
     windows: Iterable[tuple[str, str, str]] = (("Everyday", "00:00", "23:59:59"),),
+    program_set: tuple[int, int] | None = None,
 ) -> str:
-    """A GetDevice ``deviceCapabilities`` document (validated by the SDK's schemas)."""
+    """A GetDevice ``deviceCapabilities`` document (validated by the SDK's schemas);
+    ``program_set``: (maximum executables, maximum total shots) where it takes program sets."""
     service = {
         "braketSchemaHeader": {
             "name": "braket.device_schema.device_service_properties",
@@ -90,6 +92,13 @@ def capabilities(
             ],
         }
     }
+    if program_set is not None:
+        action["braket.ir.openqasm.program_set"] = {
+            "actionType": "braket.ir.openqasm.program_set",
+            "version": ["1"],
+            "maximumExecutables": program_set[0],
+            "maximumTotalShots": program_set[1],
+        }
     if simulator:
         doc = {
             "braketSchemaHeader": {
@@ -290,7 +299,13 @@ class FakeBraket:
         return f"arn:aws:braket:{self.region}:123456789012:quantum-task/{uuid.uuid4()}"
 
     def create(
-        self, arn: str, *, token: str | Any = ANY, tags: bool = True, reservation: bool = False
+        self,
+        arn: str,
+        *,
+        token: str | Any = ANY,
+        tags: bool = True,
+        reservation: bool = False,
+        program_set: bool = False,
     ) -> None:
         expected = {
             "clientToken": token,
@@ -305,6 +320,8 @@ class FakeBraket:
             expected["tags"] = ANY
         if reservation:  # a Braket Direct reservation: the task names it
             expected["associations"] = ANY
+        if program_set:  # the SDK sends no device parameters with a program set
+            del expected["deviceParameters"]
         self.stubber.add_response("create_quantum_task", {"quantumTaskArn": arn}, expected)
 
     def create_error(self, code: str, message: str = "rate exceeded", status: int = 400) -> None:
@@ -325,6 +342,7 @@ class FakeBraket:
         times: int = 1,
         failure: str | None = None,
         position: str | None = None,
+        action: str = "braket.ir.openqasm.program",
     ) -> None:
         """Queue ``times`` GetQuantumTask answers; ``position``: the task's queue position."""
         for _ in range(times):
@@ -337,7 +355,7 @@ class FakeBraket:
                 "outputS3Bucket": BUCKET,
                 "outputS3Directory": f"results/{arn.rsplit('/', 1)[-1]}",
                 "createdAt": datetime(2026, 1, 1, tzinfo=UTC),
-                "actionMetadata": {"actionType": "braket.ir.openqasm.program"},
+                "actionMetadata": {"actionType": action},
             }
             if failure is not None:
                 response["failureReason"] = failure
@@ -445,6 +463,61 @@ def result_body(
             "deviceId": device_arn,
         },
         "additionalMetadata": additional,
+    }
+    return json.dumps(body)
+
+
+def program_set_body(
+    arn: str, device_arn: str, programs: Sequence[tuple[Sequence[Sequence[int]], Sequence[int]]]
+) -> str:
+    """A Braket ProgramSetTaskResult document with every program's results inline
+    (``programs``: per program, its measurement rows and measured qubits)."""
+    source = {
+        "braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"},
+        "source": "OPENQASM 3;",
+    }
+    results = [
+        {
+            "braketSchemaHeader": {"name": "braket.task_result.program_result", "version": "1"},
+            "executableResults": [
+                {
+                    "braketSchemaHeader": {
+                        "name": "braket.task_result.program_set_executable_result",
+                        "version": "1",
+                    },
+                    "inputsIndex": 0,
+                    "measurements": [list(map(int, r)) for r in rows],
+                    "measuredQubits": list(measured),
+                }
+            ],
+            "source": source,
+            "additionalMetadata": {"action": source},
+        }
+        for rows, measured in programs
+    ]
+    shots = sum(len(rows) for rows, _ in programs)
+    body = {
+        "braketSchemaHeader": {
+            "name": "braket.task_result.program_set_task_result",
+            "version": "1",
+        },
+        "programResults": results,
+        "taskMetadata": {
+            "braketSchemaHeader": {
+                "name": "braket.task_result.program_set_task_metadata",
+                "version": "1",
+            },
+            "id": arn,
+            "deviceId": device_arn,
+            "requestedShots": shots,
+            "successfulShots": shots,
+            "programMetadata": [{"executables": [{}]} for _ in programs],
+            "createdAt": "2026-01-07T12:00:00.000Z",
+            "endedAt": "2026-01-07T12:00:05.000Z",
+            "status": "COMPLETED",
+            "totalFailedExecutables": 0,
+        },
+        "s3Location": None,
     }
     return json.dumps(body)
 
