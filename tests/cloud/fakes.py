@@ -76,7 +76,7 @@ def capabilities(
         ],
         "shotsRange": list(shots),
     }
-    action = {
+    action: dict[str, Any] = {
         "braket.ir.openqasm.program": {
             "actionType": "braket.ir.openqasm.program",
             "version": ["1"],
