@@ -35,7 +35,7 @@ import numpy as np
 
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import QAOA_MAX_QUBITS
-from qroute.backends.hardware import HardwareProfile, window_refusal
+from qroute.backends.hardware import HardwareProfile, Price, window_refusal
 from qroute.cloud.braket_account import queue_depth, queue_refusal
 from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
 from qroute.cloud.braket_session import (
@@ -322,7 +322,8 @@ class BraketQAOABackend:
             if queued is not None:
                 raise DeviceRefusal(f"{info.name}: {queued}")
         emulated = self._emulator_check(device, info, circuit) if circuit is not None else None
-        estimate = estimate_gate_task(self.profile, shots, qubits=n, gates=gates)
+        priced, price_check = self._priced_profile(info)
+        estimate = estimate_gate_task(priced, shots, qubits=n, gates=gates)
         extra = {
             "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
             "placement": placed,
@@ -338,6 +339,8 @@ class BraketQAOABackend:
             "tags": task_tags(settings, key),
             "reservation_arn": self.reservation_arn,
             "queue_depth": queue,
+            "price_check": price_check,
+            "price_used": priced.price.model_dump(mode="json"),
             "emulator_check": emulated or "skipped: PennyLane builds the circuit inside the plugin",
         }
         if resumed:
@@ -362,9 +365,29 @@ class BraketQAOABackend:
                 task, payload = self._run_pennylane(session, model, opt, shots, key, submission)
         if payload is None:
             self._fail_without_result(task, key, ledger, guard)
-        actual, source = self._actual_cost(tracker, task.id, payload)
+        actual, source = self._actual_cost(tracker, task.id, payload, priced.price)
         payload["cost_source"] = source
         return actual, payload
+
+    def _priced_profile(self, info: DeviceInfo) -> tuple[HardwareProfile, str]:
+        """The profile, its price cross-checked with the device's own ``deviceCost``: where
+        the device asks more per shot or minute, that price is used (estimate and actual)."""
+        if info.device_cost is None:
+            return self.profile, "the device lists no deviceCost; profile prices used"
+        price, unit = info.device_cost
+        field = {"shot": "per_shot_usd", "minute": "per_minute_usd"}.get(unit)
+        if field is None:
+            return self.profile, f"deviceCost per {unit} not comparable; profile prices used"
+        listed = getattr(self.profile.price, field)
+        if listed is not None and abs(listed - price) < 1e-12:
+            return self.profile, f"profile {field} {listed:g} = device deviceCost {price:g}"
+        if listed is not None and listed > price:
+            return self.profile, f"profile {field} {listed:g} > device deviceCost {price:g}; kept"
+        updated = self.profile.price.model_copy(update={field: price})
+        return (
+            self.profile.model_copy(update={"price": updated}),
+            f"device deviceCost {price:g} per {unit} > profile {field} {listed}; device price used",
+        )
 
     @staticmethod
     def _emulator_check(device: Any, info: DeviceInfo, circuit: Any) -> str:
@@ -599,7 +622,9 @@ class BraketQAOABackend:
             self._fail_without_result(task, entry.key, settings.ledger(), settings.guard())
         shots = int(entry.extra.get("shots") or 0)
         payload = self._payload(task, result, shots)
-        actual, source = self._actual_cost(None, entry.task_id, payload)
+        actual, source = self._actual_cost(
+            None, entry.task_id, payload, entry.extra.get("price_used")
+        )
         payload["cost_source"] = source
         return actual, payload
 
@@ -651,8 +676,16 @@ class BraketQAOABackend:
             duration,
         )
 
-    def _actual_cost(self, tracker: Any, arn: str, payload: Mapping[str, Any]) -> tuple[float, str]:
-        """Profile prices applied to the usage the Braket Tracker (or the task) reports."""
+    def _actual_cost(
+        self, tracker: Any, arn: str, payload: Mapping[str, Any], price: Any = None
+    ) -> tuple[float, str]:
+        """Profile prices (``price``: the cross-checked one the row was reserved with, a
+        ``Price`` or its stored dict) applied to the usage the Braket Tracker (or the task)
+        reports."""
+        profile = self.profile
+        if price is not None:
+            price = price if isinstance(price, Price) else Price.model_validate(price)
+            profile = profile.model_copy(update={"price": price})
         shots = int(payload["shots"])
         billed_ms = payload.get("execution_duration_ms")
         source = "profile prices x task metadata"
@@ -664,7 +697,7 @@ class BraketQAOABackend:
                 billed_ms = billed.total_seconds() * 1000.0
             source = "profile prices x braket.tracking.Tracker usage"
         cost = gate_task_cost(
-            self.profile, status=str(payload["status"]), shots=shots, billed_ms=billed_ms
+            profile, status=str(payload["status"]), shots=shots, billed_ms=billed_ms
         )
         return cost, source
 
@@ -710,6 +743,7 @@ class BraketQAOABackend:
             "queue_depth": entry.extra.get("queue_depth"),
             "queue_position": entry.extra.get("queue_position"),
             "emulator_check": entry.extra.get("emulator_check"),
+            "price_check": entry.extra.get("price_check"),
             "reservation_arn": entry.extra.get("reservation_arn"),
             "program_set": entry.extra.get("program_set"),
             "estimate_usd": entry.estimate_usd,

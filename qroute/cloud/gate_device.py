@@ -54,6 +54,7 @@ class DeviceInfo:
     simulator: bool = False
     source: str = "device"  # "device" (live properties) or "profile"
     program_set_limits: tuple[int, int] | None = None  # (executables, total shots); None: none
+    device_cost: tuple[float, str] | None = None  # the device's own deviceCost: (USD, "shot"...)
 
     @classmethod
     def from_aws(cls, device: Any) -> DeviceInfo:
@@ -93,6 +94,8 @@ class DeviceInfo:
             for w in (getattr(service, "executionWindows", None) or ())
         )
         device_type = str(getattr(getattr(device, "type", None), "value", device.type))
+        cost = getattr(service, "deviceCost", None)
+        device_cost = None if cost is None else (float(cost.price), str(cost.unit).lower())
         return cls(
             arn=device.arn,
             name=str(device.name),
@@ -109,6 +112,7 @@ class DeviceInfo:
             simulator="SIMULATOR" in device_type.upper(),
             source="device",
             program_set_limits=program_sets,
+            device_cost=device_cost,
         )
 
     @classmethod

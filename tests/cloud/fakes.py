@@ -63,6 +63,7 @@ def capabilities(
     shots: tuple[int, int] = (1, 100_000),
     windows: Iterable[tuple[str, str, str]] = (("Everyday", "00:00", "23:59:59"),),
     program_set: tuple[int, int] | None = None,
+    device_cost: tuple[float, str] | None = None,
 ) -> str:
     """A GetDevice ``deviceCapabilities`` document (validated by the SDK's schemas);
     ``program_set``: (maximum executables, maximum total shots) where it takes program sets."""
@@ -76,6 +77,8 @@ def capabilities(
         ],
         "shotsRange": list(shots),
     }
+    if device_cost is not None:
+        service["deviceCost"] = {"price": device_cost[0], "unit": device_cost[1]}
     action: dict[str, Any] = {
         "braket.ir.openqasm.program": {
             "actionType": "braket.ir.openqasm.program",

@@ -754,3 +754,29 @@ def test_the_device_emulator_refuses_a_circuit_before_anything_is_paid(
     with pytest.raises(DeviceRefusal, match="emulator rejects the circuit before paying"):
         garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
     assert fake.creates == 0 and settings.ledger().entries() == []
+
+
+@pytest.mark.parametrize(
+    ("device_price", "charged", "check"),
+    [
+        (0.00145, 0.30 + 200 * 0.00145, "profile per_shot_usd 0.00145 = device deviceCost"),
+        (0.002, 0.30 + 200 * 0.002, "device deviceCost 0.002 per shot > profile per_shot_usd"),
+    ],
+)
+def test_the_price_is_cross_checked_with_the_device_cost(
+    settings: CloudSettings, device_price: float, charged: float, check: str
+) -> None:
+    in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
+    fake = FakeBraket(region="eu-north-1")
+    arn = fake.task_arn()
+    device_arn = GARNET.device_arn or ""
+    caps = capabilities(qubits=20, graph=grid_graph(4, 5), device_cost=(device_price, "shot"))
+    fake.device(device_arn, caps)
+    fake.create(arn)
+    fake.completed(
+        arn, device_arn, tour_rows(SUB, TOUR, list(range(N)), list(range(N)), 200), list(range(N))
+    )
+    result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+    assert result.provenance.details["price_check"].startswith(check)
+    assert result.provenance.cost_usd == pytest.approx(charged)
+    assert only_entry(settings).estimate_usd == pytest.approx(charged)
