@@ -65,6 +65,7 @@ from qroute.cloud.gate_device import (
     lower_circuit,
     place_qubits,
     placed_record,
+    route_on_device,
 )
 from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
@@ -302,19 +303,26 @@ class BraketQAOABackend:
             )
         else:
             opt = optimize_angles(StatevectorQAOA(model), self.depth, maxiter=self.maxiter)
-        # rewiring off only where every coupling sits on a device edge: then the physical
-        # qubits qroute chose are the ones that run; otherwise Braket's compiler places it
-        pinned = self.via == "sdk" and not placement.fully_connected and placement.routed == 0
-        placed = placed_record(placement, pinned=pinned, via=self.via)
+        # SDK path on a device that is not all-to-all: the physical qubits are pinned
+        # (rewiring disabled); couplings off the region's edges are routed by qiskit first.
+        # PennyLane: wires 0..n-1, Braket's device compiler places them.
+        pinned = self.via == "sdk" and not placement.fully_connected
         if self.via == "sdk":
             logical = qaoa_circuit(model, opt.gammas, opt.betas)
-            circuit, rewrites = lower_circuit(
-                logical, info.supported_operations, placement.mapping if pinned else None
-            )
+            routing = None
+            if pinned and placement.routed > 0:
+                routing = route_on_device(logical, info, placement.mapping)
+                circuit = routing.circuit
+                rewrites = {"all": "qiskit transpiler into " + " ".join(routing.basis)}
+            else:
+                mapping = placement.mapping if pinned else None
+                circuit, rewrites = lower_circuit(logical, info.supported_operations, mapping)
+            placed = placed_record(placement, pinned=pinned, routed=routing)
             gates = len(circuit.instructions)
-        else:  # PennyLane decomposes for the device's operations; wires 0..n-1
+        else:
             circuit, gates = None, 0
             rewrites = {"all": "PennyLane decomposition for the device's supported operations"}
+            placed = placed_record(placement, pinned=False, via=self.via)
         queue: dict[str, str] | None = None
         if settings.live_checks:  # the queue now, and whether it can drain within the wait
             queue = queue_depth(device)

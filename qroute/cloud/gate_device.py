@@ -28,6 +28,7 @@ __all__ = [
     "lower_circuit",
     "place_qubits",
     "placed_record",
+    "route_on_device",
 ]
 
 
@@ -285,17 +286,28 @@ def place_qubits(
     return Placement(tuple(current), len(pairs), score, False)
 
 
-def placed_record(placement: Placement, *, pinned: bool, via: str = "sdk") -> dict[str, Any]:
+def placed_record(
+    placement: Placement,
+    *,
+    pinned: bool,
+    via: str = "sdk",
+    routed: Routing | None = None,
+) -> dict[str, Any]:
     """What ``details.placement`` and the ledger say about where the circuit ran.
 
     ``mapping`` is the qubit each logical qubit is *measured* on in the result (used to
-    decode): the physical qubits when ``pinned`` (sent with ``disable_qubit_rewiring=True``),
-    else the logical qubits 0..n-1 that Braket's device compiler placed. ``qroute_mapping`` is
-    qroute's own choice of region, kept so a resend is the very same request.
+    decode): the physical qubits when ``pinned`` (sent with ``disable_qubit_rewiring=True``;
+    after qiskit's routing, where each logical qubit ended up), else the logical qubits 0..n-1
+    that Braket's device compiler placed. ``qroute_mapping`` is qroute's own choice of region
+    (the routing's initial layout), kept so a resend is the very same request.
     """
     n = len(placement.mapping)
+    if pinned and routed is not None:
+        mapping = list(routed.final_mapping)
+    else:
+        mapping = list(placement.mapping) if pinned else list(range(n))
     record: dict[str, Any] = {
-        "mapping": list(placement.mapping) if pinned else list(range(n)),
+        "mapping": mapping,
         "qroute_mapping": list(placement.mapping),
         "couplings": placement.couplings,
         "fully_connected": placement.fully_connected,
@@ -305,6 +317,16 @@ def placed_record(placement: Placement, *, pinned: bool, via: str = "sdk") -> di
         record["placed_by"] = "none needed: every qubit pair is coupled"
         if via != "sdk":
             record["placed_by"] = f"{record['placed_by']} (PennyLane wires 0..n-1)"
+    elif pinned and routed is not None:
+        record["adjacent"] = placement.adjacent
+        record["two_qubit_gates"] = {
+            "logical_zz": routed.two_qubit_gates[0],
+            "after_routing": routed.two_qubit_gates[1],
+        }
+        record["placed_by"] = (
+            f"qiskit transpiler (initial layout from qroute, {routed.router} routing on the "
+            "device's coupling map): these physical qubits ran (qubit rewiring disabled)"
+        )
     elif pinned:
         record["adjacent"] = placement.adjacent
         record["placed_by"] = "qroute: these physical qubits ran (qubit rewiring disabled)"
@@ -316,6 +338,84 @@ def placed_record(placement: Placement, *, pinned: bool, via: str = "sdk") -> di
             "connected region's edges, so qroute does not pin qubits)"
         )
     return record
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A circuit routed onto the device's coupling map by qiskit's transpiler."""
+
+    circuit: Any  # braket.circuits.Circuit on physical qubits
+    final_mapping: tuple[int, ...]  # logical qubit q is measured on physical final_mapping[q]
+    two_qubit_gates: tuple[int, int]  # (logical ZZ couplings, device two-qubit gates after)
+    router: str
+    basis: tuple[str, ...]  # the Braket gates qiskit wrote the circuit in
+
+
+_TO_QISKIT = {"h": "h", "rz": "rz", "rx": "rx", "ry": "ry", "cz": "cz", "cnot": "cx", "zz": "rzz"}
+_FROM_QISKIT = {"h": "h", "rz": "rz", "rx": "rx", "ry": "ry", "cz": "cz", "cx": "cnot", "rzz": "zz"}
+
+
+def route_on_device(circuit: Any, info: DeviceInfo, initial: Sequence[int]) -> Routing:
+    """Route a QAOA Braket circuit (H, RZ, ZZ, RX on logical qubits) onto ``info``'s
+    connectivity graph with qiskit's transpiler, starting from the layout ``initial``.
+
+    The basis is the device's supported operations that qiskit and Braket share; every
+    two-qubit gate of the result acts on a device edge, so the circuit can run with qubit
+    rewiring disabled on exactly these qubits. Deterministic (fixed transpiler seed): a resend
+    after a crash builds the very same request.
+    """
+    from braket.circuits import Circuit
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.transpiler import CouplingMap
+
+    basis = sorted(
+        _TO_QISKIT[op] for op in (info.supported_operations or _TO_QISKIT) if op in _TO_QISKIT
+    )
+    if not {"cz", "cx", "rzz"} & set(basis):
+        raise DeviceRefusal(f"{info.name} has no two-qubit gate qroute can route with")
+    n = len(initial)
+    qc = QuantumCircuit(n)
+    two_qubit_before = 0
+    for instruction in circuit.instructions:
+        op = instruction.operator
+        name = _NAMES.get(type(op).__name__) or _NAMES.get(getattr(op, "name", ""))
+        targets = [int(q) for q in instruction.target]
+        if name == "h":
+            qc.h(targets[0])
+        elif name == "rz":
+            qc.rz(float(op.angle), targets[0])
+        elif name == "rx":
+            qc.rx(float(op.angle), targets[0])
+        elif name == "zz":  # Braket ZZ(a) = exp(-i a/2 Z Z) = qiskit RZZ(a)
+            qc.rzz(float(op.angle), targets[0], targets[1])
+            two_qubit_before += 1
+        else:
+            raise DeviceRefusal(f"unexpected gate {type(op).__name__} in the QAOA circuit")
+    pairs = [e for a, b in sorted(info.edges) for e in ((a, b), (b, a))]
+    routed = transpile(
+        qc,
+        coupling_map=CouplingMap(pairs),
+        basis_gates=basis,
+        initial_layout=list(initial),
+        optimization_level=1,
+        seed_transpiler=0,
+    )
+    out = Circuit()
+    two_qubit_after = 0
+    for item in routed.data:
+        name = item.operation.name
+        if name == "barrier":
+            continue
+        method = getattr(out, _FROM_QISKIT[name])
+        qubits = [routed.find_bit(q).index for q in item.qubits]
+        if len(qubits) == 2:
+            two_qubit_after += 1
+            if tuple(sorted(qubits)) not in info.edges:
+                raise DeviceRefusal(f"routing left a gate on uncoupled qubits {qubits}")
+        method(*qubits, *[float(p) for p in item.operation.params])
+    final = tuple(int(q) for q in routed.layout.final_index_layout()[:n])
+    used = tuple(sorted(_FROM_QISKIT[b] for b in basis))
+    return Routing(out, final, (two_qubit_before, two_qubit_after), "SabreSwap", used)
 
 
 # --------------------------------------------------------------------------------------------

@@ -368,6 +368,20 @@ def test_connection_lost_during_create_resends_the_same_token_on_rerun(
     assert done.state == "completed" and done.extra["resumed_after_crash"] is True
 
 
+def answer_on_the_placed_qubits(
+    fake: FakeBraket, arn: str, device_arn: str, settings: CloudSettings, shots: int = 200
+) -> None:
+    """results.json with the tour measured on the physical qubits the ledger row records."""
+
+    def body() -> str:
+        mapping = only_entry(settings).extra["placement"]["mapping"]
+        measured = sorted(mapping)
+        rows = tour_rows(SUB, TOUR, mapping, measured, shots)
+        return result_body(arn, device_arn, rows, measured)
+
+    fake.s3[(BUCKET, fake.result_key(arn))] = body
+
+
 def garnet(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
     return BraketQAOABackend(GARNET, session_factory=fake.session, settings=settings, maxiter=15)
 
@@ -399,21 +413,23 @@ def test_square_lattice_qpu_gets_a_placed_and_lowered_circuit(settings: CloudSet
 
     request = fake.create_params[0]
     program = json.loads(request["action"])["source"]
-    assert "zz(" not in program and "cz q[" in program
-    # the couplings do not all fit one region's edges: Braket's compiler places the circuit,
-    # qroute says so instead of claiming a layout that never ran
-    assert "qubit[8] q;" in program and "$" not in program
-    assert '"disableQubitRewiring": true' not in request["deviceParameters"]
+    # the couplings do not all sit on one region's edges: qiskit routes the circuit onto the
+    # lattice, and exactly these physical qubits run (rewiring disabled)
+    assert '"disableQubitRewiring": true' in request["deviceParameters"]
+    assert "zz(" not in program and "qubit[" not in program
+    edges = {tuple(sorted((int(a), int(b)))) for a, bs in grid_graph(4, 5).items() for b in bs}
+    pairs = [tuple(sorted(map(int, p))) for p in re.findall(r"cz \$(\d+), \$(\d+);", program)]
+    assert pairs and all(pair in edges for pair in pairs)
     placement = result.provenance.details["placement"]
     assert placement["fully_connected"] is False
-    assert placement["disable_qubit_rewiring"] is False
-    assert placement["mapping"] == list(range(N))
-    assert placement["placed_by"].startswith("Braket device compiler (qubit rewiring enabled")
+    assert placement["disable_qubit_rewiring"] is True
+    assert placement["placed_by"].startswith("qiskit transpiler")
+    assert all(1 <= q <= 20 for q in placement["mapping"])  # IQM numbers qubits from 1
+    assert placement["two_qubit_gates"]["after_routing"] == len(pairs)
     # the fake's capabilities carry no calibration data: no emulator, and the row says why
     assert result.provenance.details["emulator_check"].startswith(
         "skipped: the device offers no emulator"
     )
-    assert result.provenance.details["gate_rewrites"] == {"zz": "h cz h rz h cz h"}
     assert result.routes == (tuple(TOUR),)
     # IQM Garnet: USD 0.30 per task + 0.00145 per shot
     assert result.provenance.cost_usd == pytest.approx(0.30 + 200 * 0.00145)
@@ -773,9 +789,8 @@ def test_the_price_is_cross_checked_with_the_device_cost(
     caps = capabilities(qubits=20, graph=grid_graph(4, 5), device_cost=(device_price, "shot"))
     fake.device(device_arn, caps)
     fake.create(arn)
-    fake.completed(
-        arn, device_arn, tour_rows(SUB, TOUR, list(range(N)), list(range(N)), 200), list(range(N))
-    )
+    fake.task(arn, device_arn, "COMPLETED", shots=200, times=2)
+    answer_on_the_placed_qubits(fake, arn, device_arn, settings)
     result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
     assert result.provenance.details["price_check"].startswith(check)
     assert result.provenance.cost_usd == pytest.approx(charged)
