@@ -34,6 +34,7 @@ from qroute.cloud.settings import CloudSettings  # noqa: E402
 from qroute.hybrid.dispatch import Dispatcher  # noqa: E402
 from qroute.model.solver import Budget  # noqa: E402
 from qroute.model.subproblem import random_route_tsp  # noqa: E402
+from tests.cloud.conftest import offline_settings  # noqa: E402
 from tests.cloud.fakes import FakeBraket, capabilities, profile, tour_rows  # noqa: E402
 
 SV1 = profile("braket-sv1")
@@ -154,11 +155,17 @@ def _entry(run: _Run) -> Any:
 # -- the scenarios: each returns (outcome of run 1, outcome of the rerun) ----------------------
 
 
-def _happy(run: _Run) -> tuple[str, str]:
+def _submitted(run: _Run) -> tuple[FakeBraket, str]:
+    """A fake whose SV1 device is up and whose one CreateQuantumTask makes a task."""
     fake = run.fake()
     arn = fake.task_arn()
     _sv1_device(fake)
     fake.create(arn)
+    return fake, arn
+
+
+def _happy(run: _Run) -> tuple[str, str]:
+    fake, arn = _submitted(run)
     fake.task(arn, SV1.device_arn or "", "QUEUED", times=2)
     _completed(fake, arn)
     first = run.dispatch(run.backend(fake))
@@ -167,10 +174,7 @@ def _happy(run: _Run) -> tuple[str, str]:
 
 def _ended(status: str) -> Callable[[_Run], tuple[str, str]]:
     def scenario(run: _Run) -> tuple[str, str]:
-        fake = run.fake()
-        arn = fake.task_arn()
-        _sv1_device(fake)
-        fake.create(arn)
+        fake, arn = _submitted(run)
         fake.task(arn, SV1.device_arn or "", status, times=2, failure="device error")
         first = run.dispatch(run.backend(fake))
         return first, run.dispatch(run.backend(run.fake()))
@@ -179,10 +183,7 @@ def _ended(status: str) -> Callable[[_Run], tuple[str, str]]:
 
 
 def _timeout(run: _Run) -> tuple[str, str]:
-    fake = run.fake()
-    arn = fake.task_arn()
-    _sv1_device(fake)
-    fake.create(arn)
+    fake, arn = _submitted(run)
     fake.task(arn, SV1.device_arn or "", "QUEUED", times=2)
     fake.cancel(arn)
     first = run.dispatch(run.backend(fake, wait_seconds=0.0))
@@ -237,10 +238,7 @@ def _lost_response(run: _Run) -> tuple[str, str]:
     """The task is created, then the connection drops before the response arrives."""
     from botocore.exceptions import ReadTimeoutError
 
-    fake = run.fake()
-    arn = fake.task_arn()
-    _sv1_device(fake)
-    fake.create(arn)
+    fake, arn = _submitted(run)
 
     def drop(**_: Any) -> None:
         raise ReadTimeoutError(endpoint_url="https://braket.us-east-1.amazonaws.com")
@@ -256,10 +254,7 @@ def _lost_response(run: _Run) -> tuple[str, str]:
 
 def _killed(after_record: bool) -> Callable[[_Run], tuple[str, str]]:
     def scenario(run: _Run) -> tuple[str, str]:
-        fake = run.fake()
-        arn = fake.task_arn()
-        _sv1_device(fake)
-        fake.create(arn)
+        fake, arn = _submitted(run)
         original = Ledger.mark_submitted
 
         def die(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
@@ -341,16 +336,9 @@ SCENARIOS: dict[str, Callable[[_Run], tuple[str, str]]] = {
 
 
 def _settings(folder: Path) -> CloudSettings:
-    return CloudSettings(
-        run_dir=folder / "run",
-        budget_usd=5.0,
-        spend_dir=folder / "spend",
-        wait_seconds=5.0,
-        poll_interval_seconds=0.01,
-        s3_bucket="qroute-test-results",
-        live_checks=False,
-        retry_attempts=3,
-        clock=lambda: WEDNESDAY_NOON,
+    """The offline test settings ($5 run budget, fast polling), 3 attempts, Wednesday noon."""
+    return dataclasses.replace(
+        offline_settings(folder), retry_attempts=3, clock=lambda: WEDNESDAY_NOON
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -267,8 +267,13 @@ class BraketQAOABackend:
         key: str,
         entry: LedgerEntry | None,
         reserve: Reserve,
+        *,
+        looked_up: bool = False,
     ) -> tuple[float, dict[str, Any]]:
-        """Optimise the angles, place and lower the circuit, reserve, submit, wait."""
+        """Optimise the angles, place and lower the circuit, reserve, submit, wait.
+
+        ``looked_up``: the ledger state machine already searched for a task of this row (a
+        ``rejected`` row is otherwise searched here, once, before a new submission)."""
         from qroute.circuits.braket import qaoa_circuit
         from qroute.circuits.ising import IsingModel
         from qroute.circuits.qaoa import StatevectorQAOA, optimize_angles
@@ -279,7 +284,7 @@ class BraketQAOABackend:
         resumed = entry is not None
         session = self._session(self._region())
         earlier = ledger.get(key)
-        if not resumed and earlier is not None and earlier.state == "rejected":
+        if not resumed and not looked_up and earlier is not None and earlier.state == "rejected":
             adopted = self._adopt_rejected(session, kind, sub, budget, earlier, reserve)
             if adopted is not None:
                 return adopted
@@ -333,19 +338,7 @@ class BraketQAOABackend:
         priced, price_check = self._priced_profile(info)
         estimate = estimate_gate_task(priced, shots, qubits=n, gates=gates)
         extra = {
-            "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
-            "placement": placed,
-            "shots": shots,
-            "angles": {
-                "gammas": opt.gammas,
-                "betas": opt.betas,
-                "expectation": opt.expectation,
-                "evaluations": opt.num_evaluations,
-            },
-            "gate_rewrites": rewrites,
-            "shot_notes": shot_notes,
-            "tags": task_tags(settings, key),
-            "reservation_arn": self.reservation_arn,
+            **self.request_record(order, placed, shots, opt, rewrites, shot_notes, key),
             "queue_depth": queue,
             "price_check": price_check,
             "price_used": priced.price.model_dump(mode="json"),
@@ -426,6 +419,34 @@ class BraketQAOABackend:
         except Exception as exc:
             position = {"unavailable": safe_error(exc)}
         self.settings.ledger().update_extra(key, queue_position=position)
+
+    def request_record(
+        self,
+        order: Sequence[Hashable],
+        placed: Mapping[str, Any],
+        shots: int,
+        opt: Any,
+        rewrites: Mapping[str, str],
+        shot_notes: Sequence[str],
+        key: str,
+    ) -> dict[str, Any]:
+        """What the ledger row keeps of one circuit's request: enough to decode the answer
+        and to resend the very same request after a crash."""
+        return {
+            "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
+            "placement": dict(placed),
+            "shots": shots,
+            "angles": {
+                "gammas": opt.gammas,
+                "betas": opt.betas,
+                "expectation": opt.expectation,
+                "evaluations": opt.num_evaluations,
+            },
+            "gate_rewrites": dict(rewrites),
+            "shot_notes": list(shot_notes),
+            "tags": task_tags(self.settings, key),
+            "reservation_arn": self.reservation_arn,
+        }
 
     def _run_kwargs(self, key: str) -> dict[str, Any]:
         """What every submission passes to ``device.run``: results folder, waits, tags,
@@ -784,6 +805,7 @@ class _BraketJob(JobNames):
     key: str
     params: dict[str, Any]
     recovered_by: str = "task ARN"
+    looked_up: set[str] = dataclasses.field(default_factory=set)  # keys find_submitted searched
 
     def estimate_cost(self) -> CostEstimate:
         return self.backend.estimate(self.sub, self.budget, self.kind)
@@ -792,6 +814,7 @@ class _BraketJob(JobNames):
         """The task of a submission that died unconfirmed, by its tags (None: resend the same
         client token, which Braket's idempotency maps to the task it already made)."""
         backend = self.backend
+        self.looked_up.add(entry.key)
         try:
             return backend._find_orphan(backend._session(backend._region()), entry)
         except Exception as exc:  # the resend with the same token is still safe
@@ -800,7 +823,14 @@ class _BraketJob(JobNames):
 
     def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
         return self.backend._submit(
-            self.kind, self.sub, self.bqm, self.budget, self.key, resumed, reserve
+            self.kind,
+            self.sub,
+            self.bqm,
+            self.budget,
+            self.key,
+            resumed,
+            reserve,
+            looked_up=self.key in self.looked_up,
         )
 
     def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:

@@ -221,21 +221,7 @@ class _ProgramSetJob:
             if not placement.fully_connected:
                 placed["placed_by"] = "Braket device compiler (program sets take no rewiring flag)"
             members.append(
-                {
-                    "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
-                    "placement": placed,
-                    "shots": shots,
-                    "angles": {
-                        "gammas": opt.gammas,
-                        "betas": opt.betas,
-                        "expectation": opt.expectation,
-                        "evaluations": opt.num_evaluations,
-                    },
-                    "gate_rewrites": rewrites,
-                    "shot_notes": shot_notes,
-                    "tags": task_tags(settings, self.key),
-                    "reservation_arn": backend.reservation_arn,
-                }
+                backend.request_record(order, placed, shots, opt, rewrites, shot_notes, self.key)
             )
         gates = max(len(c.instructions) for c in circuits)
         cost = estimate_program_set(

@@ -42,8 +42,8 @@ __all__ = [
     "task_tags",
 ]
 
-#: Tag keys on every task qroute creates.
-TAG_APP, TAG_RUN, TAG_KEY = "qroute", "qroute-run", "qroute-ledger-key"
+#: Tag keys on every task qroute creates (run and dispatch keys as in ``cloud.settings``).
+TAG_APP, TAG_RUN, TAG_KEY = "qroute", "qroute-run", "qroute-dispatch"
 
 
 @dataclass
@@ -150,7 +150,11 @@ def run_identity(settings: CloudSettings) -> str:
 
 
 def task_tags(settings: CloudSettings, key: str) -> dict[str, str]:
-    """The tags of one qroute task: application, run identity and ledger key."""
+    """The tags of one qroute task: application, run identity and ledger key (the settings'
+    own ``dispatch_tags`` where they have them)."""
+    own = getattr(settings, "dispatch_tags", None)
+    if callable(own):
+        return {TAG_APP: "subproblem", **own(key)}
     return {TAG_APP: "subproblem", TAG_RUN: run_identity(settings), TAG_KEY: key}
 
 

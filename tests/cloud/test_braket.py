@@ -386,30 +386,33 @@ def garnet(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
     return BraketQAOABackend(GARNET, session_factory=fake.session, settings=settings, maxiter=15)
 
 
-def test_square_lattice_qpu_gets_a_placed_and_lowered_circuit(settings: CloudSettings) -> None:
+def solve_on_garnet(
+    settings: CloudSettings, graph: dict[str, list[str]], **caps: Any
+) -> tuple[FakeBraket, Any]:
+    """Solve SUB (200 shots) on an IQM Garnet double with connectivity ``graph`` and the gates
+    h rx rz cz, inside its Wednesday window; the answer is the tour on the placed qubits."""
     in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
     fake = FakeBraket(region="eu-north-1")
     arn = fake.task_arn()
     device_arn = GARNET.device_arn or ""
-    caps = capabilities(
+    capabilities_doc = capabilities(
         qubits=20,
-        ops=["h", "rx", "rz", "cz"],  # no zz, no cnot: ZZ must become H-CZ-RZ-CZ-H
+        ops=["h", "rx", "rz", "cz"],
         native=["cz", "prx"],
-        graph=grid_graph(4, 5),
+        graph=graph,
         shots=(1, 20_000),
         windows=[("Wednesday", "08:00", "10:00")],
+        **caps,
     )
-    fake.device(device_arn, caps)
+    fake.device(device_arn, capabilities_doc)
     fake.create(arn)
     fake.task(arn, device_arn, "COMPLETED", shots=200, times=2)
+    answer_on_the_placed_qubits(fake, arn, device_arn, settings)
+    return fake, garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
 
-    def body() -> str:  # the answer on the physical qubits qroute chose
-        mapping = only_entry(settings).extra["placement"]["mapping"]
-        measured = sorted(mapping)
-        return result_body(arn, device_arn, tour_rows(SUB, TOUR, mapping, measured, 200), measured)
 
-    fake.s3[(BUCKET, fake.result_key(arn))] = body
-    result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+def test_square_lattice_qpu_gets_a_placed_and_lowered_circuit(settings: CloudSettings) -> None:
+    fake, result = solve_on_garnet(settings, grid_graph(4, 5))  # ops: h rx rz cz only
 
     request = fake.create_params[0]
     program = json.loads(request["action"])["source"]
@@ -446,29 +449,7 @@ def clique_on_the_last_qubits(qubits: int = 20, size: int = N) -> dict[str, list
 
 
 def test_pinned_placement_is_what_the_request_carries(settings: CloudSettings) -> None:
-    in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
-    fake = FakeBraket(region="eu-north-1")
-    arn = fake.task_arn()
-    device_arn = GARNET.device_arn or ""
-    caps = capabilities(
-        qubits=20,
-        ops=["h", "rx", "rz", "cz"],
-        native=["cz", "prx"],
-        graph=clique_on_the_last_qubits(),
-        shots=(1, 20_000),
-        windows=[("Wednesday", "08:00", "10:00")],
-    )
-    fake.device(device_arn, caps)
-    fake.create(arn)
-    fake.task(arn, device_arn, "COMPLETED", shots=200, times=2)
-
-    def body() -> str:
-        mapping = only_entry(settings).extra["placement"]["mapping"]
-        measured = sorted(mapping)
-        return result_body(arn, device_arn, tour_rows(SUB, TOUR, mapping, measured, 200), measured)
-
-    fake.s3[(BUCKET, fake.result_key(arn))] = body
-    result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+    fake, result = solve_on_garnet(settings, clique_on_the_last_qubits())
 
     request = fake.create_params[0]
     placement = result.provenance.details["placement"]
@@ -680,7 +661,7 @@ def test_tasks_are_tagged_with_the_run_and_the_ledger_key(settings: CloudSetting
     entry = only_entry(settings)
     tags = fake.create_params[0]["tags"]
     assert tags == entry.extra["tags"]
-    assert tags["qroute-ledger-key"] == entry.key
+    assert tags["qroute-dispatch"] == entry.key
     assert tags["qroute-run"] == run_identity(settings)
     other_run = dataclasses.replace(settings, run_dir=settings.run_dir.parent / "next-night")
     assert run_identity(other_run) != tags["qroute-run"]
@@ -782,16 +763,7 @@ def test_the_device_emulator_refuses_a_circuit_before_anything_is_paid(
 def test_the_price_is_cross_checked_with_the_device_cost(
     settings: CloudSettings, device_price: float, charged: float, check: str
 ) -> None:
-    in_window = dataclasses.replace(settings, clock=lambda: datetime(2026, 1, 7, 9, 0))
-    fake = FakeBraket(region="eu-north-1")
-    arn = fake.task_arn()
-    device_arn = GARNET.device_arn or ""
-    caps = capabilities(qubits=20, graph=grid_graph(4, 5), device_cost=(device_price, "shot"))
-    fake.device(device_arn, caps)
-    fake.create(arn)
-    fake.task(arn, device_arn, "COMPLETED", shots=200, times=2)
-    answer_on_the_placed_qubits(fake, arn, device_arn, settings)
-    result = garnet(fake, in_window).solve(SUB, Budget(seed=1, shots=200))
+    _, result = solve_on_garnet(settings, grid_graph(4, 5), device_cost=(device_price, "shot"))
     assert result.provenance.details["price_check"].startswith(check)
     assert result.provenance.cost_usd == pytest.approx(charged)
     assert only_entry(settings).estimate_usd == pytest.approx(charged)
