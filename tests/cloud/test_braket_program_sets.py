@@ -99,3 +99,47 @@ def test_a_device_without_program_sets_or_over_its_limit_is_refused_before_payin
     with pytest.raises(DeviceRefusal, match="at most 2 programs"):
         solve_program_set(_ionq(fake, settings), SUBS, Budget(seed=1, shots=100))
     assert settings.ledger().entries() == []
+
+
+class _Crash(BaseException):
+    """The process dying (nothing catches a BaseException subclass)."""
+
+
+def test_a_program_set_killed_after_its_arn_is_recorded_is_recovered_not_resent(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qroute.cloud.ledger import Ledger
+
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    _device(fake)
+    fake.create(arn, program_set=True)
+    original = Ledger.mark_submitted
+
+    def die(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
+        original(self, key, task_id, **extra)
+        raise _Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Ledger, "mark_submitted", die)
+        with pytest.raises(_Crash):
+            solve_program_set(_ionq(fake, settings), SUBS, Budget(seed=1, shots=100))
+    (entry,) = settings.ledger().entries()
+    assert entry.state == "submitted" and entry.task_id == arn
+
+    rerun = FakeBraket()
+    rerun.task(arn, IONQ.device_arn or "", "COMPLETED", shots=300, times=2, action=ACTION)
+    programs = [
+        (tour_rows(sub, tour, list(range(N)), list(range(N)), 100), list(range(N)))
+        for sub, tour in zip(SUBS, TOURS, strict=True)
+    ]
+    rerun.s3[("qroute-test-results", rerun.result_key(arn))] = program_set_body(
+        arn, IONQ.device_arn or "", programs
+    )
+    results = solve_program_set(_ionq(rerun, settings), SUBS, Budget(seed=1, shots=100))
+    assert fake.creates + rerun.creates == 1
+    assert [r.routes for r in results] == [(tuple(t),) for t in TOURS]
+    assert all(r.provenance.details["recovered"] == "task ARN" for r in results)
+    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    assert list(spend["entries"]) == [entry.key]
+    assert spend["total_usd"] == pytest.approx(0.30 + 300 * 0.08)
