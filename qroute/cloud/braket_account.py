@@ -19,6 +19,7 @@ from typing import Any
 
 from qroute.cloud.braket_session import TAG_APP, default_session, region_of
 from qroute.cloud.cost import NIGHT_ROLLOVER_HOUR, night_of
+from qroute.cloud.credentials import safe_error
 from qroute.cloud.settings import CloudSettings
 
 __all__ = [
@@ -143,14 +144,20 @@ def nightly_spending_limits(
 def queue_depth(device: Any) -> dict[str, str]:
     """``AwsDevice.queue_depth()`` as plain strings: normal / priority tasks, hybrid jobs
     (Braket shows ``>4000`` / ``>1000`` above its display limits)."""
-    info = device.queue_depth()
+    try:
+        info = device.queue_depth()
+    except Exception as exc:  # GetDevice without deviceQueueInfo, or the call failed
+        return {"unavailable": safe_error(exc)}
     tasks = {str(getattr(k, "value", k)).lower(): str(v) for k, v in info.quantum_tasks.items()}
     return {**tasks, "jobs": str(info.jobs)}
 
 
 def queue_refusal(depth: Mapping[str, str], wait_seconds: float) -> str | None:
-    """Why a task would not get out of the queue within ``wait_seconds``, or None."""
-    shown = depth.get("normal", "0")
+    """Why a task would not get out of the queue within ``wait_seconds``, or None (also when
+    the depth is unknown: the wait itself still bounds the solve)."""
+    shown = depth.get("normal")
+    if shown is None:
+        return None
     ahead = 4001 if shown.startswith(">") else int(shown or 0)
     if ahead * MIN_SECONDS_PER_QUEUED_TASK > wait_seconds:
         return (

@@ -115,3 +115,15 @@ def test_the_period_is_one_night_noon_to_noon_utc() -> None:
 def test_a_queue_longer_than_the_wait_is_refused(normal: str, wait: float, refused: bool) -> None:
     reason = queue_refusal({"normal": normal, "priority": "0", "jobs": "0"}, wait)
     assert (reason is not None) is refused
+
+
+def test_an_unknown_queue_depth_is_recorded_and_refuses_nothing() -> None:
+    from qroute.cloud.braket_account import queue_depth
+
+    class NoQueueInfo:
+        def queue_depth(self) -> None:
+            raise TypeError("'NoneType' object is not iterable")
+
+    depth = queue_depth(NoQueueInfo())
+    assert depth == {"unavailable": "TypeError: 'NoneType' object is not iterable"}
+    assert queue_refusal(depth, 1.0) is None
