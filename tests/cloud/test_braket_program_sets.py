@@ -39,6 +39,18 @@ def _ionq(fake: FakeBraket, settings: CloudSettings) -> BraketQAOABackend:
     return BraketQAOABackend(IONQ, session_factory=fake.session, settings=funded, maxiter=15)
 
 
+def _completed_with_the_tours(fake: FakeBraket, arn: str) -> None:
+    """The program-set task is COMPLETED and each program measured its subproblem's tour."""
+    fake.task(arn, IONQ.device_arn or "", "COMPLETED", shots=300, times=2, action=ACTION)
+    programs = [
+        (tour_rows(sub, tour, list(range(N)), list(range(N)), 100), list(range(N)))
+        for sub, tour in zip(SUBS, TOURS, strict=True)
+    ]
+    fake.s3[("qroute-test-results", fake.result_key(arn))] = program_set_body(
+        arn, IONQ.device_arn or "", programs
+    )
+
+
 def _device(fake: FakeBraket, limits: tuple[int, int] | None = (10, 5000)) -> None:
     caps = capabilities(qubits=36, shots=(100, 5000), program_set=limits)
     fake.device(IONQ.device_arn or "", caps)
@@ -51,14 +63,7 @@ def test_three_subproblems_in_one_task_each_decoded_with_a_third_of_the_cost(
     arn = fake.task_arn()
     _device(fake)
     fake.create(arn, program_set=True)
-    fake.task(arn, IONQ.device_arn or "", "COMPLETED", shots=300, times=2, action=ACTION)
-    programs = [
-        (tour_rows(sub, tour, list(range(N)), list(range(N)), 100), list(range(N)))
-        for sub, tour in zip(SUBS, TOURS, strict=True)
-    ]
-    fake.s3[("qroute-test-results", fake.result_key(arn))] = program_set_body(
-        arn, IONQ.device_arn or "", programs
-    )
+    _completed_with_the_tours(fake, arn)
     results = solve_program_set(_ionq(fake, settings), SUBS, Budget(seed=1, shots=100))
     fake.stubber.assert_no_pending_responses()
     assert fake.creates == 1
@@ -128,14 +133,7 @@ def test_a_program_set_killed_after_its_arn_is_recorded_is_recovered_not_resent(
     assert entry.state == "submitted" and entry.task_id == arn
 
     rerun = FakeBraket()
-    rerun.task(arn, IONQ.device_arn or "", "COMPLETED", shots=300, times=2, action=ACTION)
-    programs = [
-        (tour_rows(sub, tour, list(range(N)), list(range(N)), 100), list(range(N)))
-        for sub, tour in zip(SUBS, TOURS, strict=True)
-    ]
-    rerun.s3[("qroute-test-results", rerun.result_key(arn))] = program_set_body(
-        arn, IONQ.device_arn or "", programs
-    )
+    _completed_with_the_tours(rerun, arn)
     results = solve_program_set(_ionq(rerun, settings), SUBS, Budget(seed=1, shots=100))
     assert fake.creates + rerun.creates == 1
     assert [r.routes for r in results] == [(tuple(t),) for t in TOURS]
