@@ -23,10 +23,9 @@ instead of submitting again.
 from __future__ import annotations
 
 import dataclasses
-import random
 import time
 import uuid
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -36,17 +35,22 @@ import numpy as np
 
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import QAOA_MAX_QUBITS
-from qroute.backends.hardware import HardwareProfile, window_refusal
+from qroute.backends.hardware import HardwareProfile, Price, window_refusal
+from qroute.cloud.braket_account import queue_depth, queue_refusal
 from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
 from qroute.cloud.braket_session import (
-    CLIENT_TOKEN,
     LIVE_STATUS,
     LIVE_STATUS_TTL_S,
-    RETRYABLE_ERRORS,
+    SUBMISSION,
+    Submission,
     default_session,
     error_code,
-    install_token_hook,
+    find_tagged_task,
+    http_status,
+    install_submission_hooks,
     region_of,
+    retry_attempts,
+    task_tags,
 )
 from qroute.cloud.cost import (
     CostEstimate,
@@ -56,9 +60,12 @@ from qroute.cloud.cost import (
 from qroute.cloud.credentials import aws_credentials_reason, module_logger, redact, safe_error
 from qroute.cloud.gate_device import (
     DeviceInfo,
+    DeviceRefusal,
     check_device,
     lower_circuit,
     place_qubits,
+    placed_record,
+    route_on_device,
 )
 from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
@@ -68,7 +75,6 @@ from qroute.qubo.kind import QuboKind
 from qroute.qubo.tsp import TSP_KIND
 
 __all__ = [
-    "RETRYABLE_ERRORS",
     "BraketQAOABackend",
     "CloudTaskFailed",
     "braket_backend_name",
@@ -95,28 +101,6 @@ def braket_backend_name(profile: HardwareProfile, via: str = "sdk") -> str:
     return base if via == "sdk" else f"pennylane-{base}"
 
 
-class _LedgerListener:
-    """Receives the Braket SDK's task-creation event and writes the ARN to the ledger at once.
-
-    Used on the PennyLane path, where the plugin creates the task and waits for it inside one
-    call: the event fires between the two.
-    """
-
-    def __init__(self, ledger: Ledger, key: str, device_arn: str) -> None:
-        self.ledger = ledger
-        self.key = key
-        self.device_arn = device_arn
-        self.arns: list[str] = []
-
-    def receive_event(self, event: Any) -> None:
-        from braket.tracking.tracking_events import _TaskCreationEvent
-
-        if isinstance(event, _TaskCreationEvent) and event.device == self.device_arn:
-            if not self.arns:
-                self.ledger.mark_submitted(self.key, event.arn, via="pennylane")
-            self.arns.append(event.arn)
-
-
 class BraketQAOABackend:
     """QAOA sampled on one Braket gate device (a subproblem backend).
 
@@ -136,6 +120,7 @@ class BraketQAOABackend:
         maxiter: int = DEFAULT_MAXITER,
         session_factory: Callable[[str | None], Any] | None = None,
         settings: CloudSettings | None = None,
+        reservation_arn: str | None = None,
     ) -> None:
         if profile.backend != "braket-aws" or profile.device_arn is None:
             raise ValueError(f"{profile.id} is not a Braket device profile")
@@ -151,6 +136,13 @@ class BraketQAOABackend:
         self.max_variables = min(QAOA_MAX_QUBITS, profile.qubits)
         self._session_factory = session_factory
         self._settings = settings
+        self._reservation_arn = reservation_arn
+
+    @property
+    def reservation_arn(self) -> str | None:
+        """The Braket Direct reservation tasks run in: the constructor's, else
+        ``settings.reservation_arn`` where the settings carry one (None: on-demand)."""
+        return self._reservation_arn or getattr(self.settings, "reservation_arn", None)
 
     # -- settings, sessions ------------------------------------------------------------------
 
@@ -167,12 +159,13 @@ class BraketQAOABackend:
             if self._session_factory is not None
             else default_session(region, self.settings)
         )
-        install_token_hook(session)
+        install_submission_hooks(session)
         return session
 
     def _utcnow(self) -> datetime:
+        """Now, UTC-aware whatever the machine's time zone (a pinned naive clock is UTC)."""
         now = self.settings.now()
-        return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+        return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
     # -- availability ------------------------------------------------------------------------
 
@@ -206,13 +199,16 @@ class BraketQAOABackend:
                 session = self._session(self._region())
             else:
                 session = default_session(self._region(), self.settings, quick=True)
-            info = self._device_info(session)[1]
+            device, info = self._device_info(session)
             reason: str | None = None
             if info.status.upper() != "ONLINE":
                 reason = f"{info.name} is {info.status}"
             elif not info.window_open(self._utcnow()):
                 windows = "; ".join(str(w) for w in info.windows)
                 reason = f"{info.name} is outside its execution windows ({windows})"
+            else:
+                queued = queue_refusal(queue_depth(device), self.settings.wait_seconds)
+                reason = None if queued is None else f"{info.name}: {queued}"
         except Exception as exc:
             reason = f"device status unavailable ({safe_error(exc)})"
         LIVE_STATUS[cache_key] = (now, reason)
@@ -271,8 +267,13 @@ class BraketQAOABackend:
         key: str,
         entry: LedgerEntry | None,
         reserve: Reserve,
+        *,
+        looked_up: bool = False,
     ) -> tuple[float, dict[str, Any]]:
-        """Optimise the angles, place and lower the circuit, reserve, submit, wait."""
+        """Optimise the angles, place and lower the circuit, reserve, submit, wait.
+
+        ``looked_up``: the ledger state machine already searched for a task of this row (a
+        ``rejected`` row is otherwise searched here, once, before a new submission)."""
         from qroute.circuits.braket import qaoa_circuit
         from qroute.circuits.ising import IsingModel
         from qroute.circuits.qaoa import StatevectorQAOA, optimize_angles
@@ -281,9 +282,14 @@ class BraketQAOABackend:
         ledger = settings.ledger()
         guard = settings.guard()
         resumed = entry is not None
+        session = self._session(self._region())
+        earlier = ledger.get(key)
+        if not resumed and not looked_up and earlier is not None and earlier.state == "rejected":
+            adopted = self._adopt_rejected(session, kind, sub, budget, earlier, reserve)
+            if adopted is not None:
+                return adopted
         model, order = IsingModel.from_bqm(bqm)
         n = model.num_qubits
-        session = self._session(self._region())
         device, info = self._device_info(session)
         shots, shot_notes = check_device(
             info, qubits=n, shots=self.shots_for(budget), now=self._utcnow()
@@ -298,37 +304,45 @@ class BraketQAOABackend:
                 stored["gammas"], stored["betas"], stored["expectation"], stored["evaluations"]
             )
             placement = dataclasses.replace(
-                placement, mapping=tuple(entry.extra["placement"]["mapping"])
+                placement, mapping=tuple(entry.extra["placement"]["qroute_mapping"])
             )
         else:
             opt = optimize_angles(StatevectorQAOA(model), self.depth, maxiter=self.maxiter)
+        # SDK path on a device that is not all-to-all: the physical qubits are pinned
+        # (rewiring disabled); couplings off the region's edges are routed by qiskit first.
+        # PennyLane: wires 0..n-1, Braket's device compiler places them.
+        pinned = self.via == "sdk" and not placement.fully_connected
         if self.via == "sdk":
             logical = qaoa_circuit(model, opt.gammas, opt.betas)
-            mapping = None if placement.fully_connected else placement.mapping
-            circuit, rewrites = lower_circuit(logical, info.supported_operations, mapping)
+            routing = None
+            if pinned and placement.routed > 0:
+                routing = route_on_device(logical, info, placement.mapping)
+                circuit = routing.circuit
+                rewrites = {"all": "qiskit transpiler into " + " ".join(routing.basis)}
+            else:
+                mapping = placement.mapping if pinned else None
+                circuit, rewrites = lower_circuit(logical, info.supported_operations, mapping)
+            placed = placed_record(placement, pinned=pinned, routed=routing)
             gates = len(circuit.instructions)
-            placed = placement.as_dict()
-        else:  # PennyLane decomposes for the device's operations; wires 0..n-1, Braket maps them
+        else:
             circuit, gates = None, 0
             rewrites = {"all": "PennyLane decomposition for the device's supported operations"}
-            placed = {
-                **placement.as_dict(),
-                "mapping": list(range(n)),
-                "note": "wires 0..n-1; placement left to Braket's qubit rewiring",
-            }
-        estimate = estimate_gate_task(self.profile, shots, qubits=n, gates=gates)
+            placed = placed_record(placement, pinned=False, via=self.via)
+        queue: dict[str, str] | None = None
+        if settings.live_checks:  # the queue now, and whether it can drain within the wait
+            queue = queue_depth(device)
+            queued = queue_refusal(queue, settings.wait_seconds)
+            if queued is not None:
+                raise DeviceRefusal(f"{info.name}: {queued}")
+        emulated = self._emulator_check(device, info, circuit) if circuit is not None else None
+        priced, price_check = self._priced_profile(info)
+        estimate = estimate_gate_task(priced, shots, qubits=n, gates=gates)
         extra = {
-            "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
-            "placement": placed,
-            "shots": shots,
-            "angles": {
-                "gammas": opt.gammas,
-                "betas": opt.betas,
-                "expectation": opt.expectation,
-                "evaluations": opt.num_evaluations,
-            },
-            "gate_rewrites": rewrites,
-            "shot_notes": shot_notes,
+            **self.request_record(order, placed, shots, opt, rewrites, shot_notes, key),
+            "queue_depth": queue,
+            "price_check": price_check,
+            "price_used": priced.price.model_dump(mode="json"),
+            "emulator_check": emulated or "skipped: PennyLane builds the circuit inside the plugin",
         }
         if resumed:
             assert entry is not None and entry.client_token is not None
@@ -339,59 +353,198 @@ class BraketQAOABackend:
             reserve(estimate, client_token=token, extra=extra)
         from braket.tracking import Tracker
 
+        submission = Submission(token, lambda arn: ledger.mark_submitted(key, arn, via=self.via))
         with Tracker() as tracker:
             if self.via == "sdk":
-                task = self._create_with_retry(device, circuit, shots, key, token, ledger)
-                ledger.mark_submitted(key, task.id, via="sdk")
+                task = self._create(device, circuit, shots, key, submission, pinned)
                 log.info("%s: submitted task %s for %s", self.name, task.id, kind.label(sub))
+                if settings.live_checks:
+                    self._record_queue_position(task, key)
                 result = task.result()
                 payload = None if result is None else self._payload(task, result, shots)
             else:
-                task, payload = self._run_pennylane(session, model, opt, shots, key, token, ledger)
+                task, payload = self._run_pennylane(session, model, opt, shots, key, submission)
         if payload is None:
             self._fail_without_result(task, key, ledger, guard)
-        actual, source = self._actual_cost(tracker, task.id, payload)
+        actual, source = self._actual_cost(tracker, task.id, payload, priced.price)
         payload["cost_source"] = source
         return actual, payload
 
-    def _create_with_retry(
-        self, device: Any, circuit: Any, shots: int, key: str, token: str, ledger: Ledger
-    ) -> Any:
+    def _priced_profile(self, info: DeviceInfo) -> tuple[HardwareProfile, str]:
+        """The profile, its price cross-checked with the device's own ``deviceCost``: where
+        the device asks more per shot or minute, that price is used (estimate and actual)."""
+        if info.device_cost is None:
+            return self.profile, "the device lists no deviceCost; profile prices used"
+        price, unit = info.device_cost
+        field = {"shot": "per_shot_usd", "minute": "per_minute_usd"}.get(unit)
+        if field is None:
+            return self.profile, f"deviceCost per {unit} not comparable; profile prices used"
+        listed = getattr(self.profile.price, field)
+        if listed is not None and abs(listed - price) < 1e-12:
+            return self.profile, f"profile {field} {listed:g} = device deviceCost {price:g}"
+        if listed is not None and listed > price:
+            return self.profile, f"profile {field} {listed:g} > device deviceCost {price:g}; kept"
+        updated = self.profile.price.model_copy(update={field: price})
+        return (
+            self.profile.model_copy(update={"price": updated}),
+            f"device deviceCost {price:g} per {unit} > profile {field} {listed}; device price used",
+        )
+
+    @staticmethod
+    def _emulator_check(device: Any, info: DeviceInfo, circuit: Any) -> str:
+        """Validate the circuit on ``device.emulator()`` before paying (refuses on failure);
+        where the device offers no emulator, say why the check was skipped."""
+        if info.simulator:
+            return "skipped: managed simulators have no emulator"
+        try:
+            emulator = device.emulator()
+        except Exception as exc:
+            return f"skipped: the device offers no emulator ({safe_error(exc)})"
+        try:
+            emulator.validate(circuit)
+        except Exception as exc:
+            raise DeviceRefusal(
+                f"{info.name}'s emulator rejects the circuit before paying: {safe_error(exc)}"
+            ) from None
+        return "passed: device.emulator().validate(circuit)"
+
+    def _record_queue_position(self, task: Any, key: str) -> None:
+        """``task.queue_position()`` into the ledger row (shown in the details)."""
+        try:
+            info = task.queue_position()
+            position = {"queue": str(getattr(info.queue_type, "value", info.queue_type))}
+            position["position"] = str(info.queue_position)
+            if info.message:
+                position["message"] = str(info.message)
+        except Exception as exc:
+            position = {"unavailable": safe_error(exc)}
+        self.settings.ledger().update_extra(key, queue_position=position)
+
+    def request_record(
+        self,
+        order: Sequence[Hashable],
+        placed: Mapping[str, Any],
+        shots: int,
+        opt: Any,
+        rewrites: Mapping[str, str],
+        shot_notes: Sequence[str],
+        key: str,
+    ) -> dict[str, Any]:
+        """What the ledger row keeps of one circuit's request: enough to decode the answer
+        and to resend the very same request after a crash."""
+        return {
+            "variable_order": [list(v) if isinstance(v, tuple) else v for v in order],
+            "placement": dict(placed),
+            "shots": shots,
+            "angles": {
+                "gammas": opt.gammas,
+                "betas": opt.betas,
+                "expectation": opt.expectation,
+                "evaluations": opt.num_evaluations,
+            },
+            "gate_rewrites": dict(rewrites),
+            "shot_notes": list(shot_notes),
+            "tags": task_tags(self.settings, key),
+            "reservation_arn": self.reservation_arn,
+        }
+
+    def _run_kwargs(self, key: str) -> dict[str, Any]:
+        """What every submission passes to ``device.run``: results folder, waits, tags,
+        the Braket Direct reservation."""
         settings = self.settings
-        folder = (settings.s3_bucket, f"{settings.s3_prefix}/{key}") if settings.s3_bucket else None
-        attempts = max(1, settings.retry_attempts)
-        for attempt in range(1, attempts + 1):
-            marker = CLIENT_TOKEN.set(token)
-            try:
-                return device.run(
-                    circuit,
-                    s3_destination_folder=folder,
-                    shots=shots,
-                    poll_timeout_seconds=settings.wait_seconds,
-                    poll_interval_seconds=settings.poll_interval_seconds,
-                    tags={"qroute": "subproblem"},
-                    quiet=True,
-                )
-            except Exception as exc:
-                code = error_code(exc)
-                if code in RETRYABLE_ERRORS and attempt < attempts:
-                    delay = settings.retry_base_seconds * 2 ** (attempt - 1)
-                    delay *= 0.5 + random.random() / 2
-                    log.info(
-                        "%s: %s on submission, retry %d in %.2fs", self.name, code, attempt, delay
-                    )
-                    time.sleep(delay)
-                    continue
-                if code is not None:  # the service answered: no task was created
-                    reason = f"Braket refused the task ({safe_error(exc)})"
-                    if code in RETRYABLE_ERRORS:
-                        reason = f"Braket kept throttling after {attempts} attempts ({code})"
-                    ledger.mark_rejected(key, reason)
-                    raise CloudTaskFailed(reason) from None
-                raise  # connection lost mid-call: the row stays reserved, the token is reused
-            finally:
-                CLIENT_TOKEN.reset(marker)
-        raise AssertionError("unreachable")  # pragma: no cover
+        kwargs: dict[str, Any] = {
+            "poll_timeout_seconds": settings.wait_seconds,
+            "poll_interval_seconds": settings.poll_interval_seconds,
+            "tags": task_tags(settings, key),
+        }
+        if settings.s3_bucket:
+            kwargs["s3_destination_folder"] = (settings.s3_bucket, f"{settings.s3_prefix}/{key}")
+        if self.reservation_arn:
+            kwargs["reservation_arn"] = self.reservation_arn
+        return kwargs
+
+    def _create(
+        self, device: Any, circuit: Any, shots: int, key: str, submission: Submission, pinned: bool
+    ) -> Any:
+        """One ``device.run``; botocore's standard retry mode is the only retry layer.
+
+        The ARN reaches the ledger from the SDK's CreateQuantumTask response (the submission
+        hook), before ``run`` returns. A 4xx answer (throttling after botocore's last retry,
+        validation, access, device offline) created nothing: the row becomes ``rejected``. A 5xx
+        after the last retry, a conflict or a lost connection may have created a task: the row
+        stays ``reserved`` with its token, and a rerun looks the task up by its tags before
+        resending that token.
+        """
+        ledger = self.settings.ledger()
+        marker = SUBMISSION.set(submission)
+        try:
+            kwargs = self._run_kwargs(key)
+            if pinned:
+                kwargs["disable_qubit_rewiring"] = True
+            task = device.run(circuit, shots=shots, quiet=True, **kwargs)
+        except Exception as exc:
+            if submission.arns:  # created, then the SDK failed after the call
+                raise
+            code, status = error_code(exc), http_status(exc)
+            tries = retry_attempts(exc)
+            if (
+                code is not None
+                and status is not None
+                and 400 <= status < 500
+                and (code != "ConflictException")
+            ):
+                reason = f"Braket refused the task ({safe_error(exc)})"
+                if status == 429 or "Throttl" in code:
+                    reason = f"Braket kept throttling after {tries} attempts ({code})"
+                ledger.mark_rejected(key, reason)
+                raise CloudTaskFailed(reason) from None
+            what = f"{code} (HTTP {status})" if code else safe_error(exc)
+            ledger.update_extra(key, submission_error=what, submission_attempts=tries)
+            raise CloudTaskFailed(
+                f"Braket did not confirm the task after {tries} attempts ({what}); the row "
+                "stays reserved: a rerun looks the task up by its tags before resending the "
+                "same client token"
+            ) from None
+        finally:
+            SUBMISSION.reset(marker)
+        if not submission.arns:  # a double whose run() bypassed the hook: record it now
+            submission.created(task.id)
+        return task
+
+    def _find_orphan(self, session: Any, entry: LedgerEntry) -> str | None:
+        """The task a crashed or unconfirmed submission of ``entry`` created, found by its
+        tags (run identity + ledger key) among the device's tasks created since the row."""
+        since = datetime.fromtimestamp(entry.created_at, UTC)
+        return find_tagged_task(session, self.device, since, task_tags(self.settings, entry.key))
+
+    def _adopt_rejected(
+        self,
+        session: Any,
+        kind: QuboKind,
+        sub: Any,
+        budget: Budget,
+        earlier: LedgerEntry,
+        reserve: Reserve,
+    ) -> tuple[float, dict[str, Any]] | None:
+        """A ``rejected`` row may still have a task (a lost response, a changed request): look
+        it up before submitting again; a found task counts against the budget and is waited
+        for instead of resubmitted."""
+        if not earlier.client_token:
+            return None
+        arn = self._find_orphan(session, earlier)
+        if arn is None:
+            return None
+        log.info("%s: found task %s of a rejected submission by its tags", self.name, arn)
+        reserve(
+            self.estimate(sub, budget, kind),
+            client_token=earlier.client_token,
+            extra={**earlier.extra, "found_by_tags": True},
+        )
+        ledger = self.settings.ledger()
+        ledger.mark_submitted(earlier.key, arn, found_by_tags=True)
+        entry = ledger.get(earlier.key)
+        assert entry is not None
+        return self._recover(kind, sub, entry)
 
     def _run_pennylane(
         self,
@@ -400,33 +553,29 @@ class BraketQAOABackend:
         opt: Any,
         shots: int,
         key: str,
-        token: str,
-        ledger: Ledger,
+        submission: Submission,
     ) -> tuple[Any, dict[str, Any] | None]:
         """Run the sampling circuit through PennyLane's Braket device.
 
-        The plugin creates the task and waits inside one call; the SDK's creation event puts
-        the ARN in the ledger in between. Returns the task and the answer (None: no result).
+        The plugin creates the task and waits inside one call; the submission hook puts the
+        ARN of *this* solve's task in the ledger in between (the hook runs in this thread, so
+        concurrent solves on the same device never swap ARNs). Returns the task and the answer
+        (None: no result).
         """
         import pennylane as qml
         from braket.aws import AwsQuantumTask
-        from braket.tracking.tracking_context import deregister_tracker, register_tracker
 
         from qroute.circuits.pennylane import qaoa_ops
 
         settings = self.settings
+        ledger = settings.ledger()
         kwargs: dict[str, Any] = {
             "device_arn": self.device,
             "wires": model.num_qubits,
             "aws_session": session,
-            "poll_timeout_seconds": settings.wait_seconds,
-            "poll_interval_seconds": settings.poll_interval_seconds,
+            **self._run_kwargs(key),
         }
-        if settings.s3_bucket:
-            kwargs["s3_destination_folder"] = (settings.s3_bucket, f"{settings.s3_prefix}/{key}")
-        listener = _LedgerListener(ledger, key, self.device)
-        register_tracker(listener)
-        marker = CLIENT_TOKEN.set(token)
+        marker = SUBMISSION.set(submission)
         error: str | None = None
         counts: dict[str, int] | None = None
         n = model.num_qubits
@@ -442,14 +591,15 @@ class BraketQAOABackend:
         except Exception as exc:  # e.g. the plugin fails when result() came back None
             error = safe_error(exc)
         finally:
-            CLIENT_TOKEN.reset(marker)
-            deregister_tracker(listener)
-        if not listener.arns:
-            reason = f"PennyLane created no Braket task ({error or 'no error'})"
-            ledger.mark_rejected(key, reason)
-            raise CloudTaskFailed(reason)
+            SUBMISSION.reset(marker)
+        if not submission.arns:  # no creation response seen: a task may still exist
+            reason = f"PennyLane created no Braket task we saw ({error or 'no error'})"
+            ledger.update_extra(key, submission_error=reason)
+            raise CloudTaskFailed(
+                f"{reason}; the row stays reserved: a rerun looks the task up by its tags"
+            )
         task = AwsQuantumTask(
-            listener.arns[0],
+            submission.arns[0],
             aws_session=session,
             poll_timeout_seconds=settings.poll_interval_seconds,
             poll_interval_seconds=settings.poll_interval_seconds,
@@ -501,7 +651,9 @@ class BraketQAOABackend:
             self._fail_without_result(task, entry.key, settings.ledger(), settings.guard())
         shots = int(entry.extra.get("shots") or 0)
         payload = self._payload(task, result, shots)
-        actual, source = self._actual_cost(None, entry.task_id, payload)
+        actual, source = self._actual_cost(
+            None, entry.task_id, payload, entry.extra.get("price_used")
+        )
         payload["cost_source"] = source
         return actual, payload
 
@@ -553,8 +705,16 @@ class BraketQAOABackend:
             duration,
         )
 
-    def _actual_cost(self, tracker: Any, arn: str, payload: Mapping[str, Any]) -> tuple[float, str]:
-        """Profile prices applied to the usage the Braket Tracker (or the task) reports."""
+    def _actual_cost(
+        self, tracker: Any, arn: str, payload: Mapping[str, Any], price: Any = None
+    ) -> tuple[float, str]:
+        """Profile prices (``price``: the cross-checked one the row was reserved with, a
+        ``Price`` or its stored dict) applied to the usage the Braket Tracker (or the task)
+        reports."""
+        profile = self.profile
+        if price is not None:
+            price = price if isinstance(price, Price) else Price.model_validate(price)
+            profile = profile.model_copy(update={"price": price})
         shots = int(payload["shots"])
         billed_ms = payload.get("execution_duration_ms")
         source = "profile prices x task metadata"
@@ -566,7 +726,7 @@ class BraketQAOABackend:
                 billed_ms = billed.total_seconds() * 1000.0
             source = "profile prices x braket.tracking.Tracker usage"
         cost = gate_task_cost(
-            self.profile, status=str(payload["status"]), shots=shots, billed_ms=billed_ms
+            profile, status=str(payload["status"]), shots=shots, billed_ms=billed_ms
         )
         return cost, source
 
@@ -609,6 +769,12 @@ class BraketQAOABackend:
             "placement": entry.extra.get("placement"),
             "gate_rewrites": entry.extra.get("gate_rewrites"),
             "shot_notes": entry.extra.get("shot_notes"),
+            "queue_depth": entry.extra.get("queue_depth"),
+            "queue_position": entry.extra.get("queue_position"),
+            "emulator_check": entry.extra.get("emulator_check"),
+            "price_check": entry.extra.get("price_check"),
+            "reservation_arn": entry.extra.get("reservation_arn"),
+            "program_set": entry.extra.get("program_set"),
             "estimate_usd": entry.estimate_usd,
             "cost_source": payload.get("cost_source"),
             "ledger_key": entry.key,
@@ -639,16 +805,32 @@ class _BraketJob(JobNames):
     key: str
     params: dict[str, Any]
     recovered_by: str = "task ARN"
+    looked_up: set[str] = dataclasses.field(default_factory=set)  # keys find_submitted searched
 
     def estimate_cost(self) -> CostEstimate:
         return self.backend.estimate(self.sub, self.budget, self.kind)
 
     def find_submitted(self, entry: LedgerEntry) -> str | None:
-        return None  # a resend carries the same client token: Braket returns the same task
+        """The task of a submission that died unconfirmed, by its tags (None: resend the same
+        client token, which Braket's idempotency maps to the task it already made)."""
+        backend = self.backend
+        self.looked_up.add(entry.key)
+        try:
+            return backend._find_orphan(backend._session(backend._region()), entry)
+        except Exception as exc:  # the resend with the same token is still safe
+            log.warning("%s: task search failed (%s)", backend.name, safe_error(exc))
+            return None
 
     def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
         return self.backend._submit(
-            self.kind, self.sub, self.bqm, self.budget, self.key, resumed, reserve
+            self.kind,
+            self.sub,
+            self.bqm,
+            self.budget,
+            self.key,
+            resumed,
+            reserve,
+            looked_up=self.key in self.looked_up,
         )
 
     def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:

@@ -27,6 +27,8 @@ __all__ = [
     "check_device",
     "lower_circuit",
     "place_qubits",
+    "placed_record",
+    "route_on_device",
 ]
 
 
@@ -52,6 +54,8 @@ class DeviceInfo:
     windows: tuple[Window, ...] = ()  # empty: always open
     simulator: bool = False
     source: str = "device"  # "device" (live properties) or "profile"
+    program_set_limits: tuple[int, int] | None = None  # (executables, total shots); None: none
+    device_cost: tuple[float, str] | None = None  # the device's own deviceCost: (USD, "shot"...)
 
     @classmethod
     def from_aws(cls, device: Any) -> DeviceInfo:
@@ -74,10 +78,12 @@ class DeviceInfo:
                     if a != b:
                         edges.add((a, b))
         supported: set[str] = set()
+        program_sets: tuple[int, int] | None = None
         for key, action in (getattr(props, "action", {}) or {}).items():
-            if "openqasm.program" in str(getattr(key, "value", key)) and "set" not in str(
-                getattr(key, "value", key)
-            ):
+            name = str(getattr(key, "value", key))
+            if name.endswith("openqasm.program_set"):
+                program_sets = (int(action.maximumExecutables), int(action.maximumTotalShots))
+            elif "openqasm.program" in name:
                 supported.update(op.lower() for op in getattr(action, "supportedOperations", []))
         shots = list(getattr(service, "shotsRange", None) or (1, 100_000))
         windows = tuple(
@@ -89,6 +95,8 @@ class DeviceInfo:
             for w in (getattr(service, "executionWindows", None) or ())
         )
         device_type = str(getattr(getattr(device, "type", None), "value", device.type))
+        cost = getattr(service, "deviceCost", None)
+        device_cost = None if cost is None else (float(cost.price), str(cost.unit).lower())
         return cls(
             arn=device.arn,
             name=str(device.name),
@@ -104,6 +112,8 @@ class DeviceInfo:
             windows=windows,
             simulator="SIMULATOR" in device_type.upper(),
             source="device",
+            program_set_limits=program_sets,
+            device_cost=device_cost,
         )
 
     @classmethod
@@ -132,7 +142,7 @@ def check_device(
 ) -> tuple[int, list[str]]:
     """Refuse (``DeviceRefusal``) or return the shot count to use and notes on adjustments.
 
-    ``now`` is naive UTC.
+    ``now`` is UTC-aware (a naive value is taken as UTC).
     """
     if info.status.upper() != "ONLINE":
         raise DeviceRefusal(f"{info.name} is {info.status} (needs ONLINE)")
@@ -274,6 +284,138 @@ def place_qubits(
                 else:
                     current[a], current[b] = current[b], current[a]
     return Placement(tuple(current), len(pairs), score, False)
+
+
+def placed_record(
+    placement: Placement,
+    *,
+    pinned: bool,
+    via: str = "sdk",
+    routed: Routing | None = None,
+) -> dict[str, Any]:
+    """What ``details.placement`` and the ledger say about where the circuit ran.
+
+    ``mapping`` is the qubit each logical qubit is *measured* on in the result (used to
+    decode): the physical qubits when ``pinned`` (sent with ``disable_qubit_rewiring=True``;
+    after qiskit's routing, where each logical qubit ended up), else the logical qubits 0..n-1
+    that Braket's device compiler placed. ``qroute_mapping`` is qroute's own choice of region
+    (the routing's initial layout), kept so a resend is the very same request.
+    """
+    n = len(placement.mapping)
+    if pinned and routed is not None:
+        mapping = list(routed.final_mapping)
+    else:
+        mapping = list(placement.mapping) if pinned else list(range(n))
+    record: dict[str, Any] = {
+        "mapping": mapping,
+        "qroute_mapping": list(placement.mapping),
+        "couplings": placement.couplings,
+        "fully_connected": placement.fully_connected,
+        "disable_qubit_rewiring": pinned,
+    }
+    if placement.fully_connected:
+        record["placed_by"] = "none needed: every qubit pair is coupled"
+        if via != "sdk":
+            record["placed_by"] = f"{record['placed_by']} (PennyLane wires 0..n-1)"
+    elif pinned and routed is not None:
+        record["adjacent"] = placement.adjacent
+        record["two_qubit_gates"] = {
+            "logical_zz": routed.two_qubit_gates[0],
+            "after_routing": routed.two_qubit_gates[1],
+        }
+        record["placed_by"] = (
+            f"qiskit transpiler (initial layout from qroute, {routed.router} routing on the "
+            "device's coupling map): these physical qubits ran (qubit rewiring disabled)"
+        )
+    elif pinned:
+        record["adjacent"] = placement.adjacent
+        record["placed_by"] = "qroute: these physical qubits ran (qubit rewiring disabled)"
+    else:
+        record["placed_by"] = (
+            "Braket device compiler (qubit rewiring enabled"
+            + (", PennyLane wires 0..n-1" if via != "sdk" else "")
+            + f"; {placement.routed} of {placement.couplings} couplings are not on one "
+            "connected region's edges, so qroute does not pin qubits)"
+        )
+    return record
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A circuit routed onto the device's coupling map by qiskit's transpiler."""
+
+    circuit: Any  # braket.circuits.Circuit on physical qubits
+    final_mapping: tuple[int, ...]  # logical qubit q is measured on physical final_mapping[q]
+    two_qubit_gates: tuple[int, int]  # (logical ZZ couplings, device two-qubit gates after)
+    router: str
+    basis: tuple[str, ...]  # the Braket gates qiskit wrote the circuit in
+
+
+_TO_QISKIT = {"h": "h", "rz": "rz", "rx": "rx", "ry": "ry", "cz": "cz", "cnot": "cx", "zz": "rzz"}
+_FROM_QISKIT = {"h": "h", "rz": "rz", "rx": "rx", "ry": "ry", "cz": "cz", "cx": "cnot", "rzz": "zz"}
+
+
+def route_on_device(circuit: Any, info: DeviceInfo, initial: Sequence[int]) -> Routing:
+    """Route a QAOA Braket circuit (H, RZ, ZZ, RX on logical qubits) onto ``info``'s
+    connectivity graph with qiskit's transpiler, starting from the layout ``initial``.
+
+    The basis is the device's supported operations that qiskit and Braket share; every
+    two-qubit gate of the result acts on a device edge, so the circuit can run with qubit
+    rewiring disabled on exactly these qubits. Deterministic (fixed transpiler seed): a resend
+    after a crash builds the very same request.
+    """
+    from braket.circuits import Circuit
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.transpiler import CouplingMap
+
+    basis = sorted(
+        _TO_QISKIT[op] for op in (info.supported_operations or _TO_QISKIT) if op in _TO_QISKIT
+    )
+    if not {"cz", "cx", "rzz"} & set(basis):
+        raise DeviceRefusal(f"{info.name} has no two-qubit gate qroute can route with")
+    n = len(initial)
+    qc = QuantumCircuit(n)
+    two_qubit_before = 0
+    for instruction in circuit.instructions:
+        op = instruction.operator
+        name = _NAMES.get(type(op).__name__) or _NAMES.get(getattr(op, "name", ""))
+        targets = [int(q) for q in instruction.target]
+        if name == "h":
+            qc.h(targets[0])
+        elif name == "rz":
+            qc.rz(float(op.angle), targets[0])
+        elif name == "rx":
+            qc.rx(float(op.angle), targets[0])
+        elif name == "zz":  # Braket ZZ(a) = exp(-i a/2 Z Z) = qiskit RZZ(a)
+            qc.rzz(float(op.angle), targets[0], targets[1])
+            two_qubit_before += 1
+        else:
+            raise DeviceRefusal(f"unexpected gate {type(op).__name__} in the QAOA circuit")
+    pairs = [e for a, b in sorted(info.edges) for e in ((a, b), (b, a))]
+    routed = transpile(
+        qc,
+        coupling_map=CouplingMap(pairs),
+        basis_gates=basis,
+        initial_layout=list(initial),
+        optimization_level=1,
+        seed_transpiler=0,
+    )
+    out = Circuit()
+    two_qubit_after = 0
+    for item in routed.data:
+        name = item.operation.name
+        if name == "barrier":
+            continue
+        method = getattr(out, _FROM_QISKIT[name])
+        qubits = [routed.find_bit(q).index for q in item.qubits]
+        if len(qubits) == 2:
+            two_qubit_after += 1
+            if tuple(sorted(qubits)) not in info.edges:
+                raise DeviceRefusal(f"routing left a gate on uncoupled qubits {qubits}")
+        method(*qubits, *[float(p) for p in item.operation.params])
+    final = tuple(int(q) for q in routed.layout.final_index_layout()[:n])
+    used = tuple(sorted(_FROM_QISKIT[b] for b in basis))
+    return Routing(out, final, (two_qubit_before, two_qubit_after), "SabreSwap", used)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Offline test doubles for the cloud paths.
 
 Braket: a real boto3 ``braket`` client with botocore's ``Stubber`` (every GetDevice,
-CreateQuantumTask, GetQuantumTask and CancelQuantumTask call must be queued, in order), inside
-a real ``AwsSession``; S3 result objects are held in memory (``retrieve_s3_object_body``).
+CreateQuantumTask, GetQuantumTask, CancelQuantumTask and SearchQuantumTasks call must be
+queued, in order), inside a real ``AwsSession``; S3 result objects are held in memory
+(``retrieve_s3_object_body``). ``http_create`` answers CreateQuantumTask one level lower, at
+botocore's HTTP send, so botocore's own retry handler runs (the Stubber bypasses it).
 D-Wave: ``MockDWaveSampler`` from dwave-system, wrapped so that its answers come back through
 future-like objects with problem ids, and a fake cloud client that retrieves them by id.
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,8 +62,11 @@ def capabilities(
     graph: dict[str, list[str]] | None = None,
     shots: tuple[int, int] = (1, 100_000),
     windows: Iterable[tuple[str, str, str]] = (("Everyday", "00:00", "23:59:59"),),
+    program_set: tuple[int, int] | None = None,
+    device_cost: tuple[float, str] | None = None,
 ) -> str:
-    """A GetDevice ``deviceCapabilities`` document (validated by the SDK's schemas)."""
+    """A GetDevice ``deviceCapabilities`` document (validated by the SDK's schemas);
+    ``program_set``: (maximum executables, maximum total shots) where it takes program sets."""
     service = {
         "braketSchemaHeader": {
             "name": "braket.device_schema.device_service_properties",
@@ -71,7 +77,9 @@ def capabilities(
         ],
         "shotsRange": list(shots),
     }
-    action = {
+    if device_cost is not None:
+        service["deviceCost"] = {"price": device_cost[0], "unit": device_cost[1]}
+    action: dict[str, Any] = {
         "braket.ir.openqasm.program": {
             "actionType": "braket.ir.openqasm.program",
             "version": ["1"],
@@ -87,6 +95,13 @@ def capabilities(
             ],
         }
     }
+    if program_set is not None:
+        action["braket.ir.openqasm.program_set"] = {
+            "actionType": "braket.ir.openqasm.program_set",
+            "version": ["1"],
+            "maximumExecutables": program_set[0],
+            "maximumTotalShots": program_set[1],
+        }
     if simulator:
         doc = {
             "braketSchemaHeader": {
@@ -135,24 +150,97 @@ def grid_graph(rows: int, cols: int, first: int = 1) -> dict[str, list[str]]:
     return graph
 
 
-class FakeBraket:
-    """A stubbed Braket service for one region: queue responses, then run the code under test."""
+class _Body:
+    """The raw body of a fake HTTP response (what ``AWSResponse.content`` reads)."""
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+class _PartialStubber(Stubber):
+    """A Stubber that leaves the operations in ``http_ops`` to the HTTP layer."""
+
+    def __init__(self, client: Any, http_ops: set[str]) -> None:
+        super().__init__(client)
+        self.http_ops = http_ops
+
+    def _get_response_handler(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
+        if model.name in self.http_ops:
+            return None
+        return super()._get_response_handler(model, params, context, **kwargs)
+
+    def _assert_expected_params(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
+        if model.name in self.http_ops:
+            return None
+        return super()._assert_expected_params(model, params, context, **kwargs)
+
+
+class FakeBraket:
+    """A stubbed Braket service for one region: queue responses, then run the code under test.
+
+    ``config``: the botocore ``Config`` of the client (qroute's ``client_config`` to test its
+    retry mode; default: botocore's).
+    """
+
+    def __init__(self, region: str = "us-east-1", *, config: Any = None) -> None:
         self.region = region
         self.boto = boto3.Session(
             aws_access_key_id=FAKE_KEY_ID, aws_secret_access_key=FAKE_SECRET, region_name=region
         )
-        self.client = self.boto.client("braket", region_name=region)
-        self.stubber = Stubber(self.client)
+        self.client = self.boto.client("braket", region_name=region, config=config)
+        self.http_answers: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
+        self.stubber = _PartialStubber(self.client, set())
         self.stubber.activate()
         self.s3: dict[tuple[str, str], Any] = {}  # a body, or a function returning one
         self.calls: dict[str, int] = {}
         self.create_params: list[dict[str, Any]] = []
-        for op in ("CreateQuantumTask", "GetQuantumTask", "GetDevice", "CancelQuantumTask"):
+        self.sends = 0  # HTTP sends of CreateQuantumTask answered by http_create
+        self.made: set[str] = set()  # ARNs of the tasks this fake service created
+        for op in (
+            "CreateQuantumTask",
+            "GetQuantumTask",
+            "GetDevice",
+            "CancelQuantumTask",
+            "SearchQuantumTasks",
+        ):
             self.client.meta.events.register(
                 f"before-parameter-build.braket.{op}", self._counter(op)
             )
+        self.client.meta.events.register(
+            "before-send.braket.CreateQuantumTask", self._http_send, unique_id="fake-http"
+        )
+        self.client.meta.events.register(
+            "after-call.braket.CreateQuantumTask", self._made, unique_id="fake-made"
+        )
+
+    def _made(self, parsed: Any = None, **_: Any) -> None:
+        arn = parsed.get("quantumTaskArn") if isinstance(parsed, dict) else None
+        if arn:
+            self.made.add(str(arn))
+
+    def http_create(self, status: int, *, code: str | None = None, arn: str | None = None) -> None:
+        """Answer the next CreateQuantumTask *HTTP send* (retries included) with ``status``:
+        an error ``code`` or, for 200, the task ``arn``."""
+        self.stubber.http_ops.add("CreateQuantumTask")
+        if status == 200:
+            self.http_answers.append((200, {"quantumTaskArn": arn}, {}))
+        else:
+            headers = {"x-amzn-ErrorType": str(code)}
+            self.http_answers.append((status, {"message": f"{code} (fake)"}, headers))
+
+    def _http_send(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        if not self.http_answers:
+            raise AssertionError("unexpected CreateQuantumTask send: none queued")
+        self.sends += 1
+        status, body, headers = self.http_answers.popleft()
+        raw = _Body(json.dumps(body).encode())
+        headers = {"content-type": "application/json", **headers}
+        return AWSResponse(request.url, status, headers, raw)
 
     def _counter(self, op: str) -> Any:
         def count(params: dict[str, Any], **_: Any) -> None:
@@ -184,25 +272,44 @@ class FakeBraket:
     # -- queueing responses ---------------------------------------------------------------
 
     def device(
-        self, arn: str, caps: str, *, status: str = "ONLINE", simulator: bool = False
+        self,
+        arn: str,
+        caps: str,
+        *,
+        status: str = "ONLINE",
+        simulator: bool = False,
+        queue: tuple[str, str] | None = None,
     ) -> None:
-        self.stubber.add_response(
-            "get_device",
-            {
-                "deviceArn": arn,
-                "deviceName": arn.rsplit("/", 1)[-1],
-                "providerName": "Amazon Braket" if simulator else "IQM",
-                "deviceType": "SIMULATOR" if simulator else "QPU",
-                "deviceStatus": status,
-                "deviceCapabilities": caps,
-            },
-            {"deviceArn": arn},
-        )
+        """Queue a GetDevice answer; ``queue``: (normal, priority) task queue sizes."""
+        response: dict[str, Any] = {
+            "deviceArn": arn,
+            "deviceName": arn.rsplit("/", 1)[-1],
+            "providerName": "Amazon Braket" if simulator else "IQM",
+            "deviceType": "SIMULATOR" if simulator else "QPU",
+            "deviceStatus": status,
+            "deviceCapabilities": caps,
+        }
+        if queue is not None:
+            tasks = "QUANTUM_TASKS_QUEUE"
+            response["deviceQueueInfo"] = [
+                {"queue": tasks, "queueSize": queue[0], "queuePriority": "Normal"},
+                {"queue": tasks, "queueSize": queue[1], "queuePriority": "Priority"},
+                {"queue": "JOBS_QUEUE", "queueSize": "0"},
+            ]
+        self.stubber.add_response("get_device", response, {"deviceArn": arn})
 
     def task_arn(self) -> str:
         return f"arn:aws:braket:{self.region}:123456789012:quantum-task/{uuid.uuid4()}"
 
-    def create(self, arn: str, *, token: str | Any = ANY, tags: bool = True) -> None:
+    def create(
+        self,
+        arn: str,
+        *,
+        token: str | Any = ANY,
+        tags: bool = True,
+        reservation: bool = False,
+        program_set: bool = False,
+    ) -> None:
         expected = {
             "clientToken": token,
             "deviceArn": ANY,
@@ -212,8 +319,12 @@ class FakeBraket:
             "action": ANY,
             "deviceParameters": ANY,
         }
-        if tags:  # qroute's own submissions tag the task; PennyLane's plugin does not
+        if tags:  # qroute tags every task (SDK and PennyLane paths: run identity + ledger key)
             expected["tags"] = ANY
+        if reservation:  # a Braket Direct reservation: the task names it
+            expected["associations"] = ANY
+        if program_set:  # the SDK sends no device parameters with a program set
+            del expected["deviceParameters"]
         self.stubber.add_response("create_quantum_task", {"quantumTaskArn": arn}, expected)
 
     def create_error(self, code: str, message: str = "rate exceeded", status: int = 400) -> None:
@@ -233,7 +344,10 @@ class FakeBraket:
         shots: int = 100,
         times: int = 1,
         failure: str | None = None,
+        position: str | None = None,
+        action: str = "braket.ir.openqasm.program",
     ) -> None:
+        """Queue ``times`` GetQuantumTask answers; ``position``: the task's queue position."""
         for _ in range(times):
             response: dict[str, Any] = {
                 "quantumTaskArn": arn,
@@ -244,10 +358,16 @@ class FakeBraket:
                 "outputS3Bucket": BUCKET,
                 "outputS3Directory": f"results/{arn.rsplit('/', 1)[-1]}",
                 "createdAt": datetime(2026, 1, 1, tzinfo=UTC),
-                "actionMetadata": {"actionType": "braket.ir.openqasm.program"},
+                "actionMetadata": {"actionType": action},
             }
             if failure is not None:
                 response["failureReason"] = failure
+            if position is not None:
+                response["queueInfo"] = {
+                    "queue": "QUANTUM_TASKS_QUEUE",
+                    "position": position,
+                    "queuePriority": "Normal",
+                }
             self.stubber.add_response(
                 "get_quantum_task",
                 response,
@@ -256,6 +376,25 @@ class FakeBraket:
                     "additionalAttributeNames": ["QueueInfo"],
                 },
             )
+
+    def search(self, device_arn: str, tasks: Sequence[tuple[str, dict[str, str]]] = ()) -> None:
+        """Queue a SearchQuantumTasks answer listing ``(arn, tags)`` tasks on the device."""
+        summaries = [
+            {
+                "quantumTaskArn": arn,
+                "status": "QUEUED",
+                "deviceArn": device_arn,
+                "shots": 100,
+                "outputS3Bucket": BUCKET,
+                "outputS3Directory": f"results/{arn.rsplit('/', 1)[-1]}",
+                "createdAt": datetime(2026, 1, 7, 12, 0, tzinfo=UTC),
+                "tags": tags,
+            }
+            for arn, tags in tasks
+        ]
+        self.stubber.add_response(
+            "search_quantum_tasks", {"quantumTasks": summaries}, {"filters": ANY}
+        )
 
     def cancel(self, arn: str) -> None:
         self.stubber.add_response(
@@ -327,6 +466,61 @@ def result_body(
             "deviceId": device_arn,
         },
         "additionalMetadata": additional,
+    }
+    return json.dumps(body)
+
+
+def program_set_body(
+    arn: str, device_arn: str, programs: Sequence[tuple[Sequence[Sequence[int]], Sequence[int]]]
+) -> str:
+    """A Braket ProgramSetTaskResult document with every program's results inline
+    (``programs``: per program, its measurement rows and measured qubits)."""
+    source = {
+        "braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"},
+        "source": "OPENQASM 3;",
+    }
+    results = [
+        {
+            "braketSchemaHeader": {"name": "braket.task_result.program_result", "version": "1"},
+            "executableResults": [
+                {
+                    "braketSchemaHeader": {
+                        "name": "braket.task_result.program_set_executable_result",
+                        "version": "1",
+                    },
+                    "inputsIndex": 0,
+                    "measurements": [list(map(int, r)) for r in rows],
+                    "measuredQubits": list(measured),
+                }
+            ],
+            "source": source,
+            "additionalMetadata": {"action": source},
+        }
+        for rows, measured in programs
+    ]
+    shots = sum(len(rows) for rows, _ in programs)
+    body = {
+        "braketSchemaHeader": {
+            "name": "braket.task_result.program_set_task_result",
+            "version": "1",
+        },
+        "programResults": results,
+        "taskMetadata": {
+            "braketSchemaHeader": {
+                "name": "braket.task_result.program_set_task_metadata",
+                "version": "1",
+            },
+            "id": arn,
+            "deviceId": device_arn,
+            "requestedShots": shots,
+            "successfulShots": shots,
+            "programMetadata": [{"executables": [{}]} for _ in programs],
+            "createdAt": "2026-01-07T12:00:00.000Z",
+            "endedAt": "2026-01-07T12:00:05.000Z",
+            "status": "COMPLETED",
+            "totalFailedExecutables": 0,
+        },
+        "s3Location": None,
     }
     return json.dumps(body)
 

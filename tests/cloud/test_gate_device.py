@@ -181,3 +181,42 @@ def test_shots_are_fitted_into_the_device_range_and_the_change_noted() -> None:
     )
     shots, notes = check_device(_info(), qubits=9, shots=10_000, now=WED_NOON)
     assert shots == 5000 and "capped" in notes[0]
+
+
+def _probabilities(circuit: Circuit, targets: list[int]) -> np.ndarray:
+    from braket.devices import LocalSimulator
+
+    measured = circuit.copy()
+    measured.probability(target=targets)
+    return np.asarray(LocalSimulator().run(measured, shots=0).result().values[0])
+
+
+def test_qiskit_routing_onto_a_line_keeps_the_distribution_and_uses_device_edges() -> None:
+    from qroute.cloud.gate_device import route_on_device
+
+    line = DeviceInfo(
+        arn="arn:aws:braket:eu-north-1::device/qpu/iqm/Line",
+        name="Line",
+        status="ONLINE",
+        qubits=5,
+        fully_connected=False,
+        edges=frozenset({(1, 2), (2, 3), (3, 4), (4, 5)}),  # IQM-style labels from 1
+        qubit_labels=(1, 2, 3, 4, 5),
+        supported_operations=frozenset({"h", "rx", "rz", "cz"}),
+    )
+    model = random_ising(4, seed=5)  # every pair coupled: a line cannot hold it unrouted
+    logical = qaoa_circuit(model, [0.3, 0.7], [0.4, -0.2])
+    routing = route_on_device(logical, line, [2, 3, 4, 5])
+    names = {type(i.operator).__name__.lower() for i in routing.circuit.instructions}
+    assert names <= {"h", "rx", "rz", "cz"}
+    for instruction in routing.circuit.instructions:
+        if len(instruction.target) == 2:
+            assert tuple(sorted(int(q) for q in instruction.target)) in line.edges
+    # two layers of the six couplings; routing on a line adds swaps
+    assert routing.two_qubit_gates[0] == 12 and routing.two_qubit_gates[1] > 12
+    assert len(set(routing.final_mapping)) == 4 and set(routing.final_mapping) <= {1, 2, 3, 4, 5}
+    expected = _probabilities(logical, [0, 1, 2, 3])
+    routed = _probabilities(routing.circuit, list(routing.final_mapping))
+    assert np.allclose(expected, routed, atol=1e-9)
+    again = route_on_device(logical, line, [2, 3, 4, 5])  # a resend is the same request
+    assert again.circuit == routing.circuit and again.final_mapping == routing.final_mapping
