@@ -230,6 +230,12 @@ def solve_command(
 ) -> int:
     started_at = time.time()
     # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
+    if dask_workers is not None and dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")
+    server = None
+    if not dry_run:  # the API server starts first: it comes up while the problem loads
+        prefect_defaults()
+        server = start_api_server()
     problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
     from qroute.cli.arguments import prepare_out_folder
 
@@ -257,17 +263,12 @@ def solve_command(
             ),
         )
         return 0
-    if dask_workers is not None and dask_workers < 1:
-        raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")
-
-    prefect_defaults()
     from qroute.orchestration.runners import task_runner
 
     try:
         runner = task_runner(dask_address, dask_workers)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    server = start_api_server()
     from qroute.cli.progress import LiveProgress, print_summary
     from qroute.orchestration.solve import run_solve
 
