@@ -232,11 +232,11 @@ def solve_command(
     # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
     if dask_workers is not None and dask_workers < 1:
         raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")
+    problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2, Prefect untouched
     server = None
-    if not dry_run:  # the API server starts first: it comes up while the problem loads
+    if not dry_run:  # the API server comes up while the run is set up and Prefect imported
         prefect_defaults()
-        server = start_api_server()
-    problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
+        server = start_api_server()  # before the task runner, whose import pulls in Prefect
     from qroute.cli.arguments import prepare_out_folder
 
     out = prepare_out_folder(out_dir if out_dir else default_out_dir(problem.name))
