@@ -10,8 +10,10 @@ chunks of subproblems per worker) or `--mapping tasks` (one Prefect task per sub
 old mapping) or `both`. Each worker is warmed up first (qroute's backends imported, numba
 kernels compiled) with one small solve, timed separately as start-up, so the fan-out time is
 solve work plus orchestration. `--address tcp://host:8786` uses an existing cluster instead.
-Each row prints the solves' own seconds (from their provenance), the busiest worker's share
-and the rest of the fan-out (orchestration, waiting, contention), and the load average.
+Rows "plain" first solve the same chunks in plain processes (no Prefect, no Dask): the
+machine's own ceiling for the speed-up (`--no-ceiling` skips them). Each row prints the
+solves' own seconds (from their provenance), the busiest worker's share, the rest of the
+fan-out (orchestration, waiting, contention) and the load average.
 
     .venv/bin/python bench/dask_speedup.py [--instance X-n1001-k43] [--workers 1,2]
         [--mapping chunks|tasks|both] [--limit N]
@@ -103,12 +105,57 @@ def fanout(instance: str, policy: str, mapping: str, limit: int | None) -> dict[
     }
 
 
+def _solve_chunk(subs: list, indices: list[int], config: PipelineConfig) -> tuple[int, list]:
+    from qroute.orchestration.tasks import _solver
+
+    return os.getpid(), _solver(config)(subs, indices)
+
+
+def raw_fanout(instance: str, policy: str, limit: int | None, count: int) -> dict[str, Any]:
+    """The machine's ceiling: the same chunks in `count` plain worker processes (warmed up
+    the same way), no Prefect, no Dask."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from qroute.orchestration.batching import TASKS_PER_WORKER, chunk_indices
+
+    subproblems, config = _subproblems(instance, policy, limit)
+    groups = chunk_indices([s.size for s in subproblems], count * TASKS_PER_WORKER)
+    with ProcessPoolExecutor(count) as pool:
+        warm = time.perf_counter()
+        for _ in pool.map(_warm_up, [subproblems[0]] * count, [config] * count):
+            pass
+        warm = time.perf_counter() - warm
+        start = time.perf_counter()
+        futures = [
+            pool.submit(_solve_chunk, [subproblems[i] for i in g], list(g), config) for g in groups
+        ]
+        answers = [f.result() for f in futures]
+        elapsed = time.perf_counter() - start
+    busy: dict[int, float] = {}
+    results = []
+    for pid, chunk in answers:
+        results += chunk
+        busy[pid] = busy.get(pid, 0.0) + sum(r.provenance.wall_seconds for r in chunk)
+    return {
+        "subproblems": len(subproblems),
+        "seconds": elapsed,
+        "warmup": warm,
+        "workers": len(busy),
+        "solve": sum(busy.values()),
+        "busiest": max(busy.values()),
+        "cost": sum(r.cost for r in results),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instance", default="X-n1001-k43")
     parser.add_argument("--policy", default="local")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--mapping", choices=("chunks", "tasks", "both"), default="chunks")
+    parser.add_argument(
+        "--no-ceiling", dest="ceiling", action="store_false", help="skip the plain-process rows"
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N subproblems")
     parser.add_argument("--address", default=None, help="an existing Dask cluster")
     args = parser.parse_args()
@@ -126,14 +173,19 @@ def main() -> None:
     if _SERVER is not None:
         _SERVER.wait_ready()
     mappings = ("chunks", "tasks") if args.mapping == "both" else (args.mapping,)
+    if args.ceiling:  # "plain": the same chunks in plain processes, the machine's ceiling
+        mappings = ("plain", *mappings)
     for mapping in mappings:
         base = None
         for count in (int(w) for w in args.workers.split(",")):
-            runner = task_runner(dask_address=args.address, dask_workers=count)
             began = time.perf_counter()
-            result = fanout.with_options(task_runner=runner)(
-                args.instance, args.policy, mapping, args.limit
-            )
+            if mapping == "plain":
+                result = raw_fanout(args.instance, args.policy, args.limit, count)
+            else:
+                runner = task_runner(dask_address=args.address, dask_workers=count)
+                result = fanout.with_options(task_runner=runner)(
+                    args.instance, args.policy, mapping, args.limit
+                )
             total = time.perf_counter() - began
             base = base or result["seconds"]
             print(

@@ -78,6 +78,7 @@ def main() -> None:
         "--fresh-home", action="store_true", help="a new PREFECT_HOME (database migrated)"
     )
     parser.add_argument("--direct", action="store_true", help="also run without Prefect")
+    parser.add_argument("--skip-direct", action="store_true", help="(the default; kept)")
     args = parser.parse_args()
 
     load = os.getloadavg()[0]
