@@ -88,20 +88,24 @@ def fanout(instance: str, policy: str, mapping: str, limit: int | None) -> dict[
         wait(futures)
         results = [f.result() for f in futures]
     elapsed = time.perf_counter() - start
-    busy: dict[str, float] = {}  # solve seconds per worker process (provenance)
-    for r in results:
-        worker = str(r.provenance.details.get("worker"))
-        busy[worker] = busy.get(worker, 0.0) + r.provenance.wall_seconds
     reused = sum(bool(r.provenance.details.get("reused_from_cache")) for r in results)
     assert reused == 0, f"{reused} answers came from the cache: not a speed measurement"
+    return _row([(str(r.provenance.details.get("worker")), r) for r in results], elapsed, warm)
+
+
+def _row(ran: list[tuple[str, Any]], elapsed: float, warm: float) -> dict[str, Any]:
+    """One table row from (worker, SolveResult) pairs: solve seconds summed per worker."""
+    busy: dict[str, float] = {}
+    for worker, r in ran:
+        busy[worker] = busy.get(worker, 0.0) + r.provenance.wall_seconds
     return {
-        "subproblems": len(subproblems),
+        "subproblems": len(ran),
         "seconds": elapsed,
         "warmup": warm,
         "workers": len(busy),
         "solve": sum(busy.values()),
         "busiest": max(busy.values()),
-        "cost": sum(r.cost for r in results),
+        "cost": sum(r.cost for _, r in ran),
     }
 
 
@@ -131,20 +135,7 @@ def raw_fanout(instance: str, policy: str, limit: int | None, count: int) -> dic
         ]
         answers = [f.result() for f in futures]
         elapsed = time.perf_counter() - start
-    busy: dict[int, float] = {}
-    results = []
-    for pid, chunk in answers:
-        results += chunk
-        busy[pid] = busy.get(pid, 0.0) + sum(r.provenance.wall_seconds for r in chunk)
-    return {
-        "subproblems": len(subproblems),
-        "seconds": elapsed,
-        "warmup": warm,
-        "workers": len(busy),
-        "solve": sum(busy.values()),
-        "busiest": max(busy.values()),
-        "cost": sum(r.cost for r in results),
-    }
+    return _row([(str(pid), r) for pid, chunk in answers for r in chunk], elapsed, warm)
 
 
 def main() -> None:
