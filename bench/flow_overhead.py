@@ -1,18 +1,20 @@
-"""How much of a `qroute solve` run is orchestration rather than optimisation.
+"""How much of a `qroute solve` run is overhead rather than optimisation.
 
 Runs the real command (`qroute solve`, the Prefect flow) in a subprocess on yangtze-delta
-(default size 60) with policy `local`, timing it from outside, and reads the flow's own
-timing from result.json. Then runs the same pipeline without Prefect (run_pipeline with the
-plain solve-batch) for the same time limit, to show what the per-task overhead costs in
-subproblem throughput.
+(default size 60), timing it from outside, and reads the flow's own timing from result.json.
 
-    .venv/bin/python bench/flow_overhead.py --time-limit 20
-    .venv/bin/python bench/flow_overhead.py --time-limit 20 --no-baselines --fresh-home
+Overhead is everything that is not the optimisation budget: the process's wall time (start
+to exit) minus the time limits it was given (the hybrid's, plus the baselines' when they
+run). Interpreter start, imports, the Prefect API server, flow and task bookkeeping, time a
+solver runs past its limit, output writing (result.json, summary.md, routes.png) and exit
+all count. SDKs a policy imports inside the optimisation window (QAOA SDKs under `mixed`)
+count as solve time, as they should; the default policy here is `local`.
 
-Printed: total wall (process start to exit), time inside optimisation (the hybrid's time
-limit plus the baselines), output writing, and the rest - orchestration overhead - with its
-share and as a ratio, broken down into start-up (imports), Prefect's ephemeral server start
-plus flow/task bookkeeping, and exit.
+    .venv/bin/python bench/flow_overhead.py                      # a 60 s run (30 s + 30 s)
+    .venv/bin/python bench/flow_overhead.py --time-limit 5 --no-baselines --fresh-home
+
+`--fresh-home` uses a new PREFECT_HOME (the API server migrates a new database first, as on
+a fresh checkout); `--direct` also runs the same pipeline without Prefect for comparison.
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+GOAL_SECONDS, GOAL_SHARE = 3.0, 0.05
 
 
-def run_flow(args: argparse.Namespace, work: Path) -> tuple[float, dict]:
+def run_flow(args: argparse.Namespace, work: Path) -> tuple[float, float, dict[str, Any]]:
+    """(epoch at spawn, wall seconds to exit, result.json) of one `qroute solve`."""
     out = work / "out"
     env = dict(os.environ)
     if args.fresh_home:
@@ -39,16 +44,17 @@ def run_flow(args: argparse.Namespace, work: Path) -> tuple[float, dict]:
         "-c",
         "import sys; from qroute.cli.app import main; sys.exit(main())",
     ]
-    command += ["solve", "--policy", "local", "--time-limit", str(args.time_limit)]
+    command += ["solve", "--policy", args.policy, "--time-limit", str(args.time_limit)]
     command += ["--size", str(args.size), "--out", str(out), "--cache-dir", str(work / "cache")]
     if not args.baselines:
         command.append("--no-baselines")
+    spawned = time.time()
     start = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1):
         sys.exit(f"qroute solve failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return wall, json.loads((out / "result.json").read_text())
+    return spawned, wall, json.loads((out / "result.json").read_text())
 
 
 def run_direct(size: int, time_limit: float) -> tuple[float, int, float]:
@@ -64,55 +70,64 @@ def run_direct(size: int, time_limit: float) -> tuple[float, int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--time-limit", type=float, default=20.0)
+    parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--size", type=int, default=60)
+    parser.add_argument("--policy", default="local")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false")
     parser.add_argument(
         "--fresh-home", action="store_true", help="a new PREFECT_HOME (database migrated)"
     )
-    parser.add_argument("--skip-direct", action="store_true", help="no Prefect-less run")
+    parser.add_argument("--direct", action="store_true", help="also run without Prefect")
+    parser.add_argument("--skip-direct", action="store_true", help="(the default; kept)")
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="qroute-bench-") as tmp:
-        wall, payload = run_flow(args, Path(tmp))
+        spawned, wall, payload = run_flow(args, Path(tmp))
     timing = payload["timing"]
+    budget = args.time_limit * (2 if args.baselines else 1)
+    overhead = wall - budget
+    started = timing["started_at"] - spawned  # interpreter, CLI imports, argument checks
+    api_wait = timing["api_ready_seconds"]  # the command's start until the API answered
     optimisation = timing["optimisation_seconds"]
     output = timing.get("report_seconds", 0.0)
-    overhead = wall - optimisation - output
-    startup = timing["api_ready_seconds"]
-    in_flow = timing["total_seconds"] - startup - optimisation - output
-    exit_seconds = wall - timing["total_seconds"]
-    solves = len(payload["subproblems"])
-    print(f"qroute solve --policy local --time-limit {args.time_limit:g} --size {args.size}")
-    print(f"  baselines: {'pyvrp + ortools (concurrent)' if args.baselines else 'none'}")
-    print(f"  PREFECT_HOME: {'fresh (database migrated)' if args.fresh_home else 'reused'}")
-    print(f"total wall (process start to exit) {wall:7.1f} s")
-    print(f"  optimisation                       {optimisation:7.1f} s")
-    print(f"    hybrid                           {timing['hybrid_seconds']:7.1f} s")
-    print(f"    baselines                        {timing['baselines_seconds']:7.1f} s")
-    print(f"  output writing (json, md, png)     {output:7.1f} s")
+    total = timing["total_seconds"]  # the command's start until the flow returned
+    in_flow = total - api_wait - optimisation - output
+    exit_seconds = wall - started - total
+    rows = [
+        ("interpreter + CLI imports (before the command)", started),
+        ("command start until the API server answered", api_wait),
+        ("flow/task bookkeeping, problem load", in_flow),
+        ("solvers past (+) or short of (-) their limits", optimisation - budget),
+        ("output writing (json, md, png)", output),
+        ("after the flow: summary, exit, server stop", exit_seconds),
+    ]
     print(
-        f"  orchestration overhead             {overhead:7.1f} s  ({100 * overhead / wall:.0f} %)"
+        f"qroute solve --policy {args.policy} --time-limit {args.time_limit:g} --size "
+        f"{args.size}{'' if args.baselines else ' --no-baselines'}"
     )
-    print(f"    start-up: imports                {startup:7.1f} s")
-    print(f"    Prefect server start, flow/tasks {in_flow:7.1f} s")
-    print(f"    exit (event flush, server stop)  {exit_seconds:7.1f} s")
-    print(f"  subproblem tasks in the hybrid     {solves:7d}    cost {payload['cost']:,.1f}")
+    print(
+        f"  PREFECT_HOME {'fresh (database migrated)' if args.fresh_home else 'reused'}; "
+        f"load average {load:.1f} on {os.cpu_count()} cpus at the start"
+    )
+    print(f"total wall (process start to exit)       {wall:7.1f} s")
+    print(f"  optimisation budget (time limits)      {budget:7.1f} s")
+    print(f"  overhead = wall - budget               {overhead:7.1f} s")
+    for name, seconds in rows:
+        print(f"    {name:<46} {seconds:6.1f} s")
+    print(f"  subproblem solves in the hybrid {len(payload['subproblems']):5d}, "
+          f"cost {payload['cost']:,.1f}")  # fmt: skip
+    verdict = "met" if overhead <= GOAL_SECONDS and overhead / wall <= GOAL_SHARE else "not met"
     print(
         f"overhead ratio {overhead:.1f} s / {wall:.1f} s = {overhead / wall:.3f} "
-        f"(goal: <= 3 s on a fresh checkout, <= 0.05 of a 60 s run)"
+        f"(goal <= {GOAL_SECONDS:g} s and <= {GOAL_SHARE:g} of a 60 s run: {verdict})"
     )
-    if not args.skip_direct:
+    if args.direct:
         direct_wall, direct_solves, direct_cost = run_direct(args.size, args.time_limit)
         print(
             f"same pipeline without Prefect: {direct_wall:.1f} s, {direct_solves} subproblem "
             f"solves, cost {direct_cost:,.1f}"
         )
-        if solves:
-            print(
-                f"  subproblem throughput in the flow: {solves / timing['hybrid_seconds']:.1f}/s"
-                f" vs {direct_solves / direct_wall:.1f}/s without Prefect"
-            )
 
 
 if __name__ == "__main__":

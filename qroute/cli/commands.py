@@ -230,7 +230,13 @@ def solve_command(
 ) -> int:
     started_at = time.time()
     # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
-    problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
+    if dask_workers is not None and dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")
+    problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2, Prefect untouched
+    server = None
+    if not dry_run:  # the API server comes up while the run is set up and Prefect imported
+        prefect_defaults()
+        server = start_api_server()  # before the task runner, whose import pulls in Prefect
     from qroute.cli.arguments import prepare_out_folder
 
     out = prepare_out_folder(out_dir if out_dir else default_out_dir(problem.name))
@@ -257,17 +263,12 @@ def solve_command(
             ),
         )
         return 0
-    if dask_workers is not None and dask_workers < 1:
-        raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")
-
-    prefect_defaults()
     from qroute.orchestration.runners import task_runner
 
     try:
         runner = task_runner(dask_address, dask_workers)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    server = start_api_server()
     from qroute.cli.progress import LiveProgress, print_summary
     from qroute.orchestration.solve import run_solve
 

@@ -64,6 +64,7 @@ __all__ = [
     "current_settings",
     "folder_run_id",
     "reset_settings",
+    "use_settings",
     "valid_run_id",
 ]
 
@@ -229,6 +230,15 @@ def configure(**changes: Any) -> CloudSettings:
         del os.environ["QROUTE_RUN_ID"]  # the previous run's id must not reach workers
     _exported_run_id = _current.given_run_id
     return _current
+
+
+def use_settings(settings: CloudSettings) -> CloudSettings:
+    """Make `settings` this process's settings exactly as given, environment ignored: how a
+    remote worker (a Dask worker of another process or host) takes the flow's settings,
+    which travel with the task payload (its environment never saw the flow's `configure`)."""
+    global _current
+    _current = settings
+    return settings
 
 
 def current_settings() -> CloudSettings:

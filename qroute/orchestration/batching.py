@@ -20,6 +20,7 @@ import hashlib
 import heapq
 import os
 import socket
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from prefect.context import TaskRunContext
 from prefect.futures import as_completed
 from prefect.tasks import exponential_backoff
 
+from qroute.cloud.settings import CloudSettings, current_settings, use_settings
 from qroute.hybrid.pipeline import PipelineConfig, SolveBatch
 from qroute.model.solver import SolveResult
 from qroute.model.subproblem import Subproblem
@@ -73,9 +75,16 @@ def _chunk_key_fn(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     result_serializer="pickle",
 )
 def solve_subproblem_chunk(
-    subs: list[Subproblem], indices: list[int], config: PipelineConfig
+    subs: list[Subproblem],
+    indices: list[int],
+    config: PipelineConfig,
+    cloud: CloudSettings | None = None,
 ) -> list[SolveResult]:
-    """Solve several subproblems in one task, one by one (see the module docstring)."""
+    """Solve several subproblems in one task, one by one (see the module docstring), under
+    the flow's cloud settings `cloud` (run folder, budgets, waits): they come with the
+    payload because a remote worker's environment never saw the flow's `configure`."""
+    if cloud is not None:
+        use_settings(cloud)
     results = _solver(config)(list(subs), list(indices))
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return [
@@ -110,6 +119,7 @@ def batched_solve_batch(
             [[subproblems[i] for i in g] for g in groups],
             [[indices[i] for i in g] for g in groups],
             unmapped(config),
+            unmapped(current_settings()),  # the flow's settings, to every worker
         )
         by_future = {id(f): g for f, g in zip(futures, groups, strict=True)}
         for future in as_completed(futures):
@@ -130,6 +140,8 @@ def batched_solve_batch(
 def dask_workers(runner: Any) -> int | None:
     """How many tasks a prefect-dask task runner's cluster runs at once (its worker threads,
     through the runner's public `client`); None for any other runner."""
+    if "prefect_dask" not in sys.modules:  # no Dask runner exists: skip the 0.4 s import
+        return None
     from prefect_dask import DaskTaskRunner
 
     if not isinstance(runner, DaskTaskRunner):

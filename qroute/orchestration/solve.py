@@ -276,6 +276,7 @@ def run_solve(
         reset_progress(token)
     timing = payload["timing"]
     total = time.time() - started_at
+    timing["started_at"] = started_at  # epoch seconds: the command's own start
     timing["api_ready_seconds"] = api_ready  # imports + ephemeral server start, overlapped
     timing["total_seconds"] = total
     timing["orchestration_seconds"] = max(

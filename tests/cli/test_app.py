@@ -374,3 +374,41 @@ def test_baseline_on_the_scenario(capsys: Capture, tmp_path: Path) -> None:
     routes, _ = read_solution(tmp_path / "solution.sol")
     assert sorted(c for r in routes for c in r) == list(range(1, 16))
     assert json.loads(out) == result
+
+
+# --- start-up imports ----------------------------------------------------------------------
+
+# SDKs only the solves and outputs that use them import (each costs 0.2-5 s to import)
+HEAVY_SDKS = (
+    "braket",
+    "pennylane",
+    "qiskit",
+    "qiskit_aer",
+    "dwave.system",
+    "dwave.samplers",
+    "ortools",
+    "pyvrp",
+    "matplotlib",
+    "prefect",
+    "prefect_dask",
+    "distributed",
+)
+
+
+def _imported_after(code: str) -> list[str]:
+    probe = f"import sys\n{code}\nprint(' '.join(m for m in {HEAVY_SDKS!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
+    )
+    return done.stdout.split()
+
+
+def test_the_command_line_starts_without_the_heavy_sdks() -> None:
+    assert _imported_after("import qroute.cli.app") == []
+    # what `main` does before it runs a command: every command registered, cloud backends too
+    built = "from qroute.cli.app import build_app\nfrom qroute.cloud import register\n"
+    assert _imported_after(built + "register()\nbuild_app()") == []
+
+
+def test_the_probe_sees_an_imported_sdk() -> None:
+    assert _imported_after("import pyvrp") == ["pyvrp"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +71,53 @@ def test_batched_solve_batch_matches_one_task_per_subproblem(tmp_path: Path) -> 
     assert len(chunked) == len(subs) >= 4
     assert [r.routes for r in chunked] == [r.routes for r in single]
     assert all(r.provenance.details.get("chunk") is True for r in chunked)
+
+
+@pytest.mark.slow
+def test_a_remote_worker_solves_under_the_flows_cloud_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings the flow process configures after the cluster started never reach a worker
+    process through the environment; the chunk task's payload carries them there."""
+    from distributed import Client, LocalCluster
+    from prefect import flow
+    from prefect_dask import DaskTaskRunner
+
+    from qroute.cloud.settings import EXPORTED_ENV, configure, current_settings, reset_settings
+    from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
+    from qroute.model.scenario import yangtze_delta
+    from qroute.orchestration.batching import batched_solve_batch
+
+    for variable in EXPORTED_ENV:
+        monkeypatch.delenv(variable, raising=False)  # restored after the test
+    monkeypatch.setenv("PREFECT_LOCAL_STORAGE_PATH", str(tmp_path / "results"))
+    problem = yangtze_delta(num_customers=12)
+    config = PipelineConfig(policy="local", seed=1)
+    subs = make_subproblems(problem, initial_routes(problem, config), config.resolved_max_stops())
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster.scheduler_address) as client,
+    ):
+        flow_settings = configure(run_dir=tmp_path / "run", budget_usd=1.25, wait_seconds=7.0)
+        try:
+            (before,) = client.run(current_settings).values()
+            assert (before.run_dir, before.budget_usd) == (Path("runs/cloud"), None)
+
+            runner: Any = DaskTaskRunner(address=cluster.scheduler_address)
+
+            @flow(task_runner=runner)
+            def on_the_cluster() -> list:
+                solve = batched_solve_batch(config, workers=1, refresh_cache=True)
+                return solve(subs[:2], [0, 1])
+
+            results = on_the_cluster()
+            (after,) = client.run(current_settings).values()
+            (pid,) = client.run(os.getpid).values()
+        finally:
+            reset_settings()
+    assert {r.provenance.details["worker"].split(":")[1] for r in results} == {str(pid)}
+    assert pid != os.getpid()
+    assert after == flow_settings
+    assert (after.run_dir, after.budget_usd, after.wait_seconds) == (tmp_path / "run", 1.25, 7.0)
