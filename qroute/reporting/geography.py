@@ -133,7 +133,7 @@ def province_outlines(
             rows = db.execute(
                 "SELECT province, path FROM ADMINISTRATIVE WHERE province IS NOT NULL"
                 " AND province != '' AND COALESCE(city, '') = '' AND COALESCE(district, '') = ''"
-                " ORDER BY source = 'amap' DESC, kind = 'land' DESC, id"
+                " ORDER BY source = '高德' DESC, kind = '陆地' DESC, id"
             ).fetchall()
     except (OSError, KeyError, TypeError, ValueError, sqlite3.Error):
         return ()

