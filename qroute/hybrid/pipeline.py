@@ -51,7 +51,7 @@ from qroute.model.provenance import (
     provenance_class,
 )
 from qroute.model.solver import Budget, SolveResult
-from qroute.model.subproblem import Subproblem, route_subproblem
+from qroute.model.subproblem import Subproblem, route_subproblem, window_subproblem
 from qroute.model.validation import validate
 from qroute.qubo.held_karp import held_karp
 from qroute.qubo.tsp import TSP_KIND
@@ -238,14 +238,6 @@ def _route_sub(problem: Problem, route: Sequence[int], name: str) -> Subproblem:
     return route_subproblem(problem, sorted(int(c) for c in route), name)
 
 
-def _window_sub(
-    problem: Problem, before: int, stops: Sequence[int], after: int, name: str
-) -> Subproblem:
-    nodes = (int(before), *sorted(int(c) for c in stops), int(after))
-    index = np.asarray(nodes)
-    return Subproblem("path", problem.distances[np.ix_(index, index)], nodes, name)
-
-
 def window_bounds(length: int, max_stops: int, offset: int = 0) -> list[tuple[int, int]]:
     """(start, k) of consecutive windows covering a route of `length` stops, each of at most
     `max_stops` stops and of near-equal size; `offset` shifts the cuts (improve() varies it
@@ -270,17 +262,15 @@ def window_bounds(length: int, max_stops: int, offset: int = 0) -> list[tuple[in
 def route_subproblems(
     problem: Problem, route: Sequence[int], max_stops: int, name: str, offset: int = 0
 ) -> list[Subproblem]:
-    """The route-TSP of a short route, or the path windows of a long one."""
+    """The route-TSP of a short route, or the path windows of a long one (time windows, when
+    the instance has them, travel with each: qroute.model.subproblem.window_subproblem)."""
     route = [int(c) for c in route]
     if not route:
         return []
     if len(route) <= max_stops:
         return [_route_sub(problem, route, name)]
-    full = [0, *route, 0]
     return [
-        _window_sub(
-            problem, full[start], route[start : start + k], full[start + k + 1], f"{name}w{w}"
-        )
+        window_subproblem(problem, route, start, k, f"{name}w{w}", sort_stops=True)
         for w, (start, k) in enumerate(window_bounds(len(route), max_stops, offset))
     ]
 
