@@ -30,6 +30,7 @@ from qroute.cli.cloud_commands import (
     NightlyBudgetUsdOption,
     SpendDirOption,
 )
+from qroute.model.cold_chain import SCENARIO_NAME as COLD_CHAIN_INSTANCE
 from qroute.model.errors import UsageError
 from qroute.model.loader import load_problem
 
@@ -229,6 +230,10 @@ def solve_command(
     ] = None,
 ) -> int:
     started_at = time.time()
+    if instance == COLD_CHAIN_INSTANCE:  # issue 13: the cold-chain solver, not the pipeline
+        from qroute.cli.cold_chain_commands import solve_cold_chain_instance
+
+        return solve_cold_chain_instance(size, scenario_seed, time_limit, seed, out_dir)
     # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
     problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
     from qroute.cli.arguments import prepare_out_folder
