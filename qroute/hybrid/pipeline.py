@@ -54,7 +54,7 @@ from qroute.model.solver import Budget, SolveResult
 from qroute.model.subproblem import Subproblem, route_subproblem, window_subproblem
 from qroute.model.validation import validate
 from qroute.qubo.held_karp import held_karp
-from qroute.qubo.tsp import TSP_KIND
+from qroute.qubo.tsp import TSP_KIND, window_encoded
 
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 
@@ -368,13 +368,15 @@ def _stitch_one(
 
 
 def _exact_cost(sub: Subproblem, ledger: ArcLedger | None) -> float | None:
-    """Held-Karp optimum of a subproblem up to HELD_KARP_ABLATION_MAX stops (cached)."""
+    """Held-Karp optimum of a subproblem up to HELD_KARP_ABLATION_MAX stops (cached); with
+    time windows, of the QUBO's window-encoded matrix (blocked arcs avoided, qroute.qubo.tsp),
+    so the window-blind optimum never poses as the answer's exact counterpart."""
     if sub.size > HELD_KARP_ABLATION_MAX:
         return None
     key = sub.key()
     if ledger is not None and key in ledger.exact_costs:
         return ledger.exact_costs[key]
-    cost = float(held_karp(sub)[1])
+    cost = float(held_karp(window_encoded(sub))[1])
     if ledger is not None:
         ledger.exact_costs[key] = cost
     return cost
