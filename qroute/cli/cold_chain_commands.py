@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,15 +48,31 @@ def run_cold_chain(
 
 
 def solve_cold_chain_instance(
-    size: int | None, scenario_seed: int | None, time_limit: float, seed: int, out: str | None
+    size: int | None,
+    scenario_seed: int | None,
+    time_limit: float,
+    seed: int,
+    out: str | None,
+    *,
+    dry_run: bool = False,
+    ignored: Sequence[str] = (),
 ) -> int:
     """`qroute solve --instance yangtze-cold-chain`: the cold-chain solver (vehicle types,
     prizes by class, shelf-life durations) with the cold-chain outputs, not the generic
-    pipeline on a single-depot view. Prints what `qroute cold-chain` prints."""
+    pipeline on a single-depot view. Prints what `qroute cold-chain` prints; hybrid-only
+    flags (`ignored`) are named on stderr as not applying; a dry run has nothing to plan."""
+    import sys
+
     from qroute.cli.arguments import prepare_out_folder
     from qroute.cli.commands import default_out_dir
     from qroute.model.cold_chain import SCENARIO_NAME
 
+    note = f"{SCENARIO_NAME} is solved by the classical cold-chain solver ({ALGORITHM_NAME})"
+    if ignored:
+        print(f"note: {note}; {', '.join(ignored)} do not apply", file=sys.stderr)
+    if dry_run:
+        print(f"dry run: {note}, no cloud calls: nothing to plan or spend")
+        return 0
     folder = prepare_out_folder(out if out else default_out_dir(SCENARIO_NAME))
     payload = run_cold_chain(
         size if size is not None else DEFAULT_SIZE,
@@ -76,6 +93,7 @@ def _print_plan(payload: dict[str, Any]) -> None:
 
 DEFAULT_SIZE = 40
 DEFAULT_SCENARIO_SEED = 2026
+ALGORITHM_NAME = "PyVRP iterated local search with vehicle types and prizes"
 
 
 @app.command("cold-chain", help="solve the yangtze-cold-chain scenario (PyVRP)")

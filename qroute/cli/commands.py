@@ -233,7 +233,23 @@ def solve_command(
     if instance == COLD_CHAIN_INSTANCE:  # issue 13: the cold-chain solver, not the pipeline
         from qroute.cli.cold_chain_commands import solve_cold_chain_instance
 
-        return solve_cold_chain_instance(size, scenario_seed, time_limit, seed, out_dir)
+        hybrid_only = {
+            "--policy": policy != "mixed",
+            "--shots": shots is not None,
+            "--max-stops": max_stops is not None,
+            "--no-baselines": no_baselines,
+            "--dask-address": dask_address is not None,
+            "--dask-workers": dask_workers is not None,
+        }
+        return solve_cold_chain_instance(
+            size,
+            scenario_seed,
+            time_limit,
+            seed,
+            out_dir,
+            dry_run=dry_run,
+            ignored=[flag for flag, given in hybrid_only.items() if given],
+        )
     # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
     problem = load_problem(instance, size, scenario_seed)  # bad input: exit 2
     from qroute.cli.arguments import prepare_out_folder

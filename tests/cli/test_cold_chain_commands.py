@@ -70,3 +70,14 @@ def test_solve_on_the_cold_chain_instance_rejects_a_bad_size_in_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert err.strip().count("\n") == 0 and "--size" in err and "Traceback" not in err
+
+
+def test_hybrid_only_flags_are_named_and_a_dry_run_plans_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["solve", "--instance", "yangtze-cold-chain", "--policy", "qaoa", "--dry-run"]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 0
+    captured = capsys.readouterr()
+    assert "--policy do not apply" in captured.err
+    assert "nothing to plan" in captured.out
+    assert not (tmp_path / "run" / "result.json").exists()
