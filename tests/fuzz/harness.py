@@ -116,41 +116,16 @@ DEPOT_SECTION
 {END}
 """
 
-TINY_VRPTW = f"""NAME : T-w5
-TYPE : CVRPTW
-DIMENSION : 5
-EDGE_WEIGHT_TYPE : EUC_2D
-CAPACITY : 10
-VEHICLES : 3
-NODE_COORD_SECTION
-1 0 0
-2 3 4
-3 6 8
-4 0 5
-5 5 0
-DEMAND_SECTION
-1 0
-2 4
-3 3
-4 5
-5 2
-SERVICE_TIME_SECTION
-1 0
-2 2
-3 2
-4 2
-5 2
-TIME_WINDOW_SECTION
-1 0 100
-2 0 40
-3 10 60
-4 0 80
-5 20 90
-DEPOT_SECTION
-1
--1
-{END}
-"""
+# the T-c5 customers with windows and service times instead of a length limit
+TINY_VRPTW = (
+    TINY_CMT.replace("T-c5", "T-w5")
+    .replace("DISTANCE : 100\nSERVICE_TIME : 2\n", "VEHICLES : 3\n")
+    .replace(
+        "DEPOT_SECTION",
+        "SERVICE_TIME_SECTION\n1 0\n2 2\n3 2\n4 2\n5 2\n"
+        "TIME_WINDOW_SECTION\n1 0 100\n2 0 40\n3 10 60\n4 0 80\n5 20 90\nDEPOT_SECTION",
+    )
+)
 
 TINY_SOLOMON = """T101
 
