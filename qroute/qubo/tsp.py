@@ -728,9 +728,11 @@ TIME_WINDOW_ENCODING = "blocked-arc penalties; full schedule checked on decode a
 class TSPKind:
     """The route-TSP / path-window QUBO as a QUBO kind (``qroute.qubo.kind.QuboKind``).
 
-    convert: ``tsp_bqm`` with its certified penalty as the energy scale and Held-Karp as the
-    exact classical counterpart; interpret: ``decode`` (the cheapest valid tour; repair only
-    when no sample is a valid tour). Sizes count stops; k stops need at most k² variables.
+    convert: ``tsp_bqm`` of ``window_encoded(sub)`` (the subproblem itself without time
+    windows) with its certified penalty as the energy scale and Held-Karp as the exact
+    classical counterpart; interpret: ``decode`` (the cheapest valid tour, one that meets
+    every window first; repair only when no sample is a valid tour), with the window flags in
+    the details. Sizes count stops; k stops need at most k² variables.
     """
 
     name = "tsp-position-v1"
