@@ -30,6 +30,7 @@ from qroute.cli.cloud_commands import (
     NightlyBudgetUsdOption,
     SpendDirOption,
 )
+from qroute.model.cold_chain import SCENARIO_NAME as COLD_CHAIN_INSTANCE
 from qroute.model.errors import UsageError
 from qroute.model.loader import load_problem
 
@@ -229,6 +230,26 @@ def solve_command(
     ] = None,
 ) -> int:
     started_at = time.time()
+    if instance == COLD_CHAIN_INSTANCE:  # issue 13: the cold-chain solver, not the pipeline
+        from qroute.cli.cold_chain_commands import solve_cold_chain_instance
+
+        hybrid_only = {
+            "--policy": policy != "mixed",
+            "--shots": shots is not None,
+            "--max-stops": max_stops is not None,
+            "--no-baselines": no_baselines,
+            "--dask-address": dask_address is not None,
+            "--dask-workers": dask_workers is not None,
+        }
+        return solve_cold_chain_instance(
+            size,
+            scenario_seed,
+            time_limit,
+            seed,
+            out_dir,
+            dry_run=dry_run,
+            ignored=[flag for flag, given in hybrid_only.items() if given],
+        )
     # argument ranges (qroute.cli.arguments) were checked, and --out locked, before this
     if dask_workers is not None and dask_workers < 1:
         raise UsageError(f"--dask-workers must be at least 1, got {dask_workers}")

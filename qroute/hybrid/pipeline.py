@@ -51,10 +51,10 @@ from qroute.model.provenance import (
     provenance_class,
 )
 from qroute.model.solver import Budget, SolveResult
-from qroute.model.subproblem import Subproblem, route_subproblem
+from qroute.model.subproblem import Subproblem, route_subproblem, window_subproblem
 from qroute.model.validation import validate
 from qroute.qubo.held_karp import held_karp
-from qroute.qubo.tsp import TSP_KIND
+from qroute.qubo.tsp import TSP_KIND, window_encoded
 
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 
@@ -238,14 +238,6 @@ def _route_sub(problem: Problem, route: Sequence[int], name: str) -> Subproblem:
     return route_subproblem(problem, sorted(int(c) for c in route), name)
 
 
-def _window_sub(
-    problem: Problem, before: int, stops: Sequence[int], after: int, name: str
-) -> Subproblem:
-    nodes = (int(before), *sorted(int(c) for c in stops), int(after))
-    index = np.asarray(nodes)
-    return Subproblem("path", problem.distances[np.ix_(index, index)], nodes, name)
-
-
 def window_bounds(length: int, max_stops: int, offset: int = 0) -> list[tuple[int, int]]:
     """(start, k) of consecutive windows covering a route of `length` stops, each of at most
     `max_stops` stops and of near-equal size; `offset` shifts the cuts (improve() varies it
@@ -270,17 +262,15 @@ def window_bounds(length: int, max_stops: int, offset: int = 0) -> list[tuple[in
 def route_subproblems(
     problem: Problem, route: Sequence[int], max_stops: int, name: str, offset: int = 0
 ) -> list[Subproblem]:
-    """The route-TSP of a short route, or the path windows of a long one."""
+    """The route-TSP of a short route, or the path windows of a long one (time windows, when
+    the instance has them, travel with each: qroute.model.subproblem.window_subproblem)."""
     route = [int(c) for c in route]
     if not route:
         return []
     if len(route) <= max_stops:
         return [_route_sub(problem, route, name)]
-    full = [0, *route, 0]
     return [
-        _window_sub(
-            problem, full[start], route[start : start + k], full[start + k + 1], f"{name}w{w}"
-        )
+        window_subproblem(problem, route, start, k, f"{name}w{w}", sort_stops=True)
         for w, (start, k) in enumerate(window_bounds(len(route), max_stops, offset))
     ]
 
@@ -378,13 +368,15 @@ def _stitch_one(
 
 
 def _exact_cost(sub: Subproblem, ledger: ArcLedger | None) -> float | None:
-    """Held-Karp optimum of a subproblem up to HELD_KARP_ABLATION_MAX stops (cached)."""
+    """Held-Karp optimum of a subproblem up to HELD_KARP_ABLATION_MAX stops (cached); with
+    time windows, of the QUBO's window-encoded matrix (blocked arcs avoided, qroute.qubo.tsp),
+    so the window-blind optimum never poses as the answer's exact counterpart."""
     if sub.size > HELD_KARP_ABLATION_MAX:
         return None
     key = sub.key()
     if ledger is not None and key in ledger.exact_costs:
         return ledger.exact_costs[key]
-    cost = float(held_karp(sub)[1])
+    cost = float(held_karp(window_encoded(sub))[1])
     if ledger is not None:
         ledger.exact_costs[key] = cost
     return cost

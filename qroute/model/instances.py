@@ -301,7 +301,12 @@ def _vrp_problem(path: Path, rounding: Rounding | None) -> Problem:
         service_times = values[:, 0].copy()
         for node in range(dimension):
             if service_times[node] < 0:
-                raise InputError(path, "service time must not be negative", lines[node])
+                raise InputError(
+                    path,
+                    f"node {node + 1}: service time must not be negative, is "
+                    f"{service_times[node]:g}",
+                    lines[node],
+                )
         service_times[0] = 0.0
     elif service is not None:
         service_times = np.full(dimension, service, dtype=np.float64)
@@ -309,9 +314,13 @@ def _vrp_problem(path: Path, rounding: Rounding | None) -> Problem:
     windows = None
     if "TIME_WINDOW_SECTION" in vrp.sections:
         windows, lines = _by_node(vrp, "TIME_WINDOW_SECTION", 3, dimension)
+        depot_window = (float(windows[0, 0]), float(windows[0, 1]))
         for node in range(dimension):
-            if windows[node, 0] < 0 or windows[node, 0] > windows[node, 1]:
-                raise InputError(path, "time window: ready must be >= 0 and <= due", lines[node])
+            ready, due = float(windows[node, 0]), float(windows[node, 1])
+            depot = depot_window if node else None
+            wrong = _window_problem(ready, due, depot, f"node {node + 1}")
+            if wrong is not None:
+                raise InputError(path, wrong, lines[node])
 
     start, body = vrp.sections["DEPOT_SECTION"]
     depots = [
@@ -429,12 +438,18 @@ def _solomon_problem(path: Path, rounding: Rounding | None) -> Problem:
         demand = _int(path, lineno, line.split()[3], "DEMAND")
         if not 0 <= demand <= MAX_DEMAND:
             raise InputError(path, f"DEMAND must be in 0..{MAX_DEMAND:.0e}, is {demand}", lineno)
-        if min(values[4:]) < 0:
-            raise InputError(
-                path, "READY TIME, DUE DATE and SERVICE TIME must not be negative", lineno
-            )
-        if values[4] > values[5]:
-            raise InputError(path, "ready time after due date", lineno)
+        for column, what in ((4, "READY TIME"), (5, "DUE DATE"), (6, "SERVICE TIME")):
+            if values[column] < 0:
+                raise InputError(
+                    path,
+                    f"customer {node}: {what} must not be negative, is {values[column]:g}",
+                    lineno,
+                )
+        depot = (rows[0][4], rows[0][5]) if rows else None
+        names = ("READY TIME", "DUE DATE")
+        wrong = _window_problem(values[4], values[5], depot, f"customer {node}", names)
+        if wrong is not None:
+            raise InputError(path, wrong, lineno)
         rows.append(values)
         demands.append(demand)
     if len(body) < 2:
@@ -470,6 +485,29 @@ def _solomon_problem(path: Path, rounding: Rounding | None) -> Problem:
         service_times=service_times,
         source=str(path),
     )
+
+
+def _window_problem(
+    ready: float,
+    due: float,
+    depot: tuple[float, float] | None,
+    who: str,
+    names: tuple[str, str] = ("ready", "due"),
+) -> str | None:
+    """What is wrong with one (ready, due) window: a negative ready time, a ready time after
+    the due time, or (`depot` given: a customer) a window wholly outside the depot's - one
+    that opens after the depot closes or closes before it opens."""
+    ready_name, due_name = names
+    if ready < 0:
+        return f"{who}: {ready_name} must not be negative, is {ready:g}"
+    if ready > due:
+        return f"{who}: {ready_name} {ready:g} is after {due_name} {due:g}"
+    if depot is not None and (ready > depot[1] or due < depot[0]):
+        return (
+            f"{who}: time window [{ready:g}, {due:g}] lies outside the depot's "
+            f"[{depot[0]:g}, {depot[1]:g}], so no vehicle can serve it"
+        )
+    return None
 
 
 def expected_customers(stem: str) -> int | None:

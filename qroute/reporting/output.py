@@ -164,9 +164,11 @@ def result_payload(
         "routes": [[int(c) for c in route] for route in routes if len(route) > 0],
     }
     if problem.time_windows is not None:  # issue 13: arrive / wait / serve / leave per stop
+        from qroute.hybrid.time_windows import time_window_report
         from qroute.model.timeline import problem_timelines
 
         payload["timelines"] = [t.as_dict() for t in problem_timelines(problem, routes)]
+        payload["time_windows"] = time_window_report(subproblems)
     if extra:
         payload.update(extra)
     return typed_result(payload)

@@ -175,3 +175,24 @@ def test_a_second_run_on_a_locked_out_folder_refuses(
         holder.wait()
     time.sleep(0.1)
     assert main(["baseline", "--size", "5", "--solver", "savings", "--out", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "fragment"),
+    [
+        ("2   6 8   20   60  50  10", "customer 2: READY TIME 60 is after DUE DATE 50"),
+        ("2   6 8   20    0 100  -4", "customer 2: SERVICE TIME must not be negative, is -4"),
+        ("2   6 8   20  250 300  10", "lies outside the depot's [0, 200]"),
+    ],
+)
+def test_a_bad_time_window_file_stops_solve_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, row: str, fragment: str
+) -> None:
+    """Issue 13: a wrong window is refused before anything is solved (exit 2, one line)."""
+    rows = ["0   0 0    0    0 200   0", "1   3 4   10    0 100  10", row]
+    text = "T101\n\nVEHICLE\nNUMBER CAPACITY\n3 50\n\nCUSTOMER\nCUST NO. X Y\n\n"
+    path = tmp_path / "T101.txt"
+    path.write_text(text + "\n".join(rows) + "\n", encoding="utf-8")
+    argv = ["solve", "--instance", str(path), "--out", str(tmp_path / "run")]
+    err = one_line_error(capsys, argv)
+    assert fragment in err and "T101.txt:12:" in err

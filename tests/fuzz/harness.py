@@ -116,6 +116,17 @@ DEPOT_SECTION
 {END}
 """
 
+# the T-c5 customers with windows and service times instead of a length limit
+TINY_VRPTW = (
+    TINY_CMT.replace("T-c5", "T-w5")
+    .replace("DISTANCE : 100\nSERVICE_TIME : 2\n", "VEHICLES : 3\n")
+    .replace(
+        "DEPOT_SECTION",
+        "SERVICE_TIME_SECTION\n1 0\n2 2\n3 2\n4 2\n5 2\n"
+        "TIME_WINDOW_SECTION\n1 0 100\n2 0 40\n3 10 60\n4 0 80\n5 20 90\nDEPOT_SECTION",
+    )
+)
+
 TINY_SOLOMON = """T101
 
 VEHICLE
@@ -162,6 +173,7 @@ def instance_seeds(include_real: bool = True) -> list[Seed]:
         Seed("instance", "T-e4.vrp", TINY_EXPLICIT),
         Seed("instance", "T-c5.vrp", TINY_CMT),
         Seed("instance", "T101.txt", TINY_SOLOMON),
+        Seed("instance", "T-w5.vrp", TINY_VRPTW),
     ]
     folder = data_dir()
     if include_real and folder.is_dir():
@@ -323,7 +335,10 @@ def mutate_instance(seed: Seed, rng: random.Random) -> tuple[str, str]:
     text = seed.text
     lines = text.split("\n")
     solomon = seed.name.endswith(".txt")
-    choice = rng.randrange(12)
+    choice = rng.randrange(13)
+    if choice == 12 and (solomon or "TIME_WINDOW_SECTION" in text):
+        return _mutate_time_window(lines, solomon, rng)
+    choice %= 12
     if choice == 0:
         return "bom", "\ufeff" + text
     if choice == 1:
@@ -424,6 +439,48 @@ def _mutate_solomon_value(lines: list[str], rng: random.Random) -> tuple[str, st
         pool = [*BAD_NUMBERS, "-5"]
     lines[i] = _replace_token(lines[i], col, rng.choice(pool))
     return f"customer-column-{col}", "\n".join(lines)
+
+
+def _mutate_time_window(lines: list[str], solomon: bool, rng: random.Random) -> tuple[str, str]:
+    """A window that is well-formed but wrong (issue 13), always an error: a due time before
+    the ready time, a negative service time, a customer window wholly after the depot
+    closes, a depot that opens after it closes."""
+    if solomon:
+        numbered = [i for i, line in enumerate(lines) if line.strip()]
+        words = [lines[i].strip().upper() for i in numbered]
+        rows = numbered[words.index("CUSTOMER") + 2 :]
+        ready_col, due_col, service_col = 4, 5, 6
+        window_rows, service_rows = rows, rows
+    else:
+        sections = _sections(lines)
+        start, end = sections["TIME_WINDOW_SECTION"]
+        window_rows = [i for i in range(start, end) if lines[i].strip()]
+        start, end = sections.get("SERVICE_TIME_SECTION", (0, 0))
+        service_rows = [i for i in range(start, end) if lines[i].strip()] or window_rows
+        ready_col, due_col = 1, 2
+        service_col = 1 if "SERVICE_TIME_SECTION" in sections else -1
+    depot = lines[window_rows[0]].split()
+    depot_ready, depot_due = float(depot[ready_col]), float(depot[due_col])
+    kind = rng.randrange(4 if service_col >= 0 else 3)
+    if kind == 0:  # a depot that opens after it closes
+        row = window_rows[0]
+        lines[row] = _replace_token(lines[row], ready_col, f"{depot_due + 5:g}")
+        return "window-depot-reversed", "\n".join(lines)
+    row = rng.choice(window_rows[1:])
+    tokens = lines[row].split()
+    if kind == 1:
+        ready = float(tokens[due_col]) + rng.choice([1, 7.5, 100])
+        lines[row] = _replace_token(lines[row], ready_col, f"{ready:g}")
+        return "window-due-before-ready", "\n".join(lines)
+    if kind == 2:
+        ready = depot_due + 1 + rng.randrange(50)
+        lines[row] = _replace_token(lines[row], ready_col, f"{ready:g}")
+        lines[row] = _replace_token(lines[row], due_col, f"{ready + rng.randrange(100):g}")
+        return "window-after-depot-closes", "\n".join(lines)
+    del depot_ready
+    row = rng.choice(service_rows[1:])
+    lines[row] = _replace_token(lines[row], service_col, rng.choice(["-1", "-0.5", "-90"]))
+    return "window-negative-service", "\n".join(lines)
 
 
 def mutate_solution(seed: Seed, rng: random.Random) -> tuple[str, str]:

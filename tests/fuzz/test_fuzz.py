@@ -47,3 +47,29 @@ def test_the_mutator_finds_the_original_bugs() -> None:
         misread = seed.text.replace("2 4\n3 3\n", "2 3\n3 4\n")  # what a row-order reader sees
         assert harness.classify(seed, misread, Path(tmp))[0] == "changed"
         assert harness.mutate_instance(seed, random.Random(0))[0]
+
+
+def test_time_window_mutations_are_one_line_errors() -> None:
+    """Issue 13: due before ready, a negative service time, a window after the depot closes
+    and a reversed depot window, in Solomon and CVRPLIB (TIME_WINDOW_SECTION) files, each
+    a clean one-line error before anything is solved."""
+    import random
+    import tempfile
+    from collections import Counter
+    from pathlib import Path
+
+    from tests.fuzz import harness
+
+    rng = random.Random(13)
+    seen: Counter[tuple[str, str]] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        seeds = harness.prepare(harness.instance_seeds(include_real=False), Path(tmp))
+        windowed = [s for s in seeds if s.name.endswith(".txt") or "TIME_WINDOW" in s.text]
+        assert {s.name for s in windowed} == {"T101.txt", "T-w5.vrp"}
+        for _ in range(120):
+            seed = rng.choice(windowed)
+            solomon = seed.name.endswith(".txt")
+            mutation, text = harness._mutate_time_window(seed.text.split("\n"), solomon, rng)
+            assert harness.classify(seed, text, Path(tmp)) == ("clean", ""), (mutation, text)
+            seen[(seed.name, mutation)] += 1
+    assert len(seen) == 8  # all four mutations on both formats

@@ -271,6 +271,67 @@ def test_a_solomon_window_no_vehicle_reaches(tmp_path: Path) -> None:
     rejects(write(tmp_path, text, "T101.txt"), "customer 1 cannot be reached", "due time 2")
 
 
+# time windows (issue 13): each well-formed-looking but wrong window is one line, on its row
+
+TW_BAD_ROWS = {
+    # customer 2's row ("... 20  <ready>  <due>  <service>") replaced
+    "due-before-ready": (" 20         60         50         10", 12, "customer 2: READY TIME 60"),
+    "negative-service": (" 20          0        100         -4", 12, "SERVICE TIME must not"),
+    "negative-ready": (" 20         -1        100         10", 12, "READY TIME must not"),
+    "opens-after-depot-closes": (" 20        250        300         10", 12, "outside the depot"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TW_BAD_ROWS))
+def test_a_bad_solomon_time_window_is_one_line_on_its_row(tmp_path: Path, case: str) -> None:
+    row, line, fragment = TW_BAD_ROWS[case]
+    text = C101_LIKE.replace("DEPOT_DUE", "200").replace(
+        " 20          0        100         10", row
+    )
+    assert text != C101_LIKE.replace("DEPOT_DUE", "200")
+    message = rejects(write(tmp_path, text, "T101.txt"), fragment, line=line)
+    assert "customer 2" in message
+
+
+def test_a_window_outside_the_depot_names_both_windows(tmp_path: Path) -> None:
+    text = C101_LIKE.replace("DEPOT_DUE", "200").replace(
+        " 20          0        100         10", " 20        250        300         10"
+    )
+    rejects(write(tmp_path, text, "T101.txt"), "[250, 300]", "depot's [0, 200]")
+
+
+def test_a_window_that_only_ends_after_the_depot_closes_is_accepted(tmp_path: Path) -> None:
+    text = C101_LIKE.replace("DEPOT_DUE", "200").replace(
+        " 20          0        100         10", " 20          0        900         10"
+    )
+    problem = read_instance(write(tmp_path, text, "T101.txt"))
+    assert problem.time_windows is not None and problem.time_windows[2, 1] == 900
+
+
+VRP_WINDOWS = "TIME_WINDOW_SECTION\n1 0 100\n2 0 50\n3 0 50\n4 0 50\n5 0 50\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("3 0 50", "3 40 30", "node 3: ready 40 is after due 30"),
+        ("3 0 50", "3 120 150", "node 3: time window [120, 150] lies outside the depot's [0, 100]"),
+        ("3 0 50", "3 -2 50", "node 3: ready must not be negative, is -2"),
+    ],
+)
+def test_a_bad_vrp_time_window_is_one_line(
+    tmp_path: Path, old: str, new: str, fragment: str
+) -> None:
+    good = vrp_text(extra=VRP_WINDOWS.replace("\\n", "\n"))
+    assert read_instance(write(tmp_path, good)).time_windows is not None
+    rejects(write(tmp_path, good.replace(old, new)), fragment)
+
+
+def test_a_negative_vrp_service_time_is_one_line(tmp_path: Path) -> None:
+    extra = "SERVICE_TIME_SECTION\n1 0\n2 5\n3 -1\n4 5\n5 5\n"
+    rejects(write(tmp_path, vrp_text(extra=extra)), "node 3: service time must not be negative")
+
+
 def test_a_solomon_fractional_demand_is_refused(tmp_path: Path) -> None:
     text = C101_LIKE.replace("DEPOT_DUE", "200").replace(" 10          0", " 10.5        0")
     rejects(write(tmp_path, text, "T101.txt"), "DEMAND must be an integer")

@@ -301,3 +301,69 @@ def test_simulated_annealing_k8_within_two_percent(kind: str, seed: int) -> None
     assert decoded.raw_feasible_rate > 0.05
     assert decoded.cost <= 1.02 * opt
     assert decoded.best_raw_energy >= opt - 1e-6  # nothing below the optimum: exact penalty
+
+
+# -- time windows (section 5. of qroute.qubo.tsp) ------------------------------------------
+
+
+def _windowed(seed: int) -> Subproblem:
+    from qroute.model.subproblem import route_subproblem
+    from tests.model.test_subproblem import windowed_problem
+
+    problem, order = windowed_problem(7, seed, slack=40.0)
+    return route_subproblem(problem, sorted(order))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_window_encoding_ranks_every_unblocked_tour_below_every_blocked_one(seed: int) -> None:
+    sub = _windowed(seed)
+    encoded = qubo.window_encoded(sub)
+    assert not encoded.has_windows
+    blocked = sub.blocked_arcs()
+    bqm = qubo.tsp_bqm(encoded)
+    free: list[float] = []
+    penalised: list[float] = []
+    for perm in itertools.permutations(range(1, sub.size + 1)):
+        sample: dict[object, int] = {
+            (i, p): 0 for i in range(1, sub.size + 1) for p in range(sub.size)
+        }
+        sample.update({(i, p): 1 for p, i in enumerate(perm)})
+        energy = float(bqm.energy({v: sample[v] for v in bqm.variables}))
+        uses_blocked = any(blocked[a, b] for a, b in itertools.pairwise((0, *perm, 0)))
+        (penalised if uses_blocked else free).append(energy)
+        if not uses_blocked:  # an unblocked tour's energy is still its length
+            assert energy == pytest.approx(sub.cost(perm))
+    assert free and penalised
+    assert max(free) < min(penalised)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kind_answers_meet_the_windows_and_report_it(seed: int) -> None:
+    """Exact and SA answers of the windowed kind meet every window, carry the flag, and
+    their cost is the real length; the window-blind QUBO's optimum does not meet them."""
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    sub = _windowed(seed)
+    kind = qubo.TSP_KIND
+    conversion = kind.convert(sub)
+    assert conversion.exact is not None
+    exact = dimod.SampleSet.from_samples_bqm(conversion.exact(), conversion.bqm)
+    answer = kind.interpret(sub, exact)
+    assert sub.schedule_feasible(answer.answer[0])
+    assert answer.details["window_feasible"] is True
+    assert answer.cost == pytest.approx(sub.cost(answer.answer[0]))
+    blind_order, _ = held_karp(Subproblem(sub.kind, sub.distances, sub.nodes))
+    feasible_best = min(
+        sub.cost(p)
+        for p in itertools.permutations(range(1, sub.size + 1))
+        if sub.schedule_feasible(p)
+    )
+    assert answer.cost == pytest.approx(feasible_best)
+    if not sub.schedule_feasible(blind_order):
+        assert sub.cost(blind_order) < feasible_best
+    sampled = SimulatedAnnealingSampler().sample(
+        conversion.bqm, **qubo.annealing_parameters(qubo.window_encoded(sub)), seed=seed
+    )
+    got = kind.interpret(sub, sampled)
+    assert got.details["window_feasible"] is True
+    assert 0.0 < got.details["window_feasible_rate"] <= got.raw_feasible_rate + 1e-12
