@@ -179,8 +179,10 @@ def _windows(service: Mapping[str, Any], arn: str) -> tuple[str | list[dict[str,
             f"{arn}: service.executionWindows is unreadable ({safe_error(exc)})"
         ) from None
     shown = "; ".join(str(w) for w in windows)
-    rows = [{"days": list(w.days), "start": f"{w.start:%H:%M:%S}", "end": f"{w.end:%H:%M:%S}"}
-            for w in windows]  # fmt: skip
+    rows = [
+        {"days": list(w.days), "start": f"{w.start:%H:%M:%S}", "end": f"{w.end:%H:%M:%S}"}
+        for w in windows
+    ]
     return rows, f"execution windows {shown} (service.executionWindows)"
 
 
@@ -358,8 +360,10 @@ def refresh_profiles(
         if reason is not None:
             raise DeviceProfileError(f"cannot call Braket GetDevice: {reason}")
     fee = braket_task_fee()
-    made = [profile_from_get_device(_get_device(arn, settings, session_factory), fee=fee)
-            for arn in arns]  # fmt: skip
+    made = [
+        profile_from_get_device(_get_device(arn, settings, session_factory), fee=fee)
+        for arn in arns
+    ]
     folder = Path(out).expanduser()
     if folder.resolve() == DEFAULT_PROFILES_DIR.resolve():
         raise DeviceProfileError(

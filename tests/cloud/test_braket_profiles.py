@@ -72,10 +72,8 @@ def test_forte_enterprise_from_get_device() -> None:
         "arn%3Aaws%3Abraket%3Aus-east-1%3A%3Adevice%2Fqpu%2Fionq%2FForte-Enterprise-1"
     )
     assert p.price.cost_usd(shots=100) == pytest.approx(0.30 + 8.0)
-    assert p.availability.windows == (
-        Window(days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"), start=time(0),
-               end=time(23, 59, 59)),
-    )  # fmt: skip
+    everyday = Window.from_braket("Everyday", time(0), time(23, 59, 59))
+    assert p.availability.windows == (everyday,)
     notes = p.notes or ""
     for said in (
         f"GetDevice {FORTE_ENTERPRISE} on 2026-12-01",
@@ -158,8 +156,8 @@ def test_an_annealer_or_analog_device_is_refused() -> None:
 def test_refresh_calls_get_device_per_region_and_writes_loadable_files(
     settings: CloudSettings, tmp_path: Path
 ) -> None:
-    fakes = {region: FakeBraket(region=region) for region in ("us-east-1", "us-west-1",
-                                                              "eu-north-1")}  # fmt: skip
+    regions = ("us-east-1", "us-west-1", "eu-north-1")
+    fakes = {region: FakeBraket(region=region) for region in regions}
     queue_get_device(fakes["us-east-1"], forte_enterprise())
     queue_get_device(fakes["us-west-1"], cepheus())
     queue_get_device(fakes["eu-north-1"], ibex())
