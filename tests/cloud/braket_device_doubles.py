@@ -83,52 +83,79 @@ def response(
     }
 
 
+#: Per ARN: vendor schema, providerName, deviceName and the made-up capability figures.
+_DOUBLES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    # all-to-all trapped ions, priced per shot
+    FORTE_ENTERPRISE: (
+        "braket.device_schema.ionq.ionq_device_capabilities",
+        "IonQ",
+        "Forte Enterprise 1",
+        {
+            "qubits": 36,
+            "native": ["GPI", "GPI2", "ZZ"],
+            "graph": None,
+            "shots": (100, 5000),
+            "windows": [("Everyday", "00:00:00", "23:59:59")],
+            "cost": {"price": 0.08, "unit": "shot"},
+            "updated_at": "2026-11-20T09:15:00Z",
+        },
+    ),
+    # a 9 x 12 square lattice numbered from 0 (195 couplers), an overnight weekend window
+    CEPHEUS: (
+        "braket.device_schema.rigetti.rigetti_device_capabilities",
+        "Rigetti",
+        "Cepheus-1-108Q",
+        {
+            "qubits": 108,
+            "native": ["RX", "RZ", "CZ", "ISWAP"],
+            "graph": grid_graph(9, 12, first=0),
+            "shots": (10, 50000),
+            "windows": [
+                ("Weekdays", "09:00:00", "19:00:00"),
+                ("Weekend", "21:00:00", "05:00:00"),
+            ],
+            "cost": {"price": 0.000425, "unit": "shot"},
+            "updated_at": "2026-11-18T17:39:47+00:00",
+        },
+    ),
+    # a small all-to-all ion trap with two weekly windows
+    IBEX: (
+        "braket.device_schema.aqt.aqt_device_capabilities",
+        "AQT",
+        "Ibex-Q1",
+        {
+            "qubits": 12,
+            "native": ["R", "RZ", "RXX"],
+            "graph": None,
+            "shots": (1, 2000),
+            "windows": [
+                ("Monday", "08:00:00", "16:00:00"),
+                ("Thursday", "08:00:00", "16:00:00"),
+            ],
+            "cost": {"price": 0.0235, "unit": "shot"},
+            "updated_at": "2026-11-25T07:00:00Z",
+        },
+    ),
+}
+
+
+def get_device_double(arn: str, **changes: Any) -> dict[str, Any]:
+    """The test double of ``arn``'s GetDevice answer; ``changes`` replace capability figures
+    (None drops ``cost`` / ``updated_at``)."""
+    schema, provider, name, figures = _DOUBLES[arn]
+    return response(arn, provider, name, capabilities(schema, **{**figures, **changes}))
+
+
 def forte_enterprise(**changes: Any) -> dict[str, Any]:
-    """Test double: all-to-all trapped ions, priced per shot."""
-    caps: dict[str, Any] = {
-        "qubits": 36,
-        "native": ["GPI", "GPI2", "ZZ"],
-        "graph": None,
-        "shots": (100, 5000),
-        "windows": [("Everyday", "00:00:00", "23:59:59")],
-        "cost": {"price": 0.08, "unit": "shot"},
-        "updated_at": "2026-11-20T09:15:00Z",
-    }
-    caps.update(changes)
-    doc = capabilities("braket.device_schema.ionq.ionq_device_capabilities", **caps)
-    return response(FORTE_ENTERPRISE, "IonQ", "Forte Enterprise 1", doc)
+    return get_device_double(FORTE_ENTERPRISE, **changes)
 
 
 def cepheus(**changes: Any) -> dict[str, Any]:
-    """Test double: a 9 x 12 square lattice numbered from 0 (195 couplers)."""
-    caps: dict[str, Any] = {
-        "qubits": 108,
-        "native": ["RX", "RZ", "CZ", "ISWAP"],
-        "graph": grid_graph(9, 12, first=0),
-        "shots": (10, 50000),
-        "windows": [("Weekdays", "09:00:00", "19:00:00"), ("Weekend", "21:00:00", "05:00:00")],
-        "cost": {"price": 0.000425, "unit": "shot"},
-        "updated_at": "2026-11-18T17:39:47+00:00",
-    }
-    caps.update(changes)
-    doc = capabilities("braket.device_schema.rigetti.rigetti_device_capabilities", **caps)
-    return response(CEPHEUS, "Rigetti", "Cepheus-1-108Q", doc)
+    return get_device_double(CEPHEUS, **changes)
 
 
 def ibex(**changes: Any) -> dict[str, Any]:
-    """Test double: a small all-to-all ion trap."""
-    caps: dict[str, Any] = {
-        "qubits": 12,
-        "native": ["R", "RZ", "RXX"],
-        "graph": None,
-        "shots": (1, 2000),
-        "windows": [("Monday", "08:00:00", "16:00:00"), ("Thursday", "08:00:00", "16:00:00")],
-        "cost": {"price": 0.0235, "unit": "shot"},
-        "updated_at": "2026-11-25T07:00:00Z",
-    }
-    caps.update(changes)
-    doc = capabilities("braket.device_schema.aqt.aqt_device_capabilities", **caps)
-    return response(IBEX, "AQT", "Ibex-Q1", doc)
+    return get_device_double(IBEX, **changes)
 
 
 def queue_get_device(fake: FakeBraket, answer: dict[str, Any]) -> None:
