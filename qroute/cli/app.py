@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qroute.cli.replan_commands",  # replan
     "qroute.cli.cold_chain_commands",  # cold-chain
     "qroute.cli.rail_commands",  # rail
+    "qroute.cli.profile_commands",  # profiles refresh
 )
 
 

@@ -141,8 +141,8 @@ class BraketQAOABackend:
     @property
     def reservation_arn(self) -> str | None:
         """The Braket Direct reservation tasks run in: the constructor's, else
-        ``settings.reservation_arn`` where the settings carry one (None: on-demand)."""
-        return self._reservation_arn or getattr(self.settings, "reservation_arn", None)
+        ``settings.reservation_arn`` ($QROUTE_BRAKET_RESERVATION_ARN; None: on-demand)."""
+        return self._reservation_arn or self.settings.reservation_arn
 
     # -- settings, sessions ------------------------------------------------------------------
 

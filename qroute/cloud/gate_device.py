@@ -25,11 +25,29 @@ __all__ = [
     "DeviceRefusal",
     "Placement",
     "check_device",
+    "graph_edges",
     "lower_circuit",
     "place_qubits",
     "placed_record",
     "route_on_device",
 ]
+
+
+def graph_edges(
+    graph: Mapping[Any, Iterable[Any]],
+) -> tuple[frozenset[tuple[int, int]], tuple[int, ...]]:
+    """A Braket ``connectivityGraph`` (qubit -> neighbours, labels as strings or ints): its
+    undirected edges as (low, high) and its physical qubit labels, sorted."""
+    edges: set[tuple[int, int]] = set()
+    labels: set[int] = set()
+    for node, neighbours in graph.items():
+        labels.add(int(node))
+        for other in neighbours:
+            labels.add(int(other))
+            a, b = sorted((int(node), int(other)))
+            if a != b:
+                edges.add((a, b))
+    return frozenset(edges), tuple(sorted(labels))
 
 
 class DeviceRefusal(BackendUnavailable):
@@ -66,17 +84,11 @@ class DeviceInfo:
         qubits = int(getattr(paradigm, "qubitCount", 0) or 0)
         connectivity = getattr(paradigm, "connectivity", None)
         fully = connectivity is None or bool(getattr(connectivity, "fullyConnected", True))
-        edges: set[tuple[int, int]] = set()
-        labels: set[int] = set()
+        edges: frozenset[tuple[int, int]] = frozenset()
+        labels: tuple[int, ...] = ()
         if not fully:
             graph = getattr(connectivity, "connectivityGraph", {}) or {}
-            for node, neighbours in graph.items():
-                labels.add(int(node))
-                for other in neighbours:
-                    labels.add(int(other))
-                    a, b = sorted((int(node), int(other)))
-                    if a != b:
-                        edges.add((a, b))
+            edges, labels = graph_edges(graph)
         supported: set[str] = set()
         program_sets: tuple[int, int] | None = None
         for key, action in (getattr(props, "action", {}) or {}).items():
@@ -103,8 +115,8 @@ class DeviceInfo:
             status=str(device.status),
             qubits=qubits,
             fully_connected=fully,
-            edges=frozenset(edges),
-            qubit_labels=tuple(sorted(labels)) if not fully else tuple(range(qubits)),
+            edges=edges,
+            qubit_labels=labels if not fully else tuple(range(qubits)),
             supported_operations=frozenset(supported),
             native_gates=tuple(g.lower() for g in (getattr(paradigm, "nativeGateSet", None) or ())),
             shots_min=int(shots[0]),

@@ -24,15 +24,15 @@ from qroute.backends.hardware import HardwareProfile, load_profiles
 from qroute.qubo.kind import QuboKind
 from qroute.qubo.tsp import TSP_KIND
 
-__all__ = ["cloud_chain", "cloud_policy", "default_cloud_chains"]
+__all__ = ["braket_qpu_arns", "cloud_chain", "cloud_policy", "default_cloud_chains"]
 
 GATE_MAX_VARIABLES = QAOA_MAX_QUBITS
 QPU_MAX_VARIABLES = DWaveQPUBackend.max_variables
 LOCAL_TAIL = ("dwave-sa", "exact")
 
 
-def _gate_qpus(profiles: dict[str, HardwareProfile]) -> list[str]:
-    from qroute.cloud.braket import braket_backend_name
+def _braket_qpus(profiles: dict[str, HardwareProfile]) -> list[HardwareProfile]:
+    """The Braket gate QPUs the policy tries, cheapest estimated task first."""
     from qroute.cloud.cost import estimate_gate_task
 
     qpus = [
@@ -41,7 +41,20 @@ def _gate_qpus(profiles: dict[str, HardwareProfile]) -> list[str]:
         if p.backend == "braket-aws" and p.kind == "qpu" and p.status != "retired"
     ]
     qpus.sort(key=lambda p: (estimate_gate_task(p, p.shots.default, qubits=16).usd, p.id))
-    return [braket_backend_name(p) for p in qpus]
+    return qpus
+
+
+def _gate_qpus(profiles: dict[str, HardwareProfile]) -> list[str]:
+    from qroute.cloud.braket import braket_backend_name
+
+    return [braket_backend_name(p) for p in _braket_qpus(profiles)]
+
+
+def braket_qpu_arns(profiles: dict[str, HardwareProfile] | None = None) -> list[str]:
+    """The device ARNs of the Braket QPUs the ``cloud`` policy may send tasks to (the gate
+    chain's QPUs; default: the loaded profiles), e.g. to set their spending limits."""
+    chosen = _braket_qpus(load_profiles() if profiles is None else profiles)
+    return [p.device_arn for p in chosen if p.device_arn is not None]
 
 
 @lru_cache(maxsize=1)

@@ -4,19 +4,21 @@ Backends are built by argument-less factories, so they read the settings current
 run: :func:`configure` (the CLI calls it from ``--budget-usd`` etc.), else the environment
 (``CloudEnvironment``, pydantic-settings):
 
-==============================  ===================================================  =========
-variable                        meaning                                              default
-==============================  ===================================================  =========
-``QROUTE_RUN_DIR``              folder of this run; holds ``cloud-ledger.sqlite``     runs/cloud
-``QROUTE_BUDGET_USD``           most this run may spend (unset: paid work refused)   unset
-``QROUTE_NIGHTLY_BUDGET_USD``   most one night may spend, across runs                unset
-``QROUTE_SPEND_DIR``            folder of the nightly spend files                    ~/.qroute/spend
-``QROUTE_CLOUD_WAIT_SECONDS``   how long a solve waits for a cloud answer            600
-``QROUTE_BRAKET_S3_BUCKET``     Braket results bucket (unset: the SDK's default)     unset
-``QROUTE_BRAKET_S3_PREFIX``     key prefix of the results                            qroute-tasks
-``QROUTE_RUN_ID``               this run's identity (tags, labels; see below)        from the
+=================================  ================================================  ==========
+variable                           meaning                                           default
+=================================  ================================================  ==========
+``QROUTE_RUN_DIR``                 run folder; holds ``cloud-ledger.sqlite``         runs/cloud
+``QROUTE_BUDGET_USD``              most this run may spend (unset: no paid work)     unset
+``QROUTE_NIGHTLY_BUDGET_USD``      most one night may spend, across runs             unset
+``QROUTE_SPEND_DIR``               folder of the nightly spend files                 ~/.qroute/spend
+``QROUTE_CLOUD_WAIT_SECONDS``      how long a solve waits for a cloud answer         600
+``QROUTE_BRAKET_S3_BUCKET``        Braket results bucket (unset: the SDK's default)  unset
+``QROUTE_BRAKET_S3_PREFIX``        key prefix of the results                         qroute-tasks
+``QROUTE_BRAKET_RESERVATION_ARN``  Braket Direct reservation for every Braket task   unset
+                                   (``arn:aws:braket:...:reservation/<id>``)
+``QROUTE_RUN_ID``                  this run's identity (tags, labels; see below)     from the
                                                                                      run folder
-==============================  ===================================================  =========
+=================================  ================================================  ==========
 
 **Run identity.** ``settings.run_id`` names the run on the services: every Braket task
 carries ``settings.dispatch_tags(key)`` and every Leap problem ``settings.dispatch_label(key)``
@@ -65,6 +67,7 @@ __all__ = [
     "folder_run_id",
     "reset_settings",
     "use_settings",
+    "valid_reservation_arn",
     "valid_run_id",
 ]
 
@@ -73,6 +76,10 @@ RUN_TAG = "qroute-run"
 DISPATCH_TAG = "qroute-dispatch"
 # what Braket tag values and Leap labels both take; "/" is left out: it separates run and key
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:=+@-]{0,127}$")
+#: A Braket Direct reservation (CreateQuantumTask ``associations``, RESERVATION_TIME_WINDOW_ARN).
+_RESERVATION_ARN_RE = re.compile(
+    r"^arn:aws:braket:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:reservation/[A-Za-z0-9][A-Za-z0-9-]{0,127}$"
+)
 
 
 def valid_run_id(value: str) -> str:
@@ -81,6 +88,16 @@ def valid_run_id(value: str) -> str:
         raise ValueError(
             f"$QROUTE_RUN_ID must be 1-128 letters, digits or . _ - : = + @ (starting with a "
             f"letter or digit), got {value!r}"
+        )
+    return value
+
+
+def valid_reservation_arn(value: str) -> str:
+    """``value`` if it is a Braket reservation ARN, else one ValueError line."""
+    if not _RESERVATION_ARN_RE.match(value):
+        raise ValueError(
+            "$QROUTE_BRAKET_RESERVATION_ARN must be a Braket reservation ARN "
+            f"(arn:aws:braket:<region>:<12-digit account>:reservation/<id>), got {value!r}"
         )
     return value
 
@@ -106,6 +123,9 @@ class CloudEnvironment(BaseSettings):
     wait_seconds: float = Field(default=600.0, validation_alias="QROUTE_CLOUD_WAIT_SECONDS")
     s3_bucket: str | None = Field(default=None, validation_alias="QROUTE_BRAKET_S3_BUCKET")
     s3_prefix: str = Field(default="qroute-tasks", validation_alias="QROUTE_BRAKET_S3_PREFIX")
+    reservation_arn: str | None = Field(
+        default=None, validation_alias="QROUTE_BRAKET_RESERVATION_ARN"
+    )
     given_run_id: str | None = Field(default=None, validation_alias="QROUTE_RUN_ID")
 
     @classmethod
@@ -120,6 +140,8 @@ class CloudEnvironment(BaseSettings):
             raise ValueError(f"${name} must be {kind}, got {error.get('input')!r}") from None
         if env.given_run_id is not None:
             valid_run_id(env.given_run_id)
+        if env.reservation_arn is not None:
+            valid_reservation_arn(env.reservation_arn)
         return env
 
 
@@ -135,12 +157,17 @@ class CloudSettings:
     poll_interval_seconds: float = 1.0
     s3_bucket: str | None = None
     s3_prefix: str = "qroute-tasks"
+    reservation_arn: str | None = None  # Braket Direct: every Braket task runs in it
     cancel_on_timeout: bool = True
     live_checks: bool = True  # availability() asks Braket for the device's status and windows
     retry_attempts: int = 5  # submissions throttled by the service
     retry_base_seconds: float = 0.5
     clock: Callable[[], datetime] | None = None  # tests pin the time (aware, or naive UTC)
     given_run_id: str | None = None  # $QROUTE_RUN_ID or configure(run_id=...); else the folder's
+
+    def __post_init__(self) -> None:
+        if self.reservation_arn is not None:
+            valid_reservation_arn(self.reservation_arn)
 
     @classmethod
     def from_env(cls) -> CloudSettings:
@@ -189,6 +216,7 @@ _EXPORTED = {
     "spend_dir": "QROUTE_SPEND_DIR",
     "wait_seconds": "QROUTE_CLOUD_WAIT_SECONDS",
     "given_run_id": "QROUTE_RUN_ID",
+    "reservation_arn": "QROUTE_BRAKET_RESERVATION_ARN",
 }
 #: The environment variables :func:`configure` sets (tests clear them afterwards).
 EXPORTED_ENV = tuple(_EXPORTED.values())

@@ -15,6 +15,13 @@ budgets, so a rerun with more money resumes the night). A Prefect retry or a rer
 night therefore finds its ledger (nothing is submitted twice, finished answers are reused)
 and its own tagged tasks; the next night is a new run.
 
+**Braket spending limits.** With `braket_spending_limits=True` and a nightly budget, the flow
+first sets Braket's server-side spending limit of every Braket QPU the policy may use (only the
+`cloud` policy sends Braket QPU tasks) to the nightly budget for tonight
+(`qroute.cloud.braket_account.nightly_spending_limits`); if that fails, the flow stops before
+any solve, since it was asked not to spend on Braket without that limit. Without a nightly
+budget there is no limit to set: it says so and runs.
+
 **Money per row.** A results row's `cost_usd` is what the solve added to its run ledger
 (actual costs, estimates of tasks still open): answers reused from the ledger or from the
 answer cache add nothing, so the rows of a rerun night sum to what the night really cost.
@@ -107,6 +114,34 @@ def _configure_cloud(
     )
 
 
+def set_braket_spending_limits(policy: str) -> list[Any]:
+    """Braket spending limits of tonight for the Braket QPUs `policy` may use, from the
+    current settings' nightly budget (none without one: nothing to limit by). A failure
+    stops the flow (RuntimeError, one line) before anything is dispatched."""
+    from qroute.cloud.braket_account import nightly_spending_limits
+    from qroute.cloud.credentials import safe_error
+    from qroute.cloud.policy import braket_qpu_arns
+    from qroute.cloud.settings import current_settings
+
+    settings = current_settings()
+    if settings.nightly_budget_usd is None:
+        print("Braket spending limits not set: no nightly budget (nightly_budget_usd)")
+        return []
+    arns = braket_qpu_arns() if policy == "cloud" else []  # only `cloud` sends Braket QPU tasks
+    try:
+        limits = nightly_spending_limits(settings, arns)
+    except Exception as exc:
+        raise RuntimeError(
+            f"Braket spending limits could not be set ({safe_error(exc)}); nothing was solved"
+        ) from None
+    for limit in limits:
+        print(
+            f"Braket spending limit {limit.action}: {limit.device_arn} USD {limit.usd:.2f} "
+            f"{limit.start:%Y-%m-%d %H:%M} to {limit.end:%Y-%m-%d %H:%M} UTC"
+        )
+    return limits
+
+
 def ledger_spend_usd(out: Path) -> float:
     """What the run ledger in `out` has spent or committed (0 without a ledger)."""
     from qroute.cloud.ledger import LEDGER_FILENAME, Ledger
@@ -152,8 +187,12 @@ def nightly_routing(
     seal_passphrase_block: str | None = None,
     seal_recipients: list[str] | None = None,
     night: str | None = None,
+    braket_spending_limits: bool = False,
 ) -> list[dict[str, Any]]:
     """Solve each configured instance; append every result to the results store.
+
+    `braket_spending_limits`: set Braket's server-side spending limits from the nightly budget
+    before solving (see the module docstring).
 
     `night` (YYYY-MM-DD) reruns that night's runs (default: the night of the flow run's
     scheduled start); see the module docstring for the run folders and run ids.
@@ -168,12 +207,16 @@ def nightly_routing(
     the_night = flow_night(night)
     stamp = the_night.isoformat()
     rows = []
+    limits_set = False
     for instance in instances or DEFAULT_NIGHTLY:
         solve = {"instance": instance, "time_limit": time_limit, "policy": policy,
                  "baselines": baselines}  # fmt: skip
         run = nightly_run(the_night, instance, out_root, solve)
         out = run.out
         _configure_cloud(out, budget_usd, nightly_budget_usd, run.run_id)
+        if braket_spending_limits and not limits_set:
+            set_braket_spending_limits(policy)
+            limits_set = True
         row = _solve_row(out, **solve)
         append_run(results_db, {**row, "ts": datetime.now(UTC)})
         if sign_key is not None:

@@ -654,6 +654,23 @@ def test_a_reservation_arn_goes_with_the_task(settings: CloudSettings) -> None:
     assert only_entry(settings).extra["reservation_arn"] == reservation
 
 
+def test_the_settings_reservation_arn_goes_with_every_task(settings: CloudSettings) -> None:
+    reservation = "arn:aws:braket:us-east-1:123456789012:reservation/qroute-settings"
+    reserved = dataclasses.replace(settings, reservation_arn=reservation)
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn, reservation=True)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)))
+    backend = BraketQAOABackend(SV1, session_factory=fake.session, settings=reserved, maxiter=15)
+    assert backend.reservation_arn == reservation
+    backend.solve(SUB, Budget(seed=1, shots=100))
+    assert fake.create_params[0]["associations"] == [
+        {"arn": reservation, "type": "RESERVATION_TIME_WINDOW_ARN"}
+    ]
+    assert only_entry(reserved).extra["reservation_arn"] == reservation
+
+
 def test_tasks_are_tagged_with_the_run_and_the_ledger_key(settings: CloudSettings) -> None:
     fake = FakeBraket()
     arn = fake.task_arn()

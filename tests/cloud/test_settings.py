@@ -74,3 +74,37 @@ def test_configure_exports_the_run_id_and_a_new_folder_never_inherits_it(
     # an id the user set in the environment is kept for any folder
     monkeypatch.setenv("QROUTE_RUN_ID", "user-run-1")
     assert configure(run_dir=tmp_path / "three").run_id == "user-run-1"
+
+
+RESERVATION = (
+    "arn:aws:braket:us-east-1:123456789012:reservation/a1b2c3d4-0000-4e5f-8a9b-0123456789ab"
+)
+
+
+def test_the_reservation_arn_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CloudSettings.from_env().reservation_arn is None
+    monkeypatch.setenv("QROUTE_BRAKET_RESERVATION_ARN", RESERVATION)
+    assert CloudSettings.from_env().reservation_arn == RESERVATION
+    assert configure().reservation_arn == RESERVATION
+    monkeypatch.setenv("QROUTE_BRAKET_RESERVATION_ARN", "")
+    assert CloudSettings.from_env().reservation_arn is None  # empty is unset
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1",  # a device, not a reservation
+        "arn:aws:braket:us-east-1:12345:reservation/r1",  # not a 12-digit account
+        "arn:aws:braket::123456789012:reservation/r1",  # no region
+        "reservation/r1",
+    ],
+)
+def test_a_malformed_reservation_arn_is_one_line(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("QROUTE_BRAKET_RESERVATION_ARN", bad)
+    with pytest.raises(ValueError) as caught:
+        CloudSettings.from_env()
+    message = str(caught.value)
+    assert message.startswith("$QROUTE_BRAKET_RESERVATION_ARN must be a Braket reservation ARN")
+    assert repr(bad) in message and "\n" not in message
+    with pytest.raises(ValueError, match="must be a Braket reservation ARN"):
+        CloudSettings(reservation_arn=bad)

@@ -126,3 +126,106 @@ def test_the_nightly_flow_dispatches_to_the_ledgered_dwave_qpu(
         assert current_settings().run_id == "nightly-test"
     finally:
         reset_settings()
+
+
+def _limits_night(tmp_path: Path, **changes: Any) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {
+        "instances": ["yangtze-delta", "X-n101-k25"],
+        "policy": "cloud",
+        "budget_usd": 5.0,
+        "nightly_budget_usd": 12.5,
+        "out_root": str(tmp_path / "nightly"),
+        "results_db": str(tmp_path / "results.sqlite"),
+        "night": "2026-01-07",
+        "braket_spending_limits": True,
+        **changes,
+    }
+    return nightly.nightly_routing.fn(**params)
+
+
+@pytest.fixture
+def braket_fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The Braket account API per region (botocore Stubber), reached through default_session."""
+    from qroute.cloud import braket_account
+    from tests.cloud.fakes import FakeBraket
+
+    regions = ("us-east-1", "eu-north-1")
+    fakes: dict[str, Any] = {region: FakeBraket(region=region) for region in regions}
+    opened: list[str] = []
+
+    def session(region: str, settings: Any) -> Any:
+        opened.append(region)
+        return fakes[region].session()
+
+    monkeypatch.setattr(braket_account, "default_session", session)
+    return {**fakes, "opened": opened}
+
+
+def test_asked_spending_limits_are_set_once_for_the_cloud_policys_braket_qpus(
+    fake_solves: list[dict[str, Any]], braket_fakes: dict[str, Any], tmp_path: Path
+) -> None:
+    from botocore.stub import ANY
+
+    from qroute.cloud.braket_account import spending_period
+    from qroute.cloud.cost import night_of
+    from qroute.cloud.policy import braket_qpu_arns
+
+    arns = braket_qpu_arns()
+    assert sorted(arns) == [
+        "arn:aws:braket:eu-north-1::device/qpu/iqm/Emerald",
+        "arn:aws:braket:eu-north-1::device/qpu/iqm/Garnet",
+        "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1",
+    ]  # the active Braket QPU profiles; Ankaa-3 is retired, SV1 a simulator
+    start, end = spending_period(night_of())  # tonight, by the clock the budget guard uses
+    for arn in arns:
+        fake = braket_fakes[arn.split(":")[3]]
+        filters = [{"name": "deviceArn", "operator": "EQUAL", "values": [arn]}]
+        fake.stubber.add_response(
+            "search_spending_limits", {"spendingLimits": []}, {"filters": filters}
+        )
+        fake.stubber.add_response(
+            "create_spending_limit",
+            {"spendingLimitArn": f"arn:aws:braket:{fake.region}:123456789012:spending-limit/x"},
+            {
+                "clientToken": ANY,
+                "deviceArn": arn,
+                "spendingLimit": "12.50",
+                "timePeriod": {"startAt": start, "endAt": end},
+                "tags": {"qroute": "nightly-budget"},
+            },
+        )
+    rows = _limits_night(tmp_path)
+    for region in ("us-east-1", "eu-north-1"):
+        braket_fakes[region].stubber.assert_no_pending_responses()
+    assert sorted(braket_fakes["opened"]) == sorted(a.split(":")[3] for a in arns)  # each once
+    assert [r["instance"] for r in rows] == ["yangtze-delta", "X-n101-k25"]
+    assert len(fake_solves) == 2
+
+
+def test_spending_limits_are_only_set_when_asked_and_budgeted(
+    fake_solves: list[dict[str, Any]],
+    braket_fakes: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # first (configure exports the budget of a run to the process environment)
+    _limits_night(tmp_path, nightly_budget_usd=None, night="2026-01-08")  # no nightly budget
+    assert "Braket spending limits not set: no nightly budget" in capsys.readouterr().out
+    _limits_night(tmp_path, braket_spending_limits=False)  # not asked (the default)
+    _limits_night(tmp_path, policy="local", night="2026-01-09")  # no Braket QPU in the chain
+    assert braket_fakes["opened"] == []  # no Braket call at all
+    assert len(fake_solves) == 6  # every night still solved
+
+
+def test_a_limit_that_cannot_be_set_stops_the_night_before_any_solve(
+    fake_solves: list[dict[str, Any]], braket_fakes: dict[str, Any], tmp_path: Path
+) -> None:
+    braket_fakes["us-east-1"].stubber.add_client_error(
+        "search_spending_limits", service_error_code="AccessDeniedException", http_status_code=403
+    )
+    braket_fakes["eu-north-1"].stubber.add_client_error(
+        "search_spending_limits", service_error_code="AccessDeniedException", http_status_code=403
+    )
+    with pytest.raises(RuntimeError, match="spending limits could not be set .*AccessDenied"):
+        _limits_night(tmp_path)
+    assert fake_solves == []
