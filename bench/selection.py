@@ -44,6 +44,9 @@ def main() -> None:
         "--no-fix", action="store_true", help="no reduced-cost fixing: every column a variable"
     )
     parser.add_argument("--max-qaoa", type=int, default=12)
+    parser.add_argument(
+        "--min-qaoa", type=int, default=1, help="skip QAOA cuts of fewer qubits than this"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--cut-from",
@@ -95,6 +98,7 @@ def main() -> None:
                 hits = 0
                 done = 0
                 sizes: list[int] = []
+                by_size: dict[int, list[int]] = {}  # qubits -> [optimum hits, cuts]
                 t0 = time.perf_counter()
                 for cut in range(args.cuts):
                     seed_route = (cut * max(len(routes) // args.cuts, 1)) % len(routes)
@@ -105,15 +109,21 @@ def main() -> None:
                     answer, qubo, _, _, _ = solve_selection_qubo(
                         selection, engine, args.seed + cut, fix=not args.no_fix
                     )
-                    if qubo.num_variables > 16:
+                    if not args.min_qaoa <= qubo.num_variables <= 16:
                         continue
+                    hit = answer.cost <= exact.cost + 1e-6
                     sizes.append(qubo.num_variables)
                     done += 1
-                    hits += answer.cost <= exact.cost + 1e-6
+                    hits += hit
+                    tally = by_size.setdefault(qubo.num_variables, [0, 0])
+                    tally[0] += hit
+                    tally[1] += 1
+                per_size = ", ".join(f"{q}q {h}/{n}" for q, (h, n) in sorted(by_size.items()))
                 print(
                     f"  QAOA {engine}: optimum {hits}/{done} sub-selections of <= "
                     f"{args.max_qaoa} columns ({min(sizes, default=0)}-{max(sizes, default=0)} "
-                    f"qubits), {time.perf_counter() - t0:.1f}s"
+                    f"qubits; {per_size}), {time.perf_counter() - t0:.1f}s",
+                    flush=True,
                 )
 
 
