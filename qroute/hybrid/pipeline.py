@@ -80,13 +80,13 @@ SELECTION_BACKEND = {
     "cloud": "dwave-sa",
     "exact": "mip",
 }
-SELECTIONS_PER_ROUND = 3
+SELECTIONS_PER_ROUND = 2
 # most of the budget the initial route-QUBO phase may use (its first chunk always runs): the
 # search re-routes the savings start's routes anyway (bench/pipeline.py: 0.1 took 5-15 % of
 # 20 s runs from PyVRP for no gain)
 INITIAL_TIME_SHARE = 0.03
 INITIAL_CHUNK = 2
-MAX_FRESH_PER_ROUND = 4  # new route-QUBO solves per improve round
+MAX_FRESH_PER_ROUND = 2  # new route-QUBO solves per improve round
 # share of each round's search time given to PyVRP when both engines run (bench/pipeline.py:
 # PyVRP's ILS improves faster than SISR on the X set; SISR keeps feeding other routes)
 PYVRP_SHARE = 0.75
@@ -95,8 +95,10 @@ _SDK_MODULES = ("braket.devices", "pennylane", "qiskit_aer.primitives")
 # only with at least this budget; small route-TSPs go to QAOA only once the SDKs are loaded
 MIXED_QAOA_MIN_SECONDS = 20.0
 MIXED_QAOA_RESERVE_SHARE = 0.6  # ... and only while 60 % of the budget remains
-# the MIP recombination step of each round may take at most this share of the budget
+# the MIP recombination steps of each round (RECOMBINES_PER_ROUND wide cuts around different
+# routes) may each take at most RECOMBINE_SHARE of the budget
 RECOMBINE_SHARE = 0.02
+RECOMBINES_PER_ROUND = 2
 HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared with Held-Karp
 
 # improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
@@ -590,7 +592,7 @@ class _Hybrid:
             if self.engine.cost < self.engine.best_cost - 1e-9:
                 self.engine.save_best()
 
-    def recombine(self, round_no: int, seconds: float) -> None:
+    def recombine(self, step_no: int, seconds: float) -> None:
         """One classical recombination: the MIP over a wide neighbourhood of the pool
         (selection_step backend "mip", bounded by `seconds`), adopted when cheaper. Its
         routes are credited to classical_sampler and never counted as decided by a QUBO."""
@@ -600,7 +602,7 @@ class _Hybrid:
         if len(routes) < 2:
             return
         index = len(self.selections)
-        seed_route = (self.seed + 11 * round_no) % len(routes)
+        seed_route = (self.seed + 11 * step_no) % len(routes)
         start = time.perf_counter()
         new_plan, record = selection_step(
             self.problem,
@@ -725,8 +727,9 @@ def improve(
     ruin-and-recreate (qroute.hybrid.improve), per `config.engines` - then re-routing of
     every changed route or window through `solve_batch` (at most MAX_FRESH_PER_ROUND fresh
     solves, and only what fits in the time left), SELECTIONS_PER_ROUND route-selection QUBO
-    steps over the pool the searches fed, and one MIP recombination of a wide neighbourhood
-    of the pool (at most RECOMBINE_SHARE of the budget) (both when `config.selection`).
+    steps over the pool the searches fed, and RECOMBINES_PER_ROUND MIP recombinations of
+    wide neighbourhoods of the pool (each at most RECOMBINE_SHARE of the budget) (both when
+    `config.selection`).
     Slice lengths adapt so that about QUANTUM_TIME_SHARE of the time goes to the steps;
     END_RESERVE_SHARE is kept back for a last re-routing of the best plan. `state`, when
     given, receives the pool, the selection records and the routes decided by selection
@@ -808,9 +811,11 @@ def improve(
             mark = time.perf_counter()
             hybrid.run_selections(SELECTIONS_PER_ROUND, round_no)
             seconds["selection"] += time.perf_counter() - mark
-            mark = time.perf_counter()
-            hybrid.recombine(round_no, min(RECOMBINE_SHARE * total, deadline - mark - end_reserve))
-            seconds["recombine"] += time.perf_counter() - mark
+            for k in range(RECOMBINES_PER_ROUND):
+                mark = time.perf_counter()
+                limit = min(RECOMBINE_SHARE * total, deadline - mark - end_reserve)
+                hybrid.recombine(RECOMBINES_PER_ROUND * round_no + k, limit)
+                seconds["recombine"] += time.perf_counter() - mark
         q_seconds = time.perf_counter() - q_start
         round_no += 1
         round_seconds = max(
