@@ -85,6 +85,7 @@ SELECTIONS_PER_ROUND = 2
 # search re-routes the savings start's routes anyway (bench/pipeline.py: 0.1 took 5-15 % of
 # 20 s runs from PyVRP for no gain)
 INITIAL_TIME_SHARE = 0.03
+INITIAL_MIN_SECONDS = 1.0  # ... but a short run still gets this long for the start's routes
 INITIAL_CHUNK = 2
 MAX_FRESH_PER_ROUND = 2  # new route-QUBO solves per improve round
 # share of each round's search time given to PyVRP when both engines run (bench/pipeline.py:
@@ -1005,10 +1006,11 @@ def run_pipeline(
     mark = time.perf_counter()
     view.set_phase("initial")
     subs = make_subproblems(problem, routes, max_stops)
-    # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget is spent;
+    # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget (at least
+    # INITIAL_MIN_SECONDS) is spent;
     # the rest are re-routed by improve() (every route without an answer is "changed")
     results: list[SolveResult] = []
-    initial_until = t0 + INITIAL_TIME_SHARE * config.time_limit
+    initial_until = t0 + max(INITIAL_TIME_SHARE * config.time_limit, INITIAL_MIN_SECONDS)
     for first in range(0, len(subs), INITIAL_CHUNK):
         if first and time.perf_counter() >= initial_until:
             break
