@@ -72,7 +72,7 @@ def main() -> None:
         "--baselines", default="pyvrp,ortools", help="comma-separated baselines to run"
     )
     parser.add_argument(
-        "--engines", default="sisr,pyvrp", help="classical engines of the hybrid (comma list)"
+        "--engines", default="pyvrp", help="classical engines of the hybrid (comma list)"
     )
     parser.add_argument(
         "--ablation",
@@ -92,7 +92,7 @@ def main() -> None:
     header = (
         f"{'instance':<14} {'BKS':>8} {'hybrid':>9} {'gap%':>6} {'wall s':>6} "
         f"{'solves':>6} {'adopt':>5} {'q-arcs%':>7} {'sel':>4} {'seladp':>6} {'qsel%':>5} "
-        f"{'selgap%':>7}"
+        f"{'selgap%':>7} {'search%':>7} {'rec':>5}"
     )
     baselines = [] if args.skip_baselines else [b for b in args.baselines.split(",") if b]
     for solver in baselines:
@@ -121,7 +121,9 @@ def main() -> None:
             for r in result.records
             if r.adopted and r.provenance_class in QUANTUM_CLASSES and not r.repaired
         )
-        selections = result.selection_records
+        selections = [s for s in result.selection_records if s.step == "selection"]
+        phases = result.phase_seconds
+        search_seconds = phases.get("improve_pyvrp", 0.0) + phases.get("improve_sisr", 0.0)
         arcs = share["arcs_from"]["quantum"] + share["arcs_from"]["classical"]
         row: dict[str, Any] = {
             "instance": name,
@@ -146,7 +148,9 @@ def main() -> None:
             f"{quantum_solves:>6} {quantum_adopted:>5} {100 * share['arc_share']:>7.1f} "
             f"{len(selections):>4} {row['selections_adopted']:>6} "
             f"{100 * share['final_routes_selected_by_qubo']:>5.1f} "
-            f"{result.ablation['selection']['gap_percent']:>7.2f}"
+            f"{result.ablation['selection']['gap_percent']:>7.2f} "
+            f"{100 * search_seconds / result.wall_seconds:>7.1f} "
+            f"{share['recombinations_adopted']:>2}/{share['recombinations']:<2}"
         )
         if baselines:
             for solver in baselines:
@@ -190,7 +194,11 @@ def main() -> None:
         if g:
             print(f"{solver} mean gap {statistics.mean(g):.2f}% over {len(g)} instance(s)")
     if args.ablation:
-        g = [r["exact_steps"]["gap_percent"] for r in rows if r["exact_steps"]["gap_percent"]]
+        g = [
+            r["exact_steps"]["gap_percent"]
+            for r in rows
+            if r["exact_steps"]["gap_percent"] is not None
+        ]
         if g:
             print(f"exact-steps pipeline mean gap {statistics.mean(g):.2f}% over {len(g)}")
     infeasible = [r["instance"] for r in rows if not r["feasible"]]
@@ -200,7 +208,9 @@ def main() -> None:
     print(
         "q-arcs%: final arcs last set by an adopted QPU / quantum-simulator answer; "
         "sel/seladp: selection QUBO solves / adopted; qsel%: final routes selected by a "
-        "QUBO answer; selgap%: selection QUBO cost vs the MIP of the same selections"
+        "QUBO answer; selgap%: selection QUBO cost vs the MIP of the same selections; "
+        "search%: share of the hybrid's wall time in its classical search (PyVRP / SISR); "
+        "rec: MIP recombinations of the pool adopted / run (classical_sampler)"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")

@@ -80,10 +80,14 @@ SELECTION_BACKEND = {
     "cloud": "dwave-sa",
     "exact": "mip",
 }
-SELECTIONS_PER_ROUND = 3
-INITIAL_TIME_SHARE = 0.1  # most of the budget the initial route-QUBO phase may use
-INITIAL_CHUNK = 4
-MAX_FRESH_PER_ROUND = 4  # new route-QUBO solves per improve round
+SELECTIONS_PER_ROUND = 2
+# most of the budget the initial route-QUBO phase may use (its first chunk always runs): the
+# search re-routes the savings start's routes anyway (bench/pipeline.py: 0.1 took 5-15 % of
+# 20 s runs from PyVRP for no gain)
+INITIAL_TIME_SHARE = 0.03
+INITIAL_MIN_SECONDS = 1.0  # ... but a short run still gets this long for the start's routes
+INITIAL_CHUNK = 2
+MAX_FRESH_PER_ROUND = 2  # new route-QUBO solves per improve round
 # share of each round's search time given to PyVRP when both engines run (bench/pipeline.py:
 # PyVRP's ILS improves faster than SISR on the X set; SISR keeps feeding other routes)
 PYVRP_SHARE = 0.75
@@ -92,11 +96,17 @@ _SDK_MODULES = ("braket.devices", "pennylane", "qiskit_aer.primitives")
 # only with at least this budget; small route-TSPs go to QAOA only once the SDKs are loaded
 MIXED_QAOA_MIN_SECONDS = 20.0
 MIXED_QAOA_RESERVE_SHARE = 0.6  # ... and only while 60 % of the budget remains
+# the MIP recombination steps of each round (RECOMBINES_PER_ROUND wide cuts around different
+# routes) may each take at most RECOMBINE_SHARE of the budget
+RECOMBINE_SHARE = 0.02
+RECOMBINES_PER_ROUND = 2
 HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared with Held-Karp
 
 # improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
-QUANTUM_TIME_SHARE = 0.2
+QUANTUM_TIME_SHARE = 0.1
 MIN_ROUND_SECONDS = 0.5
+FIRST_ROUND_SHARE = 0.05  # the first search slice, before any step time is measured
+END_RESERVE_SHARE = 0.02  # kept back for the final re-routing of the best plan
 _ITERATIONS_PER_CLOCK_CHECK = 25
 
 
@@ -109,7 +119,10 @@ class PipelineConfig:
     seed: int = 0
     max_stops: int | None = None  # subproblem size cap; None -> from the policy
     shots: int | None = None
-    engines: tuple[str, ...] = ("sisr", "pyvrp")  # classical searches feeding the pool
+    # classical searches feeding the pool: PyVRP alone by default (bench/pipeline.py on the X
+    # set: giving SISR a share of the search time made every measured mean gap worse);
+    # ("sisr", "pyvrp") splits each search slice PYVRP_SHARE : 1 - PYVRP_SHARE
+    engines: tuple[str, ...] = ("pyvrp",)
     selection: bool = True  # route-selection QUBO steps over the pool
     exact_steps: bool = False  # ablation: every QUBO step replaced by its exact counterpart
 
@@ -572,6 +585,36 @@ class _Hybrid:
             if self.engine.cost < self.engine.best_cost - 1e-9:
                 self.engine.save_best()
 
+    def recombine(self, step_no: int, seconds: float) -> None:
+        """One classical recombination: the MIP over a wide neighbourhood of the pool
+        (selection_step backend "mip", bounded by `seconds`), adopted when cheaper. Its
+        routes are credited to classical_sampler and never counted as decided by a QUBO."""
+        if self.pool is None or seconds < 0.05:
+            return
+        routes = self.engine.best_routes()
+        if len(routes) < 2:
+            return
+        index = len(self.selections)
+        seed_route = (self.seed + 11 * step_no) % len(routes)
+        start = time.perf_counter()
+        new_plan, record = selection_step(
+            self.problem,
+            self.pool,
+            routes,
+            seed_route,
+            "mip",
+            self.seed + index,
+            index,
+            mip_seconds=seconds,
+        )
+        self.recombine_seconds += time.perf_counter() - start
+        self.selections.append(record)
+        if new_plan is not None:
+            self.engine.load_routes(new_plan, record.credited_class)
+            if self.engine.cost < self.engine.best_cost - 1e-9:
+                self.engine.save_best()
+
+    recombine_seconds: float = 0.0
     mixed: bool = False
     qaoa_latest: float = 0.0  # the last perf_counter() at which the QAOA selection may start
     qaoa_allowed: bool = False
@@ -579,7 +622,9 @@ class _Hybrid:
     def mean_selection_seconds(self) -> float:
         """Mean seconds of a local-sampler selection step (the one QAOA step excluded)."""
         local = [
-            s.qubo_seconds + s.exact_seconds for s in self.selections if s.backend != "qaoa-sdks"
+            s.qubo_seconds + s.exact_seconds
+            for s in self.selections
+            if s.backend != "qaoa-sdks" and s.step == "selection"
         ]
         return float(np.mean(local)) if local else 0.5
 
@@ -597,11 +642,6 @@ class _Hybrid:
         known = [r.provenance.wall_seconds for r in self.ledger.answers.values()]
         return float(np.mean(known)) if known else 0.2
 
-    def count_fresh(self, offset: int) -> int:
-        """How many subproblems of the current solution have no answer yet."""
-        _, _, subs = self.pending(offset)
-        return min(len({s.key() for s in subs} - self.ledger.answers.keys()), MAX_FRESH_PER_ROUND)
-
     def pending(self, offset: int) -> tuple[list[int], list[list[int]], list[Subproblem]]:
         """The current routes and the subproblems of their changed routes / windows."""
         items = self.engine.route_items()
@@ -615,16 +655,15 @@ class _Hybrid:
                     subs.append(sub)
         return slots, routes, subs
 
-    def reroute(self, offset: int) -> int:
+    def reroute(self, offset: int, max_fresh: int = MAX_FRESH_PER_ROUND) -> int:
         """Re-route every changed route or window of the engine's current solution: reuse
-        answers to identical subproblems, solve the rest as one batch. Returns the number
-        of new solves."""
+        answers to identical subproblems, solve at most `max_fresh` of the rest as one
+        batch (the others wait for a later round). Returns the number of new solves."""
         slots, routes, subs = self.pending(offset)
         before = [list(r) for r in routes]
         fresh = [s for s in subs if s.key() not in self.ledger.answers]
         unique: dict[str, Subproblem] = {s.key(): s for s in fresh}
-        # at most MAX_FRESH_PER_ROUND new solves a round (the rest wait for a later round)
-        unique = dict(list(unique.items())[:MAX_FRESH_PER_ROUND])
+        unique = dict(list(unique.items())[: max(max_fresh, 0)])
         fresh = list(unique.values())
         if fresh:
             indices = list(range(self.next_index, self.next_index + len(fresh)))
@@ -676,19 +715,20 @@ def improve(
 ) -> tuple[list[list[int]], list[SubproblemRecord], list[tuple[float, float]]]:
     """Improve until `deadline` (a time.perf_counter() value).
 
-    Each round: a SISR slice, a PyVRP slice warm-started from the best solution (when
-    "pyvrp" is in `config.engines`), re-routing of changed routes, then SELECTIONS_PER_ROUND
-    route-selection QUBO steps over the pool both searches fed (when `config.selection`).
-    `state`, when given, receives the pool, the selection records and the routes decided
-    by selection answers.
-
-    Rounds of classical SISR ruin-and-recreate (inter-route; qroute.hybrid.improve) alternate with
-    re-routing every route or window whose content changed through `solve_batch`, one batch
-    per round. Round lengths adapt so that about QUANTUM_TIME_SHARE of the time goes to
-    subproblem solves; enough time is kept back for a last re-routing of the best solution.
-    Never worse than, and as feasible as, the input. History times are seconds since the
-    call. `ledger` carries arc provenance and known answers across phases (run_pipeline
-    passes one; without it the input's arcs count as classical).
+    Each round: a search slice - PyVRP's resumable ILS (qroute.hybrid.pyvrp_search) continued
+    from its own state, or from the best plan when a step improved it, and/or SISR
+    ruin-and-recreate (qroute.hybrid.improve), per `config.engines` - then re-routing of
+    every changed route or window through `solve_batch` (at most MAX_FRESH_PER_ROUND fresh
+    solves, and only what fits in the time left), SELECTIONS_PER_ROUND route-selection QUBO
+    steps over the pool the searches fed, and RECOMBINES_PER_ROUND MIP recombinations of
+    wide neighbourhoods of the pool (each at most RECOMBINE_SHARE of the budget) (both when
+    `config.selection`).
+    Slice lengths adapt so that about QUANTUM_TIME_SHARE of the time goes to the steps;
+    END_RESERVE_SHARE is kept back for a last re-routing of the best plan. `state`, when
+    given, receives the pool, the selection records and the routes decided by selection
+    answers. Never worse than, and as feasible as, the input. History times are seconds
+    since the call. `ledger` carries arc provenance and known answers across phases
+    (run_pipeline passes one; without it the input's arcs count as classical).
     """
     t0 = time.perf_counter()
     ledger = ledger if ledger is not None else ArcLedger(problem)
@@ -723,19 +763,23 @@ def improve(
     scale = engine.mean_arc()
     t_hot = engine.params.t_start * scale
     t_cold = max(engine.params.t_end * scale, 1e-12)
-    round_seconds = max(MIN_ROUND_SECONDS, 0.05 * total)
+    round_seconds = max(MIN_ROUND_SECONDS, FIRST_ROUND_SHARE * total)
+    end_reserve = END_RESERVE_SHARE * total  # kept for the last re-routing of the best plan
     round_no = 0
-    last_batch = 0
-    seconds = {"sisr": 0.0, "pyvrp": 0.0, "route_qubo": 0.0, "selection": 0.0}
+    seconds = {"sisr": 0.0, "pyvrp": 0.0, "route_qubo": 0.0, "selection": 0.0, "recombine": 0.0}
+
+    def fitting_solves(reserve: float) -> int:
+        """How many fresh route-QUBO solves fit before the deadline less `reserve`."""
+        left = deadline - time.perf_counter() - reserve
+        return min(MAX_FRESH_PER_ROUND, max(int(left / hybrid.seconds_per_solve()), 0))
+
     while True:
-        # keep back the time this round's batch and the final one are likely to take
-        expected = last_batch + hybrid.count_fresh(round_no)
         now = time.perf_counter()
-        reserve = 1.25 * hybrid.seconds_per_solve() * expected
+        selection_reserve = 0.0
         if hybrid.pool is not None:
-            per = hybrid.mean_selection_seconds()
-            reserve += per * SELECTIONS_PER_ROUND
-        budget = min(round_seconds, deadline - now - reserve)
+            selection_reserve = hybrid.mean_selection_seconds() * SELECTIONS_PER_ROUND
+        # the search slice; the round's QUBO steps are bounded by the time they find left
+        budget = min(round_seconds, deadline - now - end_reserve - selection_reserve)
         if budget < 0.1:
             break
         both = hybrid.pyvrp is not None and use_sisr
@@ -754,12 +798,17 @@ def improve(
             hybrid.run_pyvrp(budget - sisr_budget if use_sisr else budget)
             seconds["pyvrp"] += time.perf_counter() - mark
         q_start = time.perf_counter()
-        last_batch = hybrid.reroute(offset=round_no)
+        hybrid.reroute(offset=round_no, max_fresh=fitting_solves(end_reserve + selection_reserve))
         seconds["route_qubo"] += time.perf_counter() - q_start
-        if hybrid.pool is not None and time.perf_counter() < deadline - reserve / 2:
+        if hybrid.pool is not None and time.perf_counter() < deadline - end_reserve:
             mark = time.perf_counter()
             hybrid.run_selections(SELECTIONS_PER_ROUND, round_no)
             seconds["selection"] += time.perf_counter() - mark
+            for k in range(RECOMBINES_PER_ROUND):
+                mark = time.perf_counter()
+                limit = min(RECOMBINE_SHARE * total, deadline - mark - end_reserve)
+                hybrid.recombine(RECOMBINES_PER_ROUND * round_no + k, limit)
+                seconds["recombine"] += time.perf_counter() - mark
         q_seconds = time.perf_counter() - q_start
         round_no += 1
         round_seconds = max(
@@ -767,9 +816,9 @@ def improve(
         )
         report("improve", round_no)
 
-    # the best solution, with every route / window it changed re-routed
+    # the best solution, with every route / window it changed re-routed (what still fits)
     engine.restore_best()
-    hybrid.reroute(offset=round_no)
+    hybrid.reroute(offset=round_no, max_fresh=fitting_solves(0.0))
     if engine.cost < engine.best_cost - 1e-9:
         engine.save_best()
     final = engine.routes()
@@ -852,8 +901,13 @@ def quantum_share(
     return {
         "by_class": by_class,
         "final_routes_selected_by_qubo": selected / len(live) if live else 0.0,
-        "selection_confirmations": sum(1 for s in selections if s.confirmed),
-        "selection_solves": len(selections),
+        "selection_confirmations": sum(
+            1 for s in selections if s.confirmed and s.step == "selection"
+        ),
+        "selection_solves": sum(1 for s in selections if s.step == "selection"),
+        # the classical MIP recombination steps over the pool (classical_sampler)
+        "recombinations": sum(1 for s in selections if s.step == "recombine"),
+        "recombinations_adopted": sum(1 for s in selections if s.step == "recombine" and s.adopted),
         "solves_by_backend": dict(Counter(r.backend_used for r in records)),
         "adopted_by_backend": dict(Counter(r.backend_used for r in records if r.adopted)),
         "arc_share": quantum_arcs / total_arcs if total_arcs else 0.0,
@@ -944,10 +998,11 @@ def run_pipeline(
     mark = time.perf_counter()
     view.set_phase("initial")
     subs = make_subproblems(problem, routes, max_stops)
-    # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget is spent;
+    # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget (at least
+    # INITIAL_MIN_SECONDS) is spent;
     # the rest are re-routed by improve() (every route without an answer is "changed")
     results: list[SolveResult] = []
-    initial_until = t0 + INITIAL_TIME_SHARE * config.time_limit
+    initial_until = t0 + max(INITIAL_TIME_SHARE * config.time_limit, INITIAL_MIN_SECONDS)
     for first in range(0, len(subs), INITIAL_CHUNK):
         if first and time.perf_counter() >= initial_until:
             break

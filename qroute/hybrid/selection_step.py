@@ -49,6 +49,10 @@ SELECTION_MAX_VARIABLES = {
 }
 MIP_TIME_LIMIT = 5.0
 NEAREST_ROUTES = 8
+# the classical recombination step (backend "mip"): a wide neighbourhood of the pool, solved by
+# the time-bounded MIP alone (no QUBO; credited to classical_sampler, never to a QUBO)
+RECOMBINE_MAX_COLUMNS = 4000
+RECOMBINE_NEAREST_ROUTES = 14
 
 
 def selection_sampler(
@@ -122,6 +126,7 @@ class SelectionRecord:
     confirmed: bool  # the answer returned the incumbent cover
     decided_routes: int  # routes the adopted answer brought into the plan
     details: dict[str, Any] = field(default_factory=dict)
+    step: str = "selection"  # "selection" (a sub-selection) | "recombine" (the wide MIP step)
 
     @property
     def gap_percent(self) -> float:
@@ -147,16 +152,18 @@ def cut_selection(
     seed_route: int,
     max_variables: int,
     name: str,
+    nearest: int = NEAREST_ROUTES,
 ) -> tuple[Selection, list[int]]:
     """The sub-selection around `routes[seed_route]` (and the indices of the incumbent routes
-    it replaces): as many nearest routes as keep the pool columns inside their customers
-    within `max_variables` (at least the seed and its nearest), trimmed by reduced cost."""
+    it replaces): as many of its `nearest` nearest routes as keep the pool columns inside
+    their customers within `max_variables` (at least the seed and its nearest), trimmed by
+    reduced cost."""
     pool.add_incumbent(routes)
     seed = routes[seed_route]
     near = sorted(
         (i for i in range(len(routes)) if i != seed_route and routes[i]),
         key=lambda i: _route_distance(problem, seed, routes[i]),
-    )[:NEAREST_ROUTES]
+    )[:nearest]
     order = [seed_route, *near]
     widest = {c for i in order for c in routes[i]}
     candidates = pool.within(widest)
@@ -231,13 +238,28 @@ def selection_step(
     index: int,
     *,
     exact_step: bool = False,
+    mip_seconds: float = MIP_TIME_LIMIT,
 ) -> tuple[list[list[int]] | None, SelectionRecord]:
     """Cut, solve (QUBO, or the MIP when `exact_step` — the ablated pipeline), compare with
-    the MIP, and return the new plan when the answer is strictly cheaper (else None)."""
-    max_variables = SELECTION_MAX_VARIABLES.get(backend, 150)
+    the MIP, and return the new plan when the answer is strictly cheaper (else None).
+    Backend "mip" is the classical recombination step: a wide cut (RECOMBINE_*) solved by
+    the MIP alone within `mip_seconds`."""
     name = f"{problem.name}/sel{index}"
-    selection, replaced = cut_selection(problem, pool, routes, seed_route, max_variables, name)
-    exact = solve_selection(selection, MIP_TIME_LIMIT)
+    if backend == "mip":
+        selection, replaced = cut_selection(
+            problem,
+            pool,
+            routes,
+            seed_route,
+            RECOMBINE_MAX_COLUMNS,
+            name,
+            nearest=RECOMBINE_NEAREST_ROUTES,
+        )
+        exact_step = True
+    else:
+        max_variables = SELECTION_MAX_VARIABLES.get(backend, 150)
+        selection, replaced = cut_selection(problem, pool, routes, seed_route, max_variables, name)
+    exact = solve_selection(selection, mip_seconds)
     if exact_step:
         answer = SelectionAnswer(exact.chosen, exact.cost, True, 1.0, False, exact.cost, 1)
         device, seconds, usd, variables, fixed = (
@@ -287,5 +309,6 @@ def selection_step(
         confirmed=confirmed,
         decided_routes=decided,
         details=dict(answer.details),
+        step="recombine" if backend == "mip" else "selection",
     )
     return new_plan, record

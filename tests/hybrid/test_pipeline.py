@@ -309,9 +309,13 @@ def test_pipeline_reports_classes_selection_share_and_ablation() -> None:
             "improvement": 0.0,
         }
     assert share["arc_share"] == 0.0
-    sel = result.selection_records
+    every = result.selection_records
+    sel = [s for s in every if s.step == "selection"]  # QUBO sub-selections
+    recombined = [s for s in every if s.step == "recombine"]  # the classical MIP steps
     assert sel and share["selection_solves"] == len(sel)
-    assert share["by_class"]["classical_sampler"]["solves"] == len(result.records) + len(sel)
+    assert share["recombinations"] == len(recombined) == len(every) - len(sel)
+    assert all(s.backend == "mip" and s.credited_class == "classical_sampler" for s in recombined)
+    assert share["by_class"]["classical_sampler"]["solves"] == len(result.records) + len(every)
     assert 0.0 <= share["final_routes_selected_by_qubo"] <= 1.0
     assert sum(r["final_routes"] for r in share["by_class"].values()) <= len(result.routes)
     ablation = result.ablation

@@ -95,3 +95,22 @@ def test_selection_qaoa_on_each_sdk_simulator(backend: str) -> None:
     from qroute.model.provenance import provenance_class
 
     assert provenance_class(backend, device) == "quantum_simulator"
+
+
+def test_recombine_step_is_a_wide_mip_credited_to_the_classical_class() -> None:
+    problem, routes, pool = _pool_and_plan()
+    narrow, _ = cut_selection(problem, pool, routes, 0, 4, "t", nearest=1)
+    assert len(narrow.customers) < problem.num_customers
+    new_plan, record = selection_step(problem, pool, routes, 0, "mip", seed=0, index=0)
+    # the wide cut spans every route of this small plan, so the MIP merges all halves back
+    assert record.step == "recombine" and record.backend == "mip"
+    assert record.customers == problem.num_customers
+    assert record.credited_class == record.provenance_class == "classical_sampler"
+    assert record.adopted and new_plan is not None
+    assert record.qubo_cost == pytest.approx(record.exact_cost)
+    check = validate(problem, new_plan)
+    assert check.feasible
+    assert check.cost == pytest.approx(
+        validate(problem, routes).cost - record.incumbent_cost + record.exact_cost
+    )
+    assert check.cost <= validate(problem, initial_routes(problem)).cost + 1e-6
