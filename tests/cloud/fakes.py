@@ -696,3 +696,35 @@ class FakeHybridSampler:
         self.leap.labels[label] = problem_id
         future = FakeFuture(problem_id, best, done=self.leap.finish, leap=self.leap)
         return dimod.SampleSet.from_future(future, lambda f: f.sampleset)
+
+
+# -- AWS's Braket price list rows (braket.tracking.pricing), for the Tracker cross-check --
+
+
+def price_row(**fields: str) -> dict[str, str]:
+    return {"Currency": "USD", **fields}
+
+
+SIMULATOR_PRICES = [
+    price_row(
+        **{
+            "Region Code": "us-east-1",
+            "Version": "SV1",
+            "Product Family": "Simulator Task",
+            "operation": "CompleteTask",
+            "Unit": "minutes",
+            "PricePerUnit": "0.075",
+        }
+    )
+]
+GARNET_PRICES = [
+    price_row(
+        **{
+            "Region Code": "eu-north-1",
+            "DeviceName": "Garnet",
+            "Product Family": family,
+            "PricePerUnit": price,
+        }
+    )
+    for family, price in (("Quantum Task-Shot", "0.00145"), ("Quantum Task", "0.30"))
+]
