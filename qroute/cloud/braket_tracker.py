@@ -6,8 +6,9 @@ downloads on first use through urllib3 **without a timeout**. The check therefor
 blocks a solve:
 
 * a price list already loaded in this process (fetched earlier, or pre-seeded) is used as is;
-* otherwise it is fetched only when ``settings.live_checks`` is on, in a daemon thread waited
-  for at most ``PRICE_LIST_TIMEOUT_SECONDS``; offline it is skipped, with the reason;
+* otherwise it is fetched only when ``settings.live_checks`` is on, once per process, in a
+  daemon thread waited for at most ``PRICE_LIST_TIMEOUT_SECONDS`` (a failed or slow download
+  is not retried); offline it is skipped, with the reason;
 * any error (no product matching the device, a non-USD price) is recorded, never raised.
 
 The ledger's actual cost stays the profile prices applied to the task's usage; this is a
@@ -74,24 +75,32 @@ def _price_list_reason(settings: CloudSettings) -> tuple[str, str] | None:
         return None
     if not settings.live_checks:
         return "skipped", "live checks off: the AWS price list is not downloaded"
-    failure: list[str] = []
+    global _FETCH
+    if _FETCH is None:  # one download per process: a failed or slow one is not retried
+        _FETCH = _PriceListFetch(prices)
+        _FETCH.worker.join(PRICE_LIST_TIMEOUT_SECONDS)
+    if prices._price_list:
+        return None
+    if _FETCH.worker.is_alive():
+        waited = f"{PRICE_LIST_TIMEOUT_SECONDS:g} s"
+        return "unavailable", f"the AWS price list did not arrive in {waited}"
+    return "unavailable", f"the AWS price list could not be fetched: {_FETCH.failure or 'empty'}"
 
-    def fetch() -> None:
+
+class _PriceListFetch:
+    """The SDK's price-list download in a daemon thread (it has no timeout of its own)."""
+
+    def __init__(self, prices: Any) -> None:
+        self.failure: str | None = None
+        self._prices = prices
+        self.worker = threading.Thread(target=self._run, name="braket-price-list", daemon=True)
+        self.worker.start()
+
+    def _run(self) -> None:
         try:
-            prices.get_prices()
+            self._prices.get_prices()
         except Exception as exc:
-            failure.append(safe_error(exc))
+            self.failure = safe_error(exc)
 
-    worker = threading.Thread(target=fetch, name="braket-price-list", daemon=True)
-    worker.start()
-    worker.join(PRICE_LIST_TIMEOUT_SECONDS)
-    if worker.is_alive():
-        return (
-            "unavailable",
-            f"the AWS price list did not arrive in {PRICE_LIST_TIMEOUT_SECONDS:g} s",
-        )
-    if failure or not prices._price_list:
-        return "unavailable", "the AWS price list could not be fetched: " + (
-            failure[0] if failure else "empty"
-        )
-    return None
+
+_FETCH: _PriceListFetch | None = None

@@ -96,6 +96,20 @@ def offline_settings(tmp_path: Path) -> CloudSettings:
     )
 
 
+@pytest.fixture(autouse=True)
+def no_price_list_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS's Braket price list is never downloaded in tests (live checks would ask for it)."""
+    from braket.tracking import pricing
+
+    from qroute.cloud import braket_tracker
+
+    def offline(self: Any) -> None:
+        raise ConnectionError("no network in tests: the AWS price list is not downloaded")
+
+    monkeypatch.setattr(pricing.Pricing, "get_prices", offline)
+    monkeypatch.setattr(braket_tracker, "_FETCH", None)
+
+
 @pytest.fixture
 def price_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Seeds the SDK's price list (``seed(rows)``) and fails any download attempt."""

@@ -740,6 +740,9 @@ def test_live_checks_record_the_queue_depth_and_the_task_queue_position(
     assert details["queue_depth"] == {"normal": "3", "priority": "1", "jobs": "0"}
     assert details["queue_position"] == {"queue": "Normal", "position": "2"}
     assert details["emulator_check"] == "skipped: managed simulators have no emulator"
+    # the price list cannot be downloaded here: recorded, and the solve went on
+    tracked = details["tracker_cost_check"]
+    assert tracked["status"] == "unavailable" and "no network in tests" in tracked["note"]
 
 
 def test_a_queue_that_cannot_drain_within_the_wait_is_refused_before_paying(

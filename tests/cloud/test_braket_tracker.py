@@ -66,12 +66,16 @@ def test_a_hanging_price_list_download_is_abandoned_after_the_timeout(
     release = threading.Event()
     monkeypatch.setattr(pricing.Pricing, "get_prices", lambda self: release.wait(30))
     monkeypatch.setattr(braket_tracker, "PRICE_LIST_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(braket_tracker, "_FETCH", None)
     live = dataclasses.replace(settings, live_checks=True)
     start = time.perf_counter()
-    check = tracker_cost_check(OneTask(TASK, GARNET_ARN, 200).tracker, TASK, GARNET_ARN, 1, live)
+    tracker = OneTask(TASK, GARNET_ARN, 200).tracker
+    check = tracker_cost_check(tracker, TASK, GARNET_ARN, 1, live)
+    again = tracker_cost_check(tracker, TASK, GARNET_ARN, 1, live)  # not waited for twice
     release.set()
     assert time.perf_counter() - start < 5
     assert check.status == "unavailable" and "did not arrive in 0.05 s" in check.note
+    assert again.status == "unavailable"
 
 
 def test_a_device_missing_from_the_price_list_is_recorded_not_raised(
@@ -92,3 +96,24 @@ def test_a_tracker_that_saw_other_tasks_is_not_used(
     two.tracker._resources[TASK + "-other"] = dict(two.tracker._resources[TASK])
     check = tracker_cost_check(two.tracker, TASK, GARNET_ARN, 0.59, settings)
     assert check.status == "skipped" and check.tracker_usd is None
+
+
+def test_with_live_checks_the_price_list_is_downloaded_once_then_used(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch, price_list: Any
+) -> None:
+    from braket.tracking import pricing
+
+    price_list([])
+    downloads: list[bool] = []
+
+    def download(self: Any) -> None:
+        downloads.append(True)
+        self._price_list = GARNET_PRICES
+
+    monkeypatch.setattr(pricing.Pricing, "get_prices", download)
+    monkeypatch.setattr(braket_tracker, "_FETCH", None)
+    live = dataclasses.replace(settings, live_checks=True)
+    tracker = OneTask(TASK, GARNET_ARN, 200).tracker
+    first = tracker_cost_check(tracker, TASK, GARNET_ARN, 0.59, live)
+    second = tracker_cost_check(tracker, TASK, GARNET_ARN, 0.59, live)
+    assert first.status == second.status == "agrees" and downloads == [True]
