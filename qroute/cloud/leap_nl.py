@@ -30,11 +30,11 @@ import numpy as np
 
 from qroute.cloud.cost import CostEstimate, estimate_hybrid, hybrid_min_time_limit
 from qroute.cloud.credentials import module_logger, safe_error
-from qroute.cloud.dwave_leap import _bqm_columns, _feasible_share, _LeapHybridBase
+from qroute.cloud.dwave_leap import _LeapHybridBase
 from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, run_paid
 from qroute.cloud.leap_answers import samples_payload
 from qroute.cloud.ledger import LedgerEntry, ledger_key
-from qroute.cloud.paid import model_fingerprint
+from qroute.cloud.paid import model_fingerprint, still_waiting, submitted_by_label
 from qroute.model.solver import Budget, SolveResult
 from qroute.qubo.kind import QuboKind
 
@@ -128,7 +128,6 @@ class LeapHybridNLBackend(_LeapHybridBase):
             return dict(future.timing or {})
 
     def _solve_paid(self, problem: Any, budget: Budget, kind: QuboKind) -> SolveResult:
-        from qroute.backends.base import interpreted_result
         from qroute.cloud.leap_cqm import kind_cqm
 
         start = time.perf_counter()
@@ -140,35 +139,28 @@ class LeapHybridNLBackend(_LeapHybridBase):
         job = _NLJob(self, kind, problem, nl, key, params, budget, limit)
         entry, recovered = run_paid(job, self.settings)
         assert entry.result is not None
-        answer = dimod.SampleSet.from_serializable(entry.result["sampleset"])
-        interpretation = kind.interpret(problem, _bqm_columns(answer))
         timing = dict(entry.result.get("timing") or {})
-        details = {
-            "qubo": kind.name,
-            "model": "nl",
-            "variables": len(nl.variables),
-            "constraints": nl.model.num_constraints(),
-            "best_energy": interpretation.best_raw_energy,
-            "num_reads": interpretation.num_reads,
-            "feasible_by_solver": _feasible_share(answer),
-            **interpretation.details,
-            "problem_id": entry.task_id,
-            "timing": {k: timing[k] for k in ("run_time", "charge_time") if k in timing},
+        paid = {
             "ledger_key": entry.key,
             "estimate_usd": entry.estimate_usd,
             "recovered": recovered,
             # reused from the ledger: counted by the solve that paid for it
             "charged_in_this_solve": recovered != "ledger",
+            "cost_overrun": entry.extra.get("cost_overrun"),
         }
-        if entry.extra.get("cost_overrun"):
-            details["cost_overrun"] = entry.extra["cost_overrun"]
-        return interpreted_result(
-            self,  # type: ignore[arg-type]
-            interpretation,
-            seed=budget.seed,
+        return self.constrained_result(
+            kind,
+            problem,
+            dimod.SampleSet.from_serializable(entry.result["sampleset"]),
+            model="nl",
+            constraints=nl.model.num_constraints(),
+            budget=budget,
             start=start,
-            shots=1,
-            details=details,
+            paid={
+                "problem_id": entry.task_id,
+                "timing": {k: timing[k] for k in ("run_time", "charge_time") if k in timing},
+                **self.paid_details(paid),
+            },
             cost_usd=0.0 if recovered == "ledger" else float(entry.actual_usd or 0.0),
         )
 
@@ -192,16 +184,7 @@ class _NLJob(JobNames):
 
     def find_submitted(self, entry: LedgerEntry) -> str | None:
         """A ``reserved``/``rejected`` row may have reached Leap: ask by its label first."""
-        label = entry.extra.get("label")
-        if not label:
-            return None
-        try:
-            return self.backend.find_by_label(str(label))
-        except Exception as exc:
-            raise CloudTaskFailed(
-                f"an earlier submission (label {label}) may exist but Leap could not be asked "
-                f"({safe_error(exc)}); not resubmitting"
-            ) from None
+        return submitted_by_label(entry, self.backend.find_by_label)
 
     def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
         settings = self.backend.settings
@@ -227,12 +210,7 @@ class _NLJob(JobNames):
         try:
             result = future.result(timeout=settings.wait_seconds)
         except concurrent.futures.TimeoutError:
-            reason = (
-                f"timed out after {settings.wait_seconds:g}s waiting for Leap problem "
-                f"{problem_id}; the id stays in the ledger for a rerun"
-            )
-            ledger.mark_waiting(self.key, reason)
-            raise CloudTaskFailed(reason) from None
+            raise still_waiting(settings, self.key, problem_id) from None
         except Exception as exc:
             self._failed(f"Leap problem {problem_id} failed: {safe_error(exc)}")
         return self._settled(dict(result.info.get("timing") or {}))
@@ -244,12 +222,7 @@ class _NLJob(JobNames):
         try:
             timing = self.backend.retrieve_states(entry.task_id, self.nl, settings.wait_seconds)
         except TimeoutError:
-            reason = (
-                f"timed out after {settings.wait_seconds:g}s waiting for Leap problem "
-                f"{entry.task_id}; the id stays in the ledger for a rerun"
-            )
-            settings.ledger().mark_waiting(entry.key, reason)
-            raise CloudTaskFailed(reason) from None
+            raise still_waiting(settings, entry.key, entry.task_id) from None
         except Exception as exc:
             self._failed(f"Leap problem {entry.task_id} failed: {safe_error(exc)}")
         return self._settled(timing)

@@ -793,16 +793,21 @@ def test_the_price_is_cross_checked_with_the_device_cost(
     assert only_entry(settings).estimate_usd == pytest.approx(charged)
 
 
-def test_the_trackers_own_estimate_is_recorded_next_to_the_ledger_cost(
-    settings: CloudSettings, price_list: Any
-) -> None:
-    fetched = price_list(SIMULATOR_PRICES)  # AWS's list, pre-seeded: nothing is downloaded
+def solve_on_sv1_once(settings: CloudSettings) -> Any:
+    """SUB on SV1 (100 shots, 1.2 s: billed at the 3 s minimum)."""
     fake = FakeBraket()
     arn = fake.task_arn()
     queue_sv1_device(fake)
     fake.create(arn)
     fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=1200)
-    result = sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    return sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+
+
+def test_the_trackers_own_estimate_is_recorded_next_to_the_ledger_cost(
+    settings: CloudSettings, price_list: Any
+) -> None:
+    fetched = price_list(SIMULATOR_PRICES)  # AWS's list, pre-seeded: nothing is downloaded
+    result = solve_on_sv1_once(settings)
     check = result.provenance.details["tracker_cost_check"]
     # billed at SV1's 3 s minimum, USD 0.075 per minute, by the profile and by the Tracker
     assert check["status"] == "agrees" and fetched == []
@@ -815,12 +820,7 @@ def test_offline_the_tracker_check_is_skipped_and_the_solve_goes_on(
     settings: CloudSettings, price_list: Any
 ) -> None:
     fetched = price_list([])
-    fake = FakeBraket()
-    arn = fake.task_arn()
-    queue_sv1_device(fake)
-    fake.create(arn)
-    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=1200)
-    result = sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+    result = solve_on_sv1_once(settings)
     check = result.provenance.details["tracker_cost_check"]
     assert check["status"] == "skipped" and "live checks off" in check["note"]
     assert fetched == [] and result.provenance.cost_usd == pytest.approx(0.075 * 3 / 60)

@@ -53,6 +53,7 @@ class FakeNLSolver:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.retrieved: list[str] = []  # problem ids whose answers were looked up
 
     def estimated_min_time_limit(self, model: Any) -> float:
         return 5.0
@@ -192,3 +193,73 @@ def test_other_kinds_go_as_their_bqm_objective_without_constraints(
     best = min(sub.cost(list(o)) for o in itertools.permutations(range(1, len(sub.nodes))))
     assert result.provenance.details["constraints"] == 0
     assert result.cost == pytest.approx(best) and not result.repaired
+
+
+class SimulatedCrash(BaseException):
+    """Stands in for the process dying (nothing catches a BaseException subclass)."""
+
+
+def solved_from(solver: FakeNLSolver) -> Any:
+    """``retrieve_states`` of a rerun: Leap's answer of the earlier problem, by id."""
+
+    def retrieve(problem_id: str, nl: Any, timeout: float) -> dict[str, Any]:
+        solver.retrieved.append(problem_id)
+        result = FakeNLSolver.sample(solver, nl.model, 5.0, "retrieve")
+        solver.sent.pop()  # looking an answer up is not a submission
+        return dict(result.result().info["timing"])
+
+    return retrieve
+
+
+def test_a_crash_after_the_id_is_written_is_recovered_by_id_without_resubmitting(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qroute.cloud.ledger import Ledger
+
+    solver = FakeNLSolver()
+    original = Ledger.mark_submitted
+
+    def crash(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
+        original(self, key, task_id, **extra)
+        raise SimulatedCrash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Ledger, "mark_submitted", crash)
+        with pytest.raises(SimulatedCrash):
+            backend(settings, solver).solve(pool(), Budget(seed=1), kind=KIND)
+    rerun = backend(settings, solver)
+    monkeypatch.setattr(rerun, "retrieve_states", solved_from(solver))
+    result = rerun.solve(pool(), Budget(seed=1), kind=KIND)
+    assert len(solver.sent) == 1 and solver.retrieved == ["nl-1"]
+    assert result.cost == pytest.approx(14.5)
+    assert result.provenance.details["recovered"] == "problem id"
+    [entry] = settings.ledger().entries()
+    assert entry.state == "completed" and entry.actual_usd == pytest.approx(5 / 60 * 1.6667)
+
+
+def test_a_crash_while_sending_is_looked_up_by_label_before_anything_is_resent(
+    settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class DiesWhileSending(FakeNLSolver):
+        def sample(self, model: Any, time_limit: float, label: str) -> Any:
+            self.sent.append({"time_limit": time_limit, "label": label})
+            raise SimulatedCrash
+
+    dying = DiesWhileSending()
+    with pytest.raises(SimulatedCrash):
+        backend(settings, dying).solve(pool(), Budget(seed=1), kind=KIND)
+    [reserved] = settings.ledger().entries()
+    assert reserved.state == "reserved" and reserved.task_id is None
+    labels: list[str] = []
+
+    def lookup(label: str) -> str:
+        labels.append(label)
+        return "nl-orphan"  # Leap has a problem with the row's label
+
+    solver = FakeNLSolver()
+    rerun = LeapHybridNLBackend(NL, sampler=solver, settings=settings, problem_lookup=lookup)
+    monkeypatch.setattr(rerun, "retrieve_states", solved_from(solver))
+    result = rerun.solve(pool(), Budget(seed=1), kind=KIND)
+    assert labels == [dying.sent[0]["label"]] and solver.sent == []
+    assert solver.retrieved == ["nl-orphan"]
+    assert result.cost == pytest.approx(14.5)
