@@ -13,8 +13,9 @@ under :class:`qroute.cloud.paid.LedgeredSampler`: the NL sampler is not a ``dimo
 model's states), so the composite cannot wrap it. The state machine is the same: the budget
 guard refuses or writes the ``reserved`` row (with the per-run label
 ``settings.dispatch_label``) before anything leaves, the problem id is written before waiting,
-a rerun asks Leap by label before resending, the actual cost is the answer's ``charge_time``,
-errors leave redacted.
+a wait past ``settings.wait_seconds`` cancels the pending problem and keeps its id, a rerun
+recovers by id or asks Leap by label before resending, the actual cost is the answer's
+``charge_time``, errors leave redacted.
 """
 
 from __future__ import annotations
@@ -210,7 +211,8 @@ class _NLJob(JobNames):
         try:
             result = future.result(timeout=settings.wait_seconds)
         except concurrent.futures.TimeoutError:
-            raise still_waiting(settings, self.key, problem_id) from None
+            cancelled = settings.cancel_on_timeout and _cancel(future)
+            raise still_waiting(settings, self.key, problem_id, cancelled=cancelled) from None
         except Exception as exc:
             self._failed(f"Leap problem {problem_id} failed: {safe_error(exc)}")
         return self._settled(dict(result.info.get("timing") or {}))
@@ -244,3 +246,20 @@ def _problem_id(future: Any, timeout: float) -> str | None:
     waiter = getattr(future, "wait_id", None)
     problem_id = waiter(timeout=timeout) if callable(waiter) else None
     return None if problem_id is None else str(problem_id)
+
+
+def _cancel(future: Any) -> bool:
+    """Ask Leap to cancel the pending problem behind the NL sampler's result ``future`` (best
+    effort). dwave-system sets the result future's ``wait_id`` to the cloud client's
+    ``Future.wait_id`` (a bound method; no public accessor of that Future), whose ``cancel()``
+    sends SAPI's cancel for a problem still pending."""
+    cloud = getattr(getattr(future, "wait_id", None), "__self__", None)
+    cancel = getattr(cloud, "cancel", None)
+    if not callable(cancel):
+        return False
+    try:
+        cancel()
+    except Exception as exc:
+        log.warning("cancelling a timed-out Leap problem failed: %s", safe_error(exc))
+        return False
+    return True

@@ -276,12 +276,15 @@ def submitted_by_label(entry: LedgerEntry, lookup: LabelLookup | None) -> str | 
         ) from None
 
 
-def still_waiting(settings: CloudSettings, key: str, problem_id: str) -> CloudTaskFailed:
+def still_waiting(
+    settings: CloudSettings, key: str, problem_id: str, *, cancelled: bool = False
+) -> CloudTaskFailed:
     """A Leap problem not done within ``settings.wait_seconds``: the row becomes ``waiting``
     (its id stays for a rerun to recover); returns the error to raise."""
     reason = (
-        f"timed out after {settings.wait_seconds:g}s waiting for Leap problem "
-        f"{problem_id}; the id stays in the ledger for a rerun"
+        f"timed out after {settings.wait_seconds:g}s waiting for Leap problem {problem_id}; "
+        + ("cancel requested; " if cancelled else "")
+        + "the id stays in the ledger for a rerun"
     )
     settings.ledger().mark_waiting(key, reason)
     return CloudTaskFailed(reason)
@@ -385,14 +388,7 @@ class _SampleJob:
         while not answer.done():
             if time.monotonic() >= deadline:
                 cancelled = settings.cancel_on_timeout and _cancel(answer)
-                reason = (
-                    f"timed out after {settings.wait_seconds:g}s waiting for Leap problem "
-                    f"{problem_id}; "
-                    + ("cancel requested; " if cancelled else "")
-                    + "the id stays in the ledger for a rerun"
-                )
-                settings.ledger().mark_waiting(self.key, reason)
-                raise CloudTaskFailed(reason)
+                raise still_waiting(settings, self.key, problem_id, cancelled=cancelled)
             time.sleep(min(settings.poll_interval_seconds, 0.5))
 
     def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:

@@ -263,3 +263,30 @@ def test_a_crash_while_sending_is_looked_up_by_label_before_anything_is_resent(
     assert labels == [dying.sent[0]["label"]] and solver.sent == []
     assert solver.retrieved == ["nl-orphan"]
     assert result.cost == pytest.approx(14.5)
+
+
+def test_a_timeout_cancels_the_pending_problem_and_keeps_its_id(settings: CloudSettings) -> None:
+    class CloudFuture:  # dwave.cloud's Future: the id is known, the answer never comes
+        def __init__(self) -> None:
+            self.cancelled = False
+
+        def wait_id(self, timeout: float | None = None) -> str:
+            return "nl-pending"
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    cloud = CloudFuture()
+
+    class Pending(FakeNLSolver):
+        def sample(self, model: Any, time_limit: float, label: str) -> Any:
+            self.sent.append({"time_limit": time_limit, "label": label})
+            result: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            result.wait_id = cloud.wait_id  # type: ignore[attr-defined]  # as dwave-system does
+            return result
+
+    fast = dataclasses.replace(settings, wait_seconds=0.02)
+    with pytest.raises(BackendUnavailable, match="cancel requested"):
+        backend(fast, Pending()).solve(pool(), Budget(seed=1), kind=KIND)
+    [entry] = fast.ledger().entries()
+    assert cloud.cancelled and entry.state == "waiting" and entry.task_id == "nl-pending"
