@@ -35,7 +35,12 @@ from qroute.cloud.dwave_leap import _LeapHybridBase
 from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, run_paid
 from qroute.cloud.leap_answers import samples_payload
 from qroute.cloud.ledger import LedgerEntry, ledger_key
-from qroute.cloud.paid import model_fingerprint, still_waiting, submitted_by_label
+from qroute.cloud.paid import (
+    cancel_pending,
+    model_fingerprint,
+    still_waiting,
+    submitted_by_label,
+)
 from qroute.model.solver import Budget, SolveResult
 from qroute.qubo.kind import QuboKind
 
@@ -253,13 +258,4 @@ def _cancel(future: Any) -> bool:
     effort). dwave-system sets the result future's ``wait_id`` to the cloud client's
     ``Future.wait_id`` (a bound method; no public accessor of that Future), whose ``cancel()``
     sends SAPI's cancel for a problem still pending."""
-    cloud = getattr(getattr(future, "wait_id", None), "__self__", None)
-    cancel = getattr(cloud, "cancel", None)
-    if not callable(cancel):
-        return False
-    try:
-        cancel()
-    except Exception as exc:
-        log.warning("cancelling a timed-out Leap problem failed: %s", safe_error(exc))
-        return False
-    return True
+    return cancel_pending(getattr(getattr(future, "wait_id", None), "__self__", None))

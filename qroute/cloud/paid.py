@@ -49,6 +49,7 @@ __all__ = [
     "LedgeredSampler",
     "LedgeredStructuredSampler",
     "Pricing",
+    "cancel_pending",
     "ledgered",
     "problem_label",
     "still_waiting",
@@ -434,7 +435,12 @@ def _cancel(answer: dimod.SampleSet) -> bool:
     dimod keeps the cloud client's Future of a ``SampleSet.from_future`` in ``_future``
     (no public accessor); its ``cancel()`` sends SAPI's cancel for a problem still pending.
     """
-    future = getattr(answer, "_future", None)
+    return cancel_pending(getattr(answer, "_future", None))
+
+
+def cancel_pending(future: Any) -> bool:
+    """``future.cancel()`` of a dwave.cloud ``Future`` (best effort; False when there is none
+    or it failed): SAPI's cancel for a problem still pending."""
     cancel = getattr(future, "cancel", None)
     if not callable(cancel):
         return False

@@ -728,3 +728,21 @@ GARNET_PRICES = [
     )
     for family, price in (("Quantum Task-Shot", "0.00145"), ("Quantum Task", "0.30"))
 ]
+
+
+class SimulatedCrash(BaseException):
+    """Stands in for the process dying (nothing catches a BaseException subclass)."""
+
+
+def crash_after_the_id_is_written(patch: Any) -> None:
+    """Make ``Ledger.mark_submitted`` write the task / problem id, then die (``patch``: a
+    ``pytest.MonkeyPatch`` or its ``context()``)."""
+    from qroute.cloud.ledger import Ledger
+
+    original = Ledger.mark_submitted
+
+    def crash(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
+        original(self, key, task_id, **extra)
+        raise SimulatedCrash
+
+    patch.setattr(Ledger, "mark_submitted", crash)

@@ -19,7 +19,7 @@ from qroute.model.solver import BackendUnavailable, Budget
 from qroute.qubo.selection import Selection, SelectionKind
 from qroute.qubo.selection_exact import solve_selection
 
-from .fakes import profile
+from .fakes import SimulatedCrash, crash_after_the_id_is_written, profile
 
 NL = profile("dwave-hybrid-nl")
 KIND = SelectionKind(fix=False)  # every pool column is a variable
@@ -195,10 +195,6 @@ def test_other_kinds_go_as_their_bqm_objective_without_constraints(
     assert result.cost == pytest.approx(best) and not result.repaired
 
 
-class SimulatedCrash(BaseException):
-    """Stands in for the process dying (nothing catches a BaseException subclass)."""
-
-
 def solved_from(solver: FakeNLSolver) -> Any:
     """``retrieve_states`` of a rerun: Leap's answer of the earlier problem, by id."""
 
@@ -214,17 +210,9 @@ def solved_from(solver: FakeNLSolver) -> Any:
 def test_a_crash_after_the_id_is_written_is_recovered_by_id_without_resubmitting(
     settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qroute.cloud.ledger import Ledger
-
     solver = FakeNLSolver()
-    original = Ledger.mark_submitted
-
-    def crash(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
-        original(self, key, task_id, **extra)
-        raise SimulatedCrash
-
     with monkeypatch.context() as patch:
-        patch.setattr(Ledger, "mark_submitted", crash)
+        crash_after_the_id_is_written(patch)
         with pytest.raises(SimulatedCrash):
             backend(settings, solver).solve(pool(), Budget(seed=1), kind=KIND)
     rerun = backend(settings, solver)
