@@ -15,6 +15,9 @@ per-run label, cancel on timeout, redacted errors):
   as a ``dimod.ConstrainedQuadraticModel`` with one equality constraint per customer
   (``qroute.cloud.leap_cqm``), other kinds as their BQM without constraints.
 
+Leap's hybrid nonlinear solver (``leap-hybrid-nl``) is in ``qroute.cloud.leap_nl``: its sampler
+is not a dimod sampler, so it runs on ``run_paid`` directly, with the same ledger steps.
+
 Clients are opened per use from the profile's region (``Client.from_config(region=...)``) and
 closed (context managers); availability asks the live solver (``online``, ``avg_load``) when
 ``settings.live_checks`` is on.
