@@ -65,6 +65,7 @@ Backend = Literal[
     "dwave-qpu",
     "dwave-hybrid",
     "dwave-hybrid-cqm",
+    "dwave-hybrid-nl",
     "dwave-sa",
     "dwave-tabu",
     "exact",
@@ -84,6 +85,7 @@ BACKENDS: Mapping[str, tuple[Provider, Paradigm, frozenset[Kind]]] = {
     "dwave-qpu": ("dwave", "annealing", frozenset({"qpu"})),
     "dwave-hybrid": ("dwave", "annealing", frozenset({"hybrid-solver"})),
     "dwave-hybrid-cqm": ("dwave", "annealing", frozenset({"hybrid-solver"})),
+    "dwave-hybrid-nl": ("dwave", "annealing", frozenset({"hybrid-solver"})),
     # simulated annealing: a classical CPU sampler, but of the annealing model (a simulator)
     "dwave-sa": ("local", "annealing", frozenset({"simulator"})),
     "dwave-tabu": ("local", "classical", frozenset({"classical-solver"})),
@@ -94,7 +96,7 @@ BACKENDS: Mapping[str, tuple[Provider, Paradigm, frozenset[Kind]]] = {
     "qaoa-statevector": ("local", "gate", frozenset({"simulator"})),
 }
 _CREDENTIALS: Mapping[str, Credentials] = {"aws-braket": "aws", "dwave": "dwave", "local": "none"}
-_SOLVER_BACKENDS = frozenset({"dwave-qpu", "dwave-hybrid", "dwave-hybrid-cqm"})
+_SOLVER_BACKENDS = frozenset({"dwave-qpu", "dwave-hybrid", "dwave-hybrid-cqm", "dwave-hybrid-nl"})
 
 #: Public Amazon Braket device ARN; the region is empty for the global managed simulators.
 BRAKET_ARN_RE = re.compile(

@@ -8,6 +8,8 @@
 * ``leap-advantage``, ``leap-advantage2``: the QUBO on a D-Wave QPU (EmbeddingComposite);
 * ``leap-hybrid-bqm``: Leap's hybrid BQM solver, for subproblems too large to embed;
 * ``leap-hybrid-cqm``: Leap's hybrid CQM solver (route selection with real cover constraints);
+* ``leap-hybrid-nl``: Leap's hybrid nonlinear solver (route selection as a
+  ``dwave.optimization.Model``, ``qroute.cloud.leap_nl``);
 * ``dwave-qpu``: replaced by the ledgered Leap QPU of the first active D-Wave QPU profile
   (the bare ``dwave-qpu`` of ``qroute.backends`` sends nothing: it has no ledger or budget).
 
@@ -52,6 +54,7 @@ def register(profiles: dict[str, HardwareProfile] | None = None) -> list[str]:
         LeapQPUBackend,
         leap_backend_name,
     )
+    from qroute.cloud.leap_nl import LeapHybridNLBackend
 
     if profiles is None:
         try:
@@ -75,6 +78,10 @@ def register(profiles: dict[str, HardwareProfile] | None = None) -> list[str]:
             cqm = profile.backend == "dwave-hybrid-cqm"
             hybrid = LeapHybridCQMBackend if cqm else LeapHybridBackend
             register_backend(name, partial(hybrid, profile))
+            names.append(name)
+        elif profile.backend == "dwave-hybrid-nl":
+            name = leap_backend_name(profile)
+            register_backend(name, partial(LeapHybridNLBackend, profile))
             names.append(name)
     qpus = [p for p in profiles.values() if p.backend == "dwave-qpu" and p.status == "active"]
     if qpus:  # the dwave-qpu name (annealer policy, comparisons) becomes the ledgered QPU

@@ -13,8 +13,10 @@ What really happens, and is recorded in the provenance:
 4. only the sampling circuit is submitted (``AwsDevice.run`` or PennyLane's
    ``braket.aws.qubit`` device), the task ARN goes into the ledger **before** waiting;
 5. the answer (counts) and the actual cost (Braket ``Tracker`` usage at the profile's prices)
-   close the ledger row. ``result()`` returning None (timeout, FAILED, CANCELLED) raises
-   :class:`CloudTaskFailed`, which the dispatcher records before falling back.
+   close the ledger row; the Tracker's own estimate from AWS's price list is recorded next
+   to it as a cross-check, never blocking (``qroute.cloud.braket_tracker``). ``result()``
+   returning None (timeout, FAILED, CANCELLED) raises :class:`CloudTaskFailed`, which the
+   dispatcher records before falling back.
 
 A rerun finds the ledger row and rebuilds the task from its ARN (``AwsQuantumTask(arn)``)
 instead of submitting again.
@@ -52,6 +54,7 @@ from qroute.cloud.braket_session import (
     retry_attempts,
     task_tags,
 )
+from qroute.cloud.braket_tracker import tracker_cost_check
 from qroute.cloud.cost import (
     CostEstimate,
     estimate_gate_task,
@@ -368,6 +371,8 @@ class BraketQAOABackend:
             self._fail_without_result(task, key, ledger, guard)
         actual, source = self._actual_cost(tracker, task.id, payload, priced.price)
         payload["cost_source"] = source
+        check = tracker_cost_check(tracker, task.id, self.device, actual, settings)
+        ledger.update_extra(key, tracker_cost_check=check.model_dump(mode="json"))
         return actual, payload
 
     def _priced_profile(self, info: DeviceInfo) -> tuple[HardwareProfile, str]:
@@ -773,6 +778,7 @@ class BraketQAOABackend:
             "queue_position": entry.extra.get("queue_position"),
             "emulator_check": entry.extra.get("emulator_check"),
             "price_check": entry.extra.get("price_check"),
+            "tracker_cost_check": entry.extra.get("tracker_cost_check"),
             "reservation_arn": entry.extra.get("reservation_arn"),
             "program_set": entry.extra.get("program_set"),
             "estimate_usd": entry.estimate_usd,

@@ -15,6 +15,9 @@ per-run label, cancel on timeout, redacted errors):
   as a ``dimod.ConstrainedQuadraticModel`` with one equality constraint per customer
   (``qroute.cloud.leap_cqm``), other kinds as their BQM without constraints.
 
+Leap's hybrid nonlinear solver (``leap-hybrid-nl``) is in ``qroute.cloud.leap_nl``: its sampler
+is not a dimod sampler, so it runs on ``run_paid`` directly, with the same ledger steps.
+
 Clients are opened per use from the profile's region (``Client.from_config(region=...)``) and
 closed (context managers); availability asks the live solver (``online``, ``avg_load``) when
 ``settings.live_checks`` is on.
@@ -416,6 +419,45 @@ class _LeapHybridBase(_LeapPaid, SamplerBackend):
             _close_sdk(self._sdk)
         self._sdk = None
 
+    def constrained_result(
+        self,
+        kind: QuboKind,
+        problem: Any,
+        answer: dimod.SampleSet,
+        *,
+        model: str,
+        constraints: int,
+        budget: Budget,
+        start: float,
+        paid: Mapping[str, Any],
+        cost_usd: float,
+    ) -> SolveResult:
+        """The result of a constrained model's answer (CQM, NL): the kind reads the sample
+        columns; the solver's own feasible share and the paid details are recorded."""
+        from qroute.backends.base import interpreted_result
+
+        interpretation = kind.interpret(problem, _bqm_columns(answer))
+        details = {
+            "qubo": kind.name,
+            "model": model,
+            "variables": len(answer.variables),
+            "constraints": constraints,
+            "best_energy": interpretation.best_raw_energy,
+            "num_reads": interpretation.num_reads,
+            "feasible_by_solver": _feasible_share(answer),
+            **interpretation.details,
+            **paid,
+        }
+        return interpreted_result(
+            self,  # type: ignore[arg-type]
+            interpretation,
+            seed=budget.seed,
+            start=start,
+            shots=1,
+            details=details,
+            cost_usd=cost_usd,
+        )
+
 
 class LeapHybridBackend(_LeapHybridBase):
     """Leap's hybrid BQM solver (``LeapHybridSampler``) for subproblems too large to embed."""
@@ -446,7 +488,6 @@ class LeapHybridCQMBackend(_LeapHybridBase):
     profile_backend = "dwave-hybrid-cqm"
 
     def _solve_paid(self, problem: Any, budget: Budget, kind: QuboKind) -> SolveResult:
-        from qroute.backends.base import interpreted_result
         from qroute.cloud.leap_cqm import kind_cqm
 
         start = time.perf_counter()
@@ -457,28 +498,20 @@ class LeapHybridCQMBackend(_LeapHybridBase):
             subproblem=self._subproblem,
             max_cost_usd=budget.max_cost_usd,
         )
-        interpretation = kind.interpret(problem, _bqm_columns(answer))
         info = answer.info
-        details = {
-            "qubo": kind.name,
-            "model": "cqm",
-            "variables": cqm.num_variables(),
-            "constraints": len(cqm.constraints),
-            "best_energy": interpretation.best_raw_energy,
-            "num_reads": interpretation.num_reads,
-            "feasible_by_solver": _feasible_share(answer),
-            **interpretation.details,
-            "problem_id": info.get("problem_id"),
-            "timing": {k: info[k] for k in ("run_time", "charge_time") if k in info},
-            **self.paid_details(info),
-        }
-        return interpreted_result(
-            self,  # type: ignore[arg-type]
-            interpretation,
-            seed=budget.seed,
+        return self.constrained_result(
+            kind,
+            problem,
+            answer,
+            model="cqm",
+            constraints=len(cqm.constraints),
+            budget=budget,
             start=start,
-            shots=1,
-            details=details,
+            paid={
+                "problem_id": info.get("problem_id"),
+                "timing": {k: info[k] for k in ("run_time", "charge_time") if k in info},
+                **self.paid_details(info),
+            },
             cost_usd=float(info.get("cost_usd", 0.0) or 0.0),
         )
 

@@ -49,8 +49,11 @@ __all__ = [
     "LedgeredSampler",
     "LedgeredStructuredSampler",
     "Pricing",
+    "cancel_pending",
     "ledgered",
     "problem_label",
+    "still_waiting",
+    "submitted_by_label",
 ]
 
 log = module_logger(__name__)
@@ -254,6 +257,40 @@ def _answer(entry: LedgerEntry, recovered: str | None) -> dimod.SampleSet:
     return answer
 
 
+def submitted_by_label(entry: LedgerEntry, lookup: LabelLookup | None) -> str | None:
+    """The id of the Leap problem a ``reserved``/``rejected`` row may have created, asked by the
+    row's label (None: none found, or the row has no label); raises when it cannot be asked."""
+    label = entry.extra.get("label")
+    if not label:
+        return None  # written before labels were stored: nothing was labelled to find
+    if lookup is None:
+        raise CloudTaskFailed(
+            f"an earlier submission (label {label}) may exist and cannot be looked up here; "
+            "not resubmitting"
+        )
+    try:
+        return lookup(str(label))
+    except Exception as exc:
+        raise CloudTaskFailed(
+            f"an earlier submission (label {label}) may exist but Leap could not be asked "
+            f"({safe_error(exc)}); not resubmitting"
+        ) from None
+
+
+def still_waiting(
+    settings: CloudSettings, key: str, problem_id: str, *, cancelled: bool = False
+) -> CloudTaskFailed:
+    """A Leap problem not done within ``settings.wait_seconds``: the row becomes ``waiting``
+    (its id stays for a rerun to recover); returns the error to raise."""
+    reason = (
+        f"timed out after {settings.wait_seconds:g}s waiting for Leap problem {problem_id}; "
+        + ("cancel requested; " if cancelled else "")
+        + "the id stays in the ledger for a rerun"
+    )
+    settings.ledger().mark_waiting(key, reason)
+    return CloudTaskFailed(reason)
+
+
 def _is_throttled(exc: BaseException) -> bool:
     name = type(exc).__name__
     return any(mark in name for mark in THROTTLED) or "429" in str(exc)
@@ -289,22 +326,7 @@ class _SampleJob:
 
     def find_submitted(self, entry: LedgerEntry) -> str | None:
         """A ``reserved``/``rejected`` row may have reached Leap: ask by its label first."""
-        label = entry.extra.get("label")
-        if not label:
-            return None  # written before labels were stored: nothing was labelled to find
-        lookup = self.sampler.find_by_label
-        if lookup is None:
-            raise CloudTaskFailed(
-                f"an earlier submission (label {label}) may exist and cannot be looked up here; "
-                "not resubmitting"
-            )
-        try:
-            return lookup(str(label))
-        except Exception as exc:
-            raise CloudTaskFailed(
-                f"an earlier submission (label {label}) may exist but Leap could not be asked "
-                f"({safe_error(exc)}); not resubmitting"
-            ) from None
+        return submitted_by_label(entry, self.sampler.find_by_label)
 
     def submit(self, resumed: LedgerEntry | None, reserve: Reserve) -> tuple[float, dict[str, Any]]:
         settings = self.settings
@@ -367,14 +389,7 @@ class _SampleJob:
         while not answer.done():
             if time.monotonic() >= deadline:
                 cancelled = settings.cancel_on_timeout and _cancel(answer)
-                reason = (
-                    f"timed out after {settings.wait_seconds:g}s waiting for Leap problem "
-                    f"{problem_id}; "
-                    + ("cancel requested; " if cancelled else "")
-                    + "the id stays in the ledger for a rerun"
-                )
-                settings.ledger().mark_waiting(self.key, reason)
-                raise CloudTaskFailed(reason)
+                raise still_waiting(settings, self.key, problem_id, cancelled=cancelled)
             time.sleep(min(settings.poll_interval_seconds, 0.5))
 
     def recover(self, entry: LedgerEntry) -> tuple[float, dict[str, Any]]:
@@ -392,12 +407,7 @@ class _SampleJob:
             answer = retrieve(entry.task_id, settings.wait_seconds)
             answer.resolve()
         except TimeoutError:
-            reason = (
-                f"timed out after {settings.wait_seconds:g}s waiting for Leap problem "
-                f"{entry.task_id}; the id stays in the ledger for a rerun"
-            )
-            settings.ledger().mark_waiting(entry.key, reason)
-            raise CloudTaskFailed(reason) from None
+            raise still_waiting(settings, entry.key, entry.task_id) from None
         except Exception as exc:
             reason = f"Leap problem {entry.task_id} failed: {safe_error(exc)}"
             self._unbilled("failed", reason)
@@ -425,7 +435,12 @@ def _cancel(answer: dimod.SampleSet) -> bool:
     dimod keeps the cloud client's Future of a ``SampleSet.from_future`` in ``_future``
     (no public accessor); its ``cancel()`` sends SAPI's cancel for a problem still pending.
     """
-    future = getattr(answer, "_future", None)
+    return cancel_pending(getattr(answer, "_future", None))
+
+
+def cancel_pending(future: Any) -> bool:
+    """``future.cancel()`` of a dwave.cloud ``Future`` (best effort; False when there is none
+    or it failed): SAPI's cancel for a problem still pending."""
     cancel = getattr(future, "cancel", None)
     if not callable(cancel):
         return False

@@ -29,6 +29,7 @@ SHIPPED = {
     "dwave-advantage2",
     "dwave-hybrid-bqm",
     "dwave-hybrid-cqm",
+    "dwave-hybrid-nl",
     "dwave-sa",
     "dwave-tabu",
     "exact",

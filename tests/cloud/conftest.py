@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +94,35 @@ def offline_settings(tmp_path: Path) -> CloudSettings:
         retry_base_seconds=0.001,
         clock=lambda: datetime(2026, 1, 7, 12, 0, 0),
     )
+
+
+@pytest.fixture(autouse=True)
+def no_price_list_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS's Braket price list is never downloaded in tests (live checks would ask for it)."""
+    from braket.tracking import pricing
+
+    from qroute.cloud import braket_tracker
+
+    def offline(self: Any) -> None:
+        raise ConnectionError("no network in tests: the AWS price list is not downloaded")
+
+    monkeypatch.setattr(pricing.Pricing, "get_prices", offline)
+    monkeypatch.setattr(braket_tracker, "_FETCH", None)
+
+
+@pytest.fixture
+def price_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Seeds the SDK's price list (``seed(rows)``) and fails any download attempt."""
+    from braket.tracking import pricing
+
+    fetched: list[bool] = []
+    monkeypatch.setattr(pricing._pricing, "_price_list", [])
+    monkeypatch.setattr(pricing.Pricing, "get_prices", lambda self: fetched.append(True))
+
+    def seed(rows: list[dict[str, str]]) -> list[bool]:
+        monkeypatch.setattr(pricing._pricing, "_price_list", rows)
+        return fetched
+
+    pricing.Pricing.price_search.cache_clear()
+    yield seed
+    pricing.Pricing.price_search.cache_clear()

@@ -696,3 +696,53 @@ class FakeHybridSampler:
         self.leap.labels[label] = problem_id
         future = FakeFuture(problem_id, best, done=self.leap.finish, leap=self.leap)
         return dimod.SampleSet.from_future(future, lambda f: f.sampleset)
+
+
+# -- AWS's Braket price list rows (braket.tracking.pricing), for the Tracker cross-check --
+
+
+def price_row(**fields: str) -> dict[str, str]:
+    return {"Currency": "USD", **fields}
+
+
+SIMULATOR_PRICES = [
+    price_row(
+        **{
+            "Region Code": "us-east-1",
+            "Version": "SV1",
+            "Product Family": "Simulator Task",
+            "operation": "CompleteTask",
+            "Unit": "minutes",
+            "PricePerUnit": "0.075",
+        }
+    )
+]
+GARNET_PRICES = [
+    price_row(
+        **{
+            "Region Code": "eu-north-1",
+            "DeviceName": "Garnet",
+            "Product Family": family,
+            "PricePerUnit": price,
+        }
+    )
+    for family, price in (("Quantum Task-Shot", "0.00145"), ("Quantum Task", "0.30"))
+]
+
+
+class SimulatedCrash(BaseException):
+    """Stands in for the process dying (nothing catches a BaseException subclass)."""
+
+
+def crash_after_the_id_is_written(patch: Any) -> None:
+    """Make ``Ledger.mark_submitted`` write the task / problem id, then die (``patch``: a
+    ``pytest.MonkeyPatch`` or its ``context()``)."""
+    from qroute.cloud.ledger import Ledger
+
+    original = Ledger.mark_submitted
+
+    def crash(self: Ledger, key: str, task_id: str, **extra: Any) -> None:
+        original(self, key, task_id, **extra)
+        raise SimulatedCrash
+
+    patch.setattr(Ledger, "mark_submitted", crash)

@@ -28,6 +28,7 @@ from qroute.qubo.held_karp import held_karp
 
 from .fakes import (
     BUCKET,
+    SIMULATOR_PRICES,
     FakeBraket,
     capabilities,
     grid_graph,
@@ -739,6 +740,9 @@ def test_live_checks_record_the_queue_depth_and_the_task_queue_position(
     assert details["queue_depth"] == {"normal": "3", "priority": "1", "jobs": "0"}
     assert details["queue_position"] == {"queue": "Normal", "position": "2"}
     assert details["emulator_check"] == "skipped: managed simulators have no emulator"
+    # the price list cannot be downloaded here: recorded, and the solve went on
+    tracked = details["tracker_cost_check"]
+    assert tracked["status"] == "unavailable" and "no network in tests" in tracked["note"]
 
 
 def test_a_queue_that_cannot_drain_within_the_wait_is_refused_before_paying(
@@ -787,3 +791,36 @@ def test_the_price_is_cross_checked_with_the_device_cost(
     assert result.provenance.details["price_check"].startswith(check)
     assert result.provenance.cost_usd == pytest.approx(charged)
     assert only_entry(settings).estimate_usd == pytest.approx(charged)
+
+
+def solve_on_sv1_once(settings: CloudSettings) -> Any:
+    """SUB on SV1 (100 shots, 1.2 s: billed at the 3 s minimum)."""
+    fake = FakeBraket()
+    arn = fake.task_arn()
+    queue_sv1_device(fake)
+    fake.create(arn)
+    fake.completed(arn, SV1.device_arn or "", rows(), list(range(N)), duration_ms=1200)
+    return sv1(fake, settings).solve(SUB, Budget(seed=1, shots=100))
+
+
+def test_the_trackers_own_estimate_is_recorded_next_to_the_ledger_cost(
+    settings: CloudSettings, price_list: Any
+) -> None:
+    fetched = price_list(SIMULATOR_PRICES)  # AWS's list, pre-seeded: nothing is downloaded
+    result = solve_on_sv1_once(settings)
+    check = result.provenance.details["tracker_cost_check"]
+    # billed at SV1's 3 s minimum, USD 0.075 per minute, by the profile and by the Tracker
+    assert check["status"] == "agrees" and fetched == []
+    assert check["tracker_usd"] == pytest.approx(0.075 * 3 / 60)
+    assert check["ledger_usd"] == pytest.approx(result.provenance.cost_usd)
+    assert only_entry(settings).extra["tracker_cost_check"] == check
+
+
+def test_offline_the_tracker_check_is_skipped_and_the_solve_goes_on(
+    settings: CloudSettings, price_list: Any
+) -> None:
+    fetched = price_list([])
+    result = solve_on_sv1_once(settings)
+    check = result.provenance.details["tracker_cost_check"]
+    assert check["status"] == "skipped" and "live checks off" in check["note"]
+    assert fetched == [] and result.provenance.cost_usd == pytest.approx(0.075 * 3 / 60)
