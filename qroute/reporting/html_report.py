@@ -7,7 +7,7 @@ URL, no script from a CDN).  What it reads under the folder:
 * ``comparison-*.jsonl`` (any depth): the per-solve records of :mod:`qroute.reporting.comparison`;
 * the newest ``routes.png`` (any depth) with the ``result.json`` beside it: the latest solve run
   (:mod:`qroute.reporting.solve_runs`);
-* ``results.sqlite``: the nightly results store (:mod:`qroute.reporting.results_store`).
+* ``qroute.sqlite``: the nightly results (:mod:`qroute.reporting.results_store`).
 
 Any of them may be missing; the report then says so in the section concerned. The page is the
 jinja2 template ``templates/report.html.j2`` (package data; building blocks in
