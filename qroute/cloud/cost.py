@@ -237,7 +237,10 @@ class SpendFile:
 
     def read(self) -> dict[str, Any]:
         """The night as ``{"night", "entries": {key: {usd, actual, at, backend, device, ...}},
-        "total_usd"}``."""
+        "total_usd"}``. Reading a folder with no store creates none (a dry run writes nothing)
+        unless legacy ``<night>.json`` files are there to import."""
+        if not self.path.exists() and not any(self.directory.glob("????-??-??.json")):
+            return {"night": self.night.isoformat(), "entries": {}, "total_usd": 0.0}
         try:
             with store.connection(self.path) as conn:
                 rows = conn.execute(

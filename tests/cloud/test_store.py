@@ -113,3 +113,9 @@ def _noon():  # type: ignore[no-untyped-def]
     from datetime import datetime
 
     return datetime(2026, 1, 7, 12, 0, 0)
+
+
+def test_reading_the_spend_of_a_folder_without_a_store_creates_none(tmp_path: Path) -> None:
+    spend = SpendFile(tmp_path / "spend", date(2026, 1, 7))
+    assert spend.total_usd() == 0.0 and spend.read()["entries"] == {}
+    assert not (tmp_path / "spend").exists()  # e.g. a dry run writes nothing
