@@ -38,8 +38,10 @@ from typing import Any
 
 from qroute.cloud import store
 
-__all__ = ["STATES", "Ledger", "LedgerEntry", "LedgerError", "ledger_key"]
+__all__ = ["LEDGER_FILENAME", "STATES", "Ledger", "LedgerEntry", "LedgerError", "ledger_key"]
 
+#: The file a run folder's ledger lives in: that folder's store (qroute.cloud.store).
+LEDGER_FILENAME = store.STORE_FILENAME
 STATES = ("reserved", "submitted", "waiting", "completed", "failed", "rejected")
 #: States whose task exists (or may exist) remotely: a rerun recovers instead of resubmitting.
 PENDING_STATES = ("submitted", "waiting")
