@@ -127,6 +127,6 @@ def test_a_killed_leap_run_is_resumed_by_problem_id_without_a_second_problem(
     assert leap.submissions == 0  # retrieved by id, never resent
     assert result.provenance.details["recovered"] == "problem id"
     assert sorted(result.routes[0]) == [1, 2, 3, 4]
-    spend = json.loads((spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(spend_dir, date(2026, 1, 7)).read()
     assert spend["entries"][entry.key]["actual"] is True
     assert spend["total_usd"] == pytest.approx(result.provenance.cost_usd, abs=1e-6)
