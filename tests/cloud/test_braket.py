@@ -286,7 +286,7 @@ def test_5xx_after_the_last_retry_keeps_the_row_reserved_and_the_rerun_adopts_th
     assert result.provenance.details["task_arn"] == arn
     done = only_entry(settings)
     assert done.state == "completed" and done.extra["found_by_label"] is True
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [done.key]  # counted once
 
 
@@ -629,7 +629,7 @@ def test_a_rejected_row_with_a_task_after_all_is_adopted_and_counted_once(
     # rejected rows itself (it records found_by_label)
     assert entry.extra.get("found_by_tags") or entry.extra.get("found_by_label")
     assert entry.client_token == rejected.client_token
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [entry.key]
     assert spend["total_usd"] == pytest.approx(entry.actual_usd)
 
