@@ -14,14 +14,13 @@ spend file counted. No scenario may create a second task or count a cost twice.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qroute.cloud.braket import BraketQAOABackend  # noqa: E402
 from qroute.cloud.braket_session import client_config  # noqa: E402
+from qroute.cloud.cost import SpendFile  # noqa: E402
 from qroute.cloud.ledger import Ledger  # noqa: E402
 from qroute.cloud.settings import CloudSettings  # noqa: E402
 from qroute.hybrid.dispatch import Dispatcher  # noqa: E402
@@ -119,10 +119,8 @@ class _Run:
         return f"fallback {prov.backend_used}: {_short(prov.fallback_reason or '')}"
 
     def spend_usd(self) -> float:
-        total = 0.0
-        for path in self.settings.spend_dir.glob("*.json"):
-            total += float(json.loads(path.read_text())["total_usd"])
-        return total
+        # the offline settings pin the clock to 2026-01-07 noon: one night
+        return SpendFile(self.settings.spend_dir, date(2026, 1, 7)).total_usd()
 
     def ledger_usd(self) -> float:
         return sum(entry.spend_usd for entry in self.settings.ledger().entries())

@@ -4,7 +4,7 @@ Each scenario runs one solve of a 4-stop route TSP through ``Dispatcher`` (chain
 ``leap-advantage2`` -> ``dwave-sa``) on ``tests/cloud/fakes.py``'s FakeLeap (MockDWaveSampler
 behind future-like answers with problem ids), then a rerun in the same run folder. Columns:
 outcome (first attempt / rerun), tasks_created (problems Leap ran), cost_counted_usd (the
-night's spend file after both: what nightly totals use), expected_usd (what Leap would bill).
+night's spend after both: what nightly totals use), expected_usd (what Leap would bill).
 0 double submissions: tasks_created <= 1; 0 double counting: cost_counted_usd == expected_usd.
 
     PYTHONPATH=. .venv/bin/python bench/fault_matrix_leap.py
@@ -13,17 +13,17 @@ night's spend file after both: what nightly totals use), expected_usd (what Leap
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import dimod
 
 from qroute.cloud import CloudSettings
+from qroute.cloud.cost import SpendFile
 from qroute.cloud.dwave_leap import LeapQPUBackend
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
@@ -134,11 +134,7 @@ def _solve(leap: FakeLeap, settings: CloudSettings, **kw: Any) -> tuple[str, Sol
 
 
 def _night_usd(settings: CloudSettings) -> float:
-    path = settings.spend_dir / "2026-01-07.json"
-    if not path.exists():
-        return 0.0
-    entries = json.loads(path.read_text()).get("entries", {})
-    return float(sum(float(e.get("usd", 0.0)) for e in entries.values()))
+    return SpendFile(settings.spend_dir, date(2026, 1, 7)).total_usd()
 
 
 def _run(name: str, setup: Callable[[ScriptedLeap, Any], Any], expected: float) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import mldsa, mlkem, x25519
@@ -40,16 +42,42 @@ SigningKey = mldsa.MLDSA65PrivateKey
 VerifyKey = mldsa.MLDSA65PublicKey
 
 
-@dataclass(frozen=True)
-class KemPublicKey:
-    """The recipient's hybrid public key and its key id."""
+MlKemKey = TypeVar("MlKemKey", mlkem.MLKEM768PublicKey, mlkem.MLKEM768PrivateKey)
+X25519Key = TypeVar("X25519Key", x25519.X25519PublicKey, x25519.X25519PrivateKey)
+HybridKey = TypeVar("HybridKey", hpke.MLKEM768X25519PublicKey, hpke.MLKEM768X25519PrivateKey)
 
-    mlkem: mlkem.MLKEM768PublicKey
-    x25519: x25519.X25519PublicKey
+
+@dataclass(frozen=True)
+class KemPair(Generic[MlKemKey, X25519Key, HybridKey]):
+    """The two component keys of the hybrid (X-Wing) HPKE key, both public or both private;
+    ``PARTS`` are their types and ``HYBRID`` builds `cryptography`'s hybrid key from them."""
+
+    PARTS: ClassVar[tuple[type, type]]
+    HYBRID: ClassVar[Callable[..., Any]]
+
+    mlkem: MlKemKey
+    x25519: X25519Key
 
     @property
-    def hpke_key(self) -> hpke.MLKEM768X25519PublicKey:
-        return hpke.MLKEM768X25519PublicKey(self.mlkem, self.x25519)
+    def hpke_key(self) -> HybridKey:
+        return cast(HybridKey, self.HYBRID(self.mlkem, self.x25519))
+
+    @classmethod
+    def of(cls, first: object, second: object, where: str) -> Self:
+        """The pair of two loaded keys, or one line saying they are not this kind of pair."""
+        if not isinstance(first, cls.PARTS[0]) or not isinstance(second, cls.PARTS[1]):
+            side = "public" if cls.PARTS[0] is mlkem.MLKEM768PublicKey else "private"
+            raise unreadable(f"{where}: not an ML-KEM-768 + X25519 {side} key pair")
+        return cls(first, second)  # type: ignore[arg-type]
+
+
+class KemPublicKey(
+    KemPair[mlkem.MLKEM768PublicKey, x25519.X25519PublicKey, hpke.MLKEM768X25519PublicKey]
+):
+    """The recipient's hybrid public key and its key id."""
+
+    PARTS = (mlkem.MLKEM768PublicKey, x25519.X25519PublicKey)
+    HYBRID = hpke.MLKEM768X25519PublicKey
 
     @property
     def raw(self) -> bytes:
@@ -61,16 +89,13 @@ class KemPublicKey:
         return hashlib.sha256(self.raw).hexdigest()
 
 
-@dataclass(frozen=True)
-class KemPrivateKey:
+class KemPrivateKey(
+    KemPair[mlkem.MLKEM768PrivateKey, x25519.X25519PrivateKey, hpke.MLKEM768X25519PrivateKey]
+):
     """The recipient's hybrid private key."""
 
-    mlkem: mlkem.MLKEM768PrivateKey
-    x25519: x25519.X25519PrivateKey
-
-    @property
-    def hpke_key(self) -> hpke.MLKEM768X25519PrivateKey:
-        return hpke.MLKEM768X25519PrivateKey(self.mlkem, self.x25519)
+    PARTS = (mlkem.MLKEM768PrivateKey, x25519.X25519PrivateKey)
+    HYBRID = hpke.MLKEM768X25519PrivateKey
 
     def public_key(self) -> KemPublicKey:
         return KemPublicKey(self.mlkem.public_key(), self.x25519.public_key())
@@ -237,13 +262,8 @@ def load_kem_private_pem(data: bytes, passphrase: bytes | None, where: str) -> K
     blocks = pem_blocks(data)
     if len(blocks) != 2:
         raise unreadable(f"{where}: expected two PEM blocks (ML-KEM-768, X25519)")
-    first = _load_private(blocks[0][1], passphrase, where)
-    second = _load_private(blocks[1][1], passphrase, where)
-    if not isinstance(first, mlkem.MLKEM768PrivateKey) or not isinstance(
-        second, x25519.X25519PrivateKey
-    ):
-        raise unreadable(f"{where}: not an ML-KEM-768 + X25519 private key pair")
-    return KemPrivateKey(first, second)
+    first, second = (_load_private(block, passphrase, where) for _, block in blocks)
+    return KemPrivateKey.of(first, second, where)
 
 
 def load_kem_private(path: str | Path, passphrase: bytes | None) -> KemPrivateKey:
@@ -254,13 +274,8 @@ def load_kem_public_pem(data: bytes, where: str) -> KemPublicKey:
     blocks = pem_blocks(data)
     if len(blocks) != 2 or any(label != "PUBLIC KEY" for label, _ in blocks):
         raise unreadable(f"{where}: expected two PEM PUBLIC KEY blocks (ML-KEM-768, X25519)")
-    first = _load_public(blocks[0][1], where)
-    second = _load_public(blocks[1][1], where)
-    if not isinstance(first, mlkem.MLKEM768PublicKey) or not isinstance(
-        second, x25519.X25519PublicKey
-    ):
-        raise unreadable(f"{where}: not an ML-KEM-768 + X25519 public key pair")
-    return KemPublicKey(first, second)
+    first, second = (_load_public(block, where) for _, block in blocks)
+    return KemPublicKey.of(first, second, where)
 
 
 def load_kem_public(path: str | Path) -> KemPublicKey:

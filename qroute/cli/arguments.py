@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,11 @@ def _probe_writable(folder: Path, flag: str) -> None:
             pass
     except OSError as exc:
         raise UsageError(f"{flag} {folder} is not writable ({exc.strerror or exc})") from None
+
+
+def default_out_dir(instance: str) -> Path:
+    """``runs/<instance>-<local timestamp>``: where a command writes without ``--out``."""
+    return Path("runs") / f"{instance}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def prepare_out_folder(path: str | os.PathLike[str], flag: str = "--out") -> Path:

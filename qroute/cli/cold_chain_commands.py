@@ -63,8 +63,7 @@ def solve_cold_chain_instance(
     flags (`ignored`) are named on stderr as not applying; a dry run has nothing to plan."""
     import sys
 
-    from qroute.cli.arguments import prepare_out_folder
-    from qroute.cli.commands import default_out_dir
+    from qroute.cli.arguments import default_out_dir, prepare_out_folder
     from qroute.model.cold_chain import SCENARIO_NAME
 
     note = f"{SCENARIO_NAME} is solved by the classical cold-chain solver ({ALGORITHM_NAME})"

@@ -174,10 +174,6 @@ def start_api_server() -> ApiServer | None:
     return ApiServer(Path(os.environ["PREFECT_HOME"])).start()
 
 
-def default_out_dir(instance: str) -> Path:
-    return Path("runs") / f"{instance}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
 @app.command(
     "solve",
     help="the main job: the hybrid pipeline as a Prefect flow, compared with baselines",
@@ -258,7 +254,7 @@ def solve_command(
     if not dry_run:  # the API server comes up while the run is set up and Prefect imported
         prefect_defaults()
         server = start_api_server()  # before the task runner, whose import pulls in Prefect
-    from qroute.cli.arguments import prepare_out_folder
+    from qroute.cli.arguments import default_out_dir, prepare_out_folder
 
     out = prepare_out_folder(out_dir if out_dir else default_out_dir(problem.name))
     cache_dir = Path(cache_dir_text) if cache_dir_text else DEFAULT_CACHE_DIR

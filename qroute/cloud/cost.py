@@ -15,21 +15,20 @@ the Braket :class:`~braket.tracking.Tracker` (or the task metadata when a task i
 ARN), the billed simulator duration, D-Wave's ``qpu_access_time`` and hybrid ``run_time``.
 
 The guard refuses a dispatch when its estimate would take the run over ``--budget-usd``, the
-night over ``--nightly-budget-usd`` (spend per night in ``<spend_dir>/<night>.json``), or the
-solve over its ``Budget.max_cost_usd`` (counting every dispatch the budget's tally covers: the
-whole fallback chain of a subproblem, see ``qroute.model.solver.CostTally``). With no run
-budget set, every paid dispatch is refused: spending money needs an explicit budget.
+night over ``--nightly-budget-usd`` (spend per night in the ``spend`` table of
+``<spend_dir>/qroute.sqlite``, see :mod:`qroute.cloud.store`), or the solve over its
+``Budget.max_cost_usd`` (counting every dispatch the budget's tally covers: the whole fallback
+chain of a subproblem, see ``qroute.model.solver.CostTally``). With no run budget set, every
+paid dispatch is refused: spending money needs an explicit budget.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import tempfile
+import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from qroute.backends.hardware import HardwareProfile, as_utc
+from qroute.cloud import store
 from qroute.cloud.ledger import Ledger
 from qroute.model.solver import BackendUnavailable, Budget
 
@@ -197,7 +197,7 @@ def estimate_hybrid(
 
 
 # --------------------------------------------------------------------------------------------
-# Nightly spend file
+# Nightly spend
 
 
 def night_of(moment: datetime | None = None) -> date:
@@ -208,64 +208,91 @@ def night_of(moment: datetime | None = None) -> date:
 
 
 class SpendFile:
-    """``<spend_dir>/<night>.json``: what each dispatch of one night cost, keyed by ledger key.
+    """One night's spend: the ``spend`` rows of the store ``<spend_dir>/qroute.sqlite``
+    (:mod:`qroute.cloud.store`), what each dispatch of the night cost, keyed by ledger key.
 
-    Writes hold an exclusive ``flock`` on ``<night>.json.lock`` and replace the file atomically,
-    so parallel workers and crashes never leave it half-written.
+    :meth:`locked` is a write transaction on the store, so a check of :meth:`total_usd` and the
+    :meth:`record` that follows are one atomic step across processes; every commit is durable.
     """
 
     def __init__(self, directory: str | Path, night: date) -> None:
         self.directory = Path(directory)
         self.night = night
-        self.path = self.directory / f"{night.isoformat()}.json"
+        self.path = store.store_path(self.directory)
+
+    def _unreadable(self, exc: Exception) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"budget: nightly spend store {self.path} unreadable ({type(exc).__name__}: {exc}); "
+            "refusing paid dispatches until it is fixed"
+        )
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".json.lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with ExitStack() as stack:
             try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                stack.enter_context(store.transaction(self.path))
+            except (sqlite3.DatabaseError, store.StoreVersionError) as exc:
+                raise self._unreadable(exc) from None
+            yield
 
     def read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        """The night as ``{"night", "entries": {key: {usd, actual, at, backend, device, ...}},
+        "total_usd"}``. Reading a folder with no store creates none (a dry run writes nothing)
+        unless legacy ``<night>.json`` files are there to import."""
+        if not self.path.exists() and not any(self.directory.glob("????-??-??.json")):
             return {"night": self.night.isoformat(), "entries": {}, "total_usd": 0.0}
-        except (OSError, ValueError) as exc:
-            raise BackendUnavailable(
-                f"budget: nightly spend file {self.path} unreadable ({type(exc).__name__}); "
-                "refusing paid dispatches until it is fixed"
-            ) from None
-        data.setdefault("entries", {})
-        return data
+        try:
+            with store.connection(self.path) as conn:
+                rows = conn.execute(
+                    "SELECT key, usd, actual, backend, device, at, meta FROM spend"
+                    " WHERE night = ? ORDER BY at",
+                    (self.night.isoformat(),),
+                ).fetchall()
+        except (sqlite3.DatabaseError, store.StoreVersionError) as exc:
+            raise self._unreadable(exc) from None
+        entries = {
+            key: {
+                **json.loads(meta),
+                "usd": float(amount),
+                "actual": bool(actual),
+                "backend": backend,
+                "device": device,
+                "at": float(at),
+            }
+            for key, amount, actual, backend, device, at, meta in rows
+        }
+        total = round(sum(float(e["usd"]) for e in entries.values()), 6)
+        return {"night": self.night.isoformat(), "entries": entries, "total_usd": total}
 
     def total_usd(self) -> float:
-        entries = self.read()["entries"]
-        return float(sum(float(e.get("usd", 0.0)) for e in entries.values()))
+        return float(self.read()["total_usd"])
 
     def record(self, key: str, amount: float, *, actual: bool, **meta: Any) -> None:
-        """Set this dispatch's amount (call while holding :meth:`locked`)."""
-        data = self.read()
-        entry = dict(data["entries"].get(key, {}))
-        entry.update(meta)
-        entry.update(usd=round(float(amount), 6), actual=actual, at=time.time())
-        data["entries"][key] = entry
-        data["night"] = self.night.isoformat()
-        data["total_usd"] = round(sum(float(e["usd"]) for e in data["entries"].values()), 6)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".spend-", suffix=".json")
+        """Set this dispatch's amount (inside :meth:`locked`, or as its own transaction)."""
+        backend = meta.pop("backend", None)
+        device = meta.pop("device", None)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            with store.transaction(self.path) as conn:
+                conn.execute(
+                    "INSERT INTO spend (night, key, usd, actual, backend, device, at, meta)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (night, key) DO UPDATE SET"
+                    " usd = excluded.usd, actual = excluded.actual,"
+                    " backend = coalesce(excluded.backend, backend),"
+                    " device = coalesce(excluded.device, device), at = excluded.at,"
+                    " meta = json_patch(meta, excluded.meta)",
+                    (
+                        self.night.isoformat(),
+                        key,
+                        round(float(amount), 6),
+                        int(actual),
+                        backend,
+                        device,
+                        time.time(),
+                        json.dumps(meta, sort_keys=True, default=str),
+                    ),
+                )
+        except (sqlite3.DatabaseError, store.StoreVersionError) as exc:
+            raise self._unreadable(exc) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +363,7 @@ class BudgetGuard:
     """Checks and reserves every paid dispatch against the run and nightly budgets.
 
     ``run_budget_usd=None`` means no budget was given: every paid dispatch is refused.
-    ``nightly_budget_usd=None`` means no nightly limit (the spend file is still written).
+    ``nightly_budget_usd=None`` means no nightly limit (the spend is still recorded).
     """
 
     ledger: Ledger
@@ -436,7 +463,7 @@ class BudgetGuard:
             budget.tally.add(key)  # committed: the next dispatch under this cap counts it
 
     def settle(self, key: str, actual_usd: float, *, night: str | None = None) -> None:
-        """Replace a dispatch's reserved estimate by its actual cost in the night's spend file."""
+        """Replace a dispatch's reserved estimate by its actual cost in the night's spend."""
         if self.spend_dir is None:
             return
         entry = self.ledger.get(key)

@@ -19,8 +19,9 @@ failed     reports the recorded failure (the dispatcher falls back); nothing is 
 rejected   the service refused the submission (nothing was created): may submit again
 ========== =====================================================================
 
-SQLite commits are durable (rollback journal, ``synchronous=FULL``), so a row survives a
-crash (``os._exit``, SIGKILL) right after the call that wrote it.
+The rows are the ``tasks`` table of the run folder's store (:mod:`qroute.cloud.store`, which
+also says where the file lives and how its version is kept): WAL with ``synchronous=FULL``, so
+a row survives a crash (``os._exit``, SIGKILL) right after the call that wrote it.
 """
 
 from __future__ import annotations
@@ -30,39 +31,20 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qroute.cloud import store
+
 __all__ = ["LEDGER_FILENAME", "STATES", "Ledger", "LedgerEntry", "LedgerError", "ledger_key"]
 
-LEDGER_FILENAME = "cloud-ledger.sqlite"
+#: The file a run folder's ledger lives in: that folder's store (qroute.cloud.store).
+LEDGER_FILENAME = store.STORE_FILENAME
 STATES = ("reserved", "submitted", "waiting", "completed", "failed", "rejected")
 #: States whose task exists (or may exist) remotely: a rerun recovers instead of resubmitting.
 PENDING_STATES = ("submitted", "waiting")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    key TEXT PRIMARY KEY,
-    subproblem TEXT NOT NULL,
-    backend TEXT NOT NULL,
-    device TEXT NOT NULL,
-    params TEXT NOT NULL,
-    state TEXT NOT NULL,
-    task_id TEXT,
-    client_token TEXT,
-    estimate_usd REAL NOT NULL DEFAULT 0,
-    actual_usd REAL,
-    reason TEXT,
-    result TEXT,
-    extra TEXT NOT NULL DEFAULT '{}',
-    night TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 1
-)
-"""
 
 
 class LedgerError(RuntimeError):
@@ -112,39 +94,25 @@ class LedgerEntry:
 
 
 class Ledger:
-    """The SQLite ledger file ``<run_dir>/cloud-ledger.sqlite`` (safe across processes)."""
+    """The ``tasks`` table of the store ``<run_dir>/qroute.sqlite`` (safe across processes)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-            conn.execute(_SCHEMA)
+        with self._connect():  # create / migrate the store now: a refused file fails early
+            pass
 
     @classmethod
     def in_run_dir(cls, run_dir: str | Path) -> Ledger:
-        return cls(Path(run_dir) / LEDGER_FILENAME)
+        return cls(store.store_path(run_dir))
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA synchronous=FULL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return store.connection(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """An exclusive-for-writers transaction (``BEGIN IMMEDIATE``), committed on success."""
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with store.transaction(self.path) as conn:
+            yield conn
 
     # -- reading ---------------------------------------------------------------------------------
 

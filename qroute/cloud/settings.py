@@ -7,10 +7,10 @@ run: :func:`configure` (the CLI calls it from ``--budget-usd`` etc.), else the e
 =================================  ================================================  ==========
 variable                           meaning                                           default
 =================================  ================================================  ==========
-``QROUTE_RUN_DIR``                 run folder; holds ``cloud-ledger.sqlite``         runs/cloud
+``QROUTE_RUN_DIR``                 run folder; its ``qroute.sqlite`` ledger          runs/cloud
 ``QROUTE_BUDGET_USD``              most this run may spend (unset: no paid work)     unset
 ``QROUTE_NIGHTLY_BUDGET_USD``      most one night may spend, across runs             unset
-``QROUTE_SPEND_DIR``               folder of the nightly spend files                 ~/.qroute/spend
+``QROUTE_SPEND_DIR``               folder of the nightly spend store                 ~/.qroute/spend
 ``QROUTE_CLOUD_WAIT_SECONDS``      how long a solve waits for a cloud answer         600
 ``QROUTE_BRAKET_S3_BUCKET``        Braket results bucket (unset: the SDK's default)  unset
 ``QROUTE_BRAKET_S3_PREFIX``        key prefix of the results                         qroute-tasks

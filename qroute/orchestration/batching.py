@@ -31,12 +31,14 @@ from prefect.tasks import exponential_backoff
 
 from qroute.cloud.settings import CloudSettings, current_settings, use_settings
 from qroute.hybrid.pipeline import PipelineConfig, SolveBatch
+from qroute.hybrid.progress import Progress
 from qroute.model.solver import SolveResult
 from qroute.model.subproblem import Subproblem
 from qroute.orchestration.tasks import (
     SUBPROBLEM_RETRIES,
     _solver,
     mark_reused,
+    solve_subproblem,
     subproblem_cache_key,
 )
 
@@ -137,6 +139,29 @@ def batched_solve_batch(
     return solve_batch
 
 
+def mapped_solve_batch(config: PipelineConfig, progress: Progress | None = None) -> SolveBatch:
+    """A SolveBatch that maps `solve_subproblem` (one concurrent task per subproblem); an
+    answer found in the persisted cache is marked `reused_from_cache` in its provenance."""
+
+    def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
+        if not subproblems:
+            return []
+        if progress is not None:
+            progress.add_total(len(subproblems))
+        futures = solve_subproblem.map(subproblems, indices, unmapped(config))
+        for future in as_completed(futures):
+            future.wait()
+            if progress is not None:
+                progress.subproblem_done(cached=future.state.name == "Cached")
+        results = []
+        for future in futures:
+            result = future.result()
+            results.append(mark_reused(result) if future.state.name == "Cached" else result)
+        return results
+
+    return solve_batch
+
+
 def dask_workers(runner: Any) -> int | None:
     """How many tasks a prefect-dask task runner's cluster runs at once (its worker threads,
     through the runner's public `client`); None for any other runner."""
@@ -155,8 +180,6 @@ def dask_workers(runner: Any) -> int | None:
 def solve_batch_for(config: PipelineConfig, progress: Any = None) -> SolveBatch:
     """Chunks on a Dask task runner (inside a flow run), one task per subproblem elsewhere."""
     from prefect.context import FlowRunContext
-
-    from qroute.orchestration.solve import mapped_solve_batch
 
     context = FlowRunContext.get()
     workers = dask_workers(context.task_runner) if context is not None else None

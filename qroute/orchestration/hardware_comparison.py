@@ -1,11 +1,20 @@
-"""The `hardware_comparison` flow: the same seeded subproblems on every backend, as Prefect runs.
+"""The `hardware_comparison` flow: the same cases on every backend, as Prefect runs.
 
-Orchestration only; the measurement is :mod:`qroute.reporting.comparison` (the same code
-`qroute compare` runs without Prefect).  One task run per (backend, size, seed), named after
-it, so the Prefect UI shows which device took how long or failed; records go to the same JSONL
-the CLI writes
-(``<out_dir>/comparison-<timestamp>.jsonl``), and the flow publishes a Markdown summary and a
-table of every solve as artifacts.
+Orchestration only; the measurement and its loop are :func:`qroute.reporting.comparison.
+run_comparison` (the same code `qroute compare` runs without Prefect): the flow passes it two
+hooks, so that each warm-up and each solve is a Prefect task run named after it (the Prefect UI
+shows which device took how long or failed). Records go to the same JSONL the CLI writes
+(``<out_dir>/comparison-<timestamp>.jsonl``); the flow publishes a Markdown summary and a table
+of every solve as artifacts and rebuilds ``<out_dir>/report.html``.
+
+The cases, each scored against its exact optimum and grouped by kind in the report:
+
+* ``route-tsp``: seeded random route-TSPs of `sizes` x `seeds` (Held-Karp);
+* ``route-selection``: for each of `selection_instances`, PyVRP's search runs
+  `selection_pool_seconds` to build a route pool, and neighbourhood sub-selections of at most
+  `selection_sizes` columns are cut from it (<= 16 for QAOA, 30-150 for annealers; HiGHS MIP);
+* ``rail-assignment``: `rail_windows` assignment windows of the `hsr-yangtze` corridor
+  (12-16 variables, by enumeration); built here, because the rail layer sits above reporting.
 
 Solves run one after another on purpose: time to solution is one of the measured figures, and
 concurrent solves on shared CPU cores would distort it.
@@ -24,11 +33,13 @@ from prefect.cache_policies import NO_CACHE
 
 from qroute.reporting.comparison import (
     DEFAULT_SEEDS,
+    DEFAULT_SELECTION_SIZES,
     DEFAULT_SIZES,
-    append_record,
-    measure_solve,
+    ComparisonCase,
+    measure_case,
     new_run_id,
-    plan,
+    run_comparison,
+    selection_cases,
     summary_markdown,
     table_rows,
     warm_up,
@@ -36,6 +47,9 @@ from qroute.reporting.comparison import (
 
 SUMMARY_KEY = "hardware-comparison-summary"
 TABLE_KEY = "hardware-comparison-solves"
+DEFAULT_SELECTION_INSTANCES = ("X-n101-k25",)
+DEFAULT_RAIL_WINDOWS = 4
+RAIL_ASSIGNMENT = "rail-assignment"  # the records' kind for rail windows
 
 
 @task(
@@ -50,14 +64,43 @@ def warm_up_backend(backend: str, shots: int | None) -> float | None:
 
 @task(
     name="measure-solve",
-    task_run_name="{backend}-k{size}-seed{seed}",
+    task_run_name="{backend}-{name}",
     cache_policy=NO_CACHE,  # a measurement is never reused
     persist_result=False,
 )
 def measure(
-    backend: str, size: int, seed: int, run_id: str, shots: int | None, time_limit: float
+    backend: str,
+    case: ComparisonCase,
+    name: str,
+    run_id: str,
+    shots: int | None,
+    time_limit: float,
 ) -> dict[str, Any]:
-    return measure_solve(backend, size, seed, run_id=run_id, shots=shots, time_limit=time_limit)
+    return measure_case(backend, case, run_id=run_id, shots=shots, time_limit=time_limit)
+
+
+def rail_cases(count: int, seed: int = 0, **windows: Any) -> list[ComparisonCase]:
+    """`count` assignment windows of the default rail scenario (``small_windows``: at most 16
+    variables, QAOA-sized, each with its optimum by enumeration) as comparison cases of kind
+    ``rail-assignment`` on ``ASSIGNMENT_KIND``; none when count is 0. `windows` go to
+    ``small_windows`` (e.g. ``max_qubits``, ``min_qubits``, ``net``)."""
+    if count <= 0:
+        return []
+    from qroute.rail.comparison import small_windows
+    from qroute.rail.kind import ASSIGNMENT_KIND
+
+    return [
+        ComparisonCase(
+            RAIL_ASSIGNMENT,
+            ASSIGNMENT_KIND,
+            window,
+            seed + i,
+            window.optimum,
+            "enumeration",
+            f"hsr-yangtze: window {i} on the allowances the greedy plan leaves",
+        )
+        for i, window in enumerate(small_windows(count, **windows))
+    ]
 
 
 @flow(name="hardware-comparison", log_prints=True)
@@ -69,27 +112,49 @@ def hardware_comparison(
     shots: int | None = None,
     time_limit: float = 10.0,
     warm: bool = True,
+    selection_instances: list[str] | tuple[str, ...] = DEFAULT_SELECTION_INSTANCES,
+    selection_sizes: list[int] | tuple[int, ...] = DEFAULT_SELECTION_SIZES,
+    selection_cuts: int = 2,
+    selection_pool_seconds: float = 5.0,
+    rail_windows: int = DEFAULT_RAIL_WINDOWS,
     seal_sign_key: str | None = None,
     seal_recipients: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Measure `backends` (default: every registered one, cloud devices included: those
-    without credentials or budget are recorded as skipped) on sizes x seeds; writes the JSONL
-    records and rebuilds `out_dir`/report.html; returns the records.  With `seal_sign_key`
-    (signing.key path) the records and report are also sealed into `<run id>.bundle`."""
+    without credentials or budget are recorded as skipped) on the route-TSPs of sizes x seeds,
+    the route-selection cuts of `selection_instances` and `rail_windows` rail windows; writes
+    the JSONL records and rebuilds `out_dir`/report.html; returns the records.  With
+    `seal_sign_key` (signing.key path) the records and report are also sealed into
+    `<run id>.bundle`."""
     from qroute.cloud import register as register_cloud_backends
 
     register_cloud_backends()
-    jobs = plan(sizes, seeds, backends)
+    cases = [
+        case
+        for instance in selection_instances
+        for case in selection_cases(
+            instance,
+            pool_seconds=selection_pool_seconds,
+            sizes=selection_sizes,
+            cuts=selection_cuts,
+        )  # fmt: skip
+    ]
+    cases += rail_cases(rail_windows)
     run_id = new_run_id(out_dir)
     path = Path(out_dir) / f"{run_id}.jsonl"
-    if warm:
-        for backend in dict.fromkeys(job[0] for job in jobs):
-            warm_up_backend(backend, shots)
-    records = []
-    for backend, size, seed in jobs:
-        record = measure(backend, size, seed, run_id, shots, time_limit)
-        append_record(path, record)
-        records.append(record)
+    records = run_comparison(
+        sizes,
+        seeds,
+        backends,
+        out_dir,
+        warm=warm,
+        extra_cases=cases,
+        run_id=run_id,
+        measure=lambda backend, case, run: measure(
+            backend, case, case.task_name, run, shots, time_limit
+        ),
+        warm_up_backend=lambda backend: warm_up_backend(backend, shots),
+    )
     markdown = summary_markdown(records, path)
     print(markdown)
     create_markdown_artifact(

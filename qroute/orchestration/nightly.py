@@ -181,7 +181,7 @@ def nightly_routing(
     nightly_budget_usd: Annotated[float, Field(ge=0)] | None = None,
     baselines: bool = True,
     out_root: str = "runs/nightly",
-    results_db: str = "runs/results.sqlite",
+    results_db: str = "runs/qroute.sqlite",
     seal_sign_key_block: str | None = None,
     seal_sign_key: str | None = None,
     seal_passphrase_block: str | None = None,

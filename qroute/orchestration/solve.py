@@ -24,18 +24,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, unmapped
-from prefect.futures import as_completed
+from prefect import flow
 
-from qroute.hybrid.pipeline import PipelineConfig, SolveBatch, run_pipeline
+from qroute.hybrid.pipeline import PipelineConfig, run_pipeline
 from qroute.hybrid.progress import Progress
-from qroute.model.solver import SolveResult
-from qroute.model.subproblem import Subproblem
 from qroute.orchestration.batching import solve_batch_for
 from qroute.orchestration.tasks import (
-    mark_reused,
     run_baseline,
-    solve_subproblem,
     write_report,
 )
 
@@ -78,29 +73,6 @@ class _Clock:
         finally:
             with self._lock:
                 self.parts[name] = self.parts.get(name, 0.0) + time.perf_counter() - start
-
-
-def mapped_solve_batch(config: PipelineConfig, progress: Progress | None = None) -> SolveBatch:
-    """A SolveBatch that maps `solve_subproblem` (one concurrent task per subproblem); an
-    answer found in the persisted cache is marked `reused_from_cache` in its provenance."""
-
-    def solve_batch(subproblems: list[Subproblem], indices: list[int]) -> list[SolveResult]:
-        if not subproblems:
-            return []
-        if progress is not None:
-            progress.add_total(len(subproblems))
-        futures = solve_subproblem.map(subproblems, indices, unmapped(config))
-        for future in as_completed(futures):
-            future.wait()
-            if progress is not None:
-                progress.subproblem_done(cached=future.state.name == "Cached")
-        results = []
-        for future in futures:
-            result = future.result()
-            results.append(mark_reused(result) if future.state.name == "Cached" else result)
-        return results
-
-    return solve_batch
 
 
 @flow(

@@ -1,11 +1,21 @@
 """The hardware comparison: one seeded set of subproblems sent to every backend, measured.
 
-:func:`run_comparison` solves the same seeded random route-TSPs (several sizes, several seeds)
-on every backend that can run here (all the local simulators, cloud devices only when their
-credentials are present) and records one flat JSON object per (backend, size, seed): the cost,
-the exact optimum and the gap, the raw-sample feasibility, the time to solution, shots, the
-estimated price of the solve (from ``hardware_profiles/`` when a profile covers the backend) and
-the cost tracked by the backend, chain breaks for QPU annealers and the QAOA figures.
+:func:`run_comparison` solves the same cases on every backend that can run here (all the local
+simulators, cloud devices only when their credentials are present) and records one flat JSON
+object per (backend, case): the cost, the exact optimum and the gap, the raw-sample
+feasibility, the time to solution, shots, the estimated price of the solve (from
+``hardware_profiles/`` when a profile covers the backend) and the cost tracked by the backend,
+the answer's provenance class, chain breaks for QPU annealers and the QAOA figures.
+
+A case (:class:`ComparisonCase`) is one problem of one QUBO kind with its exact reference; every
+backend answers every kind through ``solve(problem, budget, kind=...)`` (the one backend
+protocol). The record's ``kind`` names the family and the report groups by it:
+
+* ``route-tsp``: seeded random route-TSPs (sizes x seeds), scored by Held-Karp;
+* ``route-selection``: sub-selections cut from a real route pool (PyVRP's search on an
+  instance, :func:`selection_cases`), the decisions that shape a plan, scored by the HiGHS MIP;
+* any other kind a caller builds (the hardware-comparison flow adds the rail assignment
+  windows, scored by enumeration), rendered generically.
 
 A backend that cannot take a subproblem is recorded, not failed: ``status`` is ``"ok"``,
 ``"skipped: too large"``, ``"skipped: unavailable"`` or ``"error"`` (``reason`` says why).
@@ -21,19 +31,25 @@ import json
 import math
 import platform
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from qroute.qubo.kind import QuboKind
 from qroute.reporting.payloads import ComparisonRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: kind, provenance_class, answer, optimum_method (null in 1 = route-tsp)
 RUN_PREFIX = "comparison-"
 DEFAULT_SIZES: tuple[int, ...] = (3, 4, 6, 8)
 DEFAULT_SEEDS = 3
 WARM_UP_SIZE = 2
+ROUTE_TSP = "route-tsp"
+ROUTE_SELECTION = "route-selection"
+#: Sub-selection sizes (most pool columns per cut): <= 16 for QAOA, 30-150 for annealers.
+DEFAULT_SELECTION_SIZES: tuple[int, ...] = (12, 16, 40, 100)
 
 STATUS_OK = "ok"
 STATUS_TOO_LARGE = "skipped: too large"
@@ -98,12 +114,115 @@ def resolve_backends(backends: Sequence[str] | None = None) -> list[str]:
     return list(dict.fromkeys(backends))
 
 
+@dataclass(frozen=True)
+class ComparisonCase:
+    """One problem every backend is asked to solve, with the exact reference that scores it.
+
+    kind: the record's family (``route-tsp``, ``route-selection``, ...); qubo_kind: how a
+    backend solves it; optimum: the exact optimum in the problem's own units (None when
+    unknown) and optimum_method how it was found; source: what the case was cut from.
+    """
+
+    kind: str
+    qubo_kind: QuboKind
+    problem: Any
+    seed: int
+    optimum: float | None
+    optimum_method: str | None
+    source: str | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.qubo_kind.size(self.problem))
+
+    @property
+    def label(self) -> str:
+        return str(self.qubo_kind.label(self.problem))
+
+    @property
+    def task_name(self) -> str:
+        """Short and unique within a run: ``k4-seed0`` for a route-TSP, else kind-label."""
+        if self.kind == ROUTE_TSP:
+            return f"k{self.size}-seed{self.seed}"
+        return f"{self.kind}-{self.label}"
+
+
+def route_tsp_case(size: int, seed: int) -> ComparisonCase:
+    """``random_route_tsp(size, seed)`` with its Held-Karp optimum (when small enough)."""
+    from qroute.model.subproblem import random_route_tsp
+    from qroute.qubo.held_karp import MAX_EXACT_SIZE, held_karp
+    from qroute.qubo.tsp import TSP_KIND
+
+    sub = random_route_tsp(size, seed)
+    optimum = float(held_karp(sub)[1]) if size <= MAX_EXACT_SIZE else None
+    return ComparisonCase(ROUTE_TSP, TSP_KIND, sub, seed, optimum, "held-karp")
+
+
+def route_tsp_cases(sizes: int | Iterable[int], seeds: int | Iterable[int]) -> list[ComparisonCase]:
+    return [route_tsp_case(k, s) for k in size_list(sizes) for s in seed_list(seeds)]
+
+
+def selection_cases(
+    instance: str,
+    *,
+    pool_seconds: float = 5.0,
+    sizes: Iterable[int] = DEFAULT_SELECTION_SIZES,
+    cuts: int = 2,
+    seed: int = 0,
+    mip_seconds: float = 30.0,
+) -> list[ComparisonCase]:
+    """Route-selection sub-problems cut from a real pool: PyVRP's search warm-started from the
+    savings start for `pool_seconds` feeds the pool (plus the start's and single-customer
+    routes); `cuts` neighbourhood sub-selections of at most each of `sizes` columns are cut
+    around evenly spaced routes of the search's plan; each is scored by the HiGHS MIP."""
+    from qroute.hybrid.partition import initial_routes
+    from qroute.hybrid.pyvrp_search import PyVRPSearch
+    from qroute.hybrid.route_pool import RoutePool
+    from qroute.hybrid.selection_step import cut_selection
+    from qroute.model.loader import load_problem
+    from qroute.qubo.selection import SELECTION_KIND
+    from qroute.qubo.selection_exact import solve_selection
+
+    problem = load_problem(instance)
+    pool = RoutePool(problem)
+    pool.add_singletons()
+    start = initial_routes(problem)
+    pool.add_incumbent(start)
+    routes = [r for r in PyVRPSearch(problem, seed).run(start, pool_seconds, pool) if r]
+    source = f"{problem.name}: pool of {len(pool)} routes after {pool_seconds:g} s of PyVRP"
+    cases: list[ComparisonCase] = []
+    seen: set[str] = set()
+    for size in sizes:
+        for cut in range(cuts):
+            seed_route = (cut * max(len(routes) // max(cuts, 1), 1)) % len(routes)
+            name = f"{problem.name}-sel{size}-cut{cut}"
+            selection, _ = cut_selection(problem, pool, routes, seed_route, size, name)
+            key = SELECTION_KIND.key(selection)
+            if key in seen:  # a small instance may give the same cut twice
+                continue
+            seen.add(key)
+            exact = solve_selection(selection, mip_seconds)
+            method = "HiGHS MIP" + ("" if exact.optimal else f" (gap {exact.gap})")
+            cases.append(
+                ComparisonCase(
+                    ROUTE_SELECTION,
+                    SELECTION_KIND,
+                    selection,
+                    seed + cut,
+                    exact.cost,
+                    method,
+                    source,
+                )  # fmt: skip
+            )
+    return cases
+
+
 def plan(
-    sizes: int | Iterable[int], seeds: int | Iterable[int], backends: Sequence[str] | None
-) -> list[tuple[str, int, int]]:
-    """Every (backend, size, seed) to measure, sizes outermost so small results come first."""
+    cases: Sequence[ComparisonCase], backends: Sequence[str] | None
+) -> list[tuple[str, ComparisonCase]]:
+    """Every (backend, case) to measure, cases outermost so small results come first."""
     names = resolve_backends(backends)
-    return [(b, k, s) for k in size_list(sizes) for s in seed_list(seeds) for b in names]
+    return [(b, case) for case in cases for b in names]
 
 
 def new_run_id(out_dir: str | Path | None = None) -> str:
@@ -210,36 +329,49 @@ def measure_solve(
     shots: int | None = None,
     time_limit: float = 10.0,
 ) -> dict[str, Any]:
-    """Solve ``random_route_tsp(size, seed)`` on `backend` and return its record.
+    """Solve ``random_route_tsp(size, seed)`` on `backend` and return its record."""
+    case = route_tsp_case(size, seed)
+    return measure_case(backend, case, run_id=run_id, shots=shots, time_limit=time_limit)
+
+
+def measure_case(
+    backend: str,
+    case: ComparisonCase,
+    *,
+    run_id: str = "",
+    shots: int | None = None,
+    time_limit: float = 10.0,
+) -> dict[str, Any]:
+    """Solve `case` on `backend` (through its QUBO kind) and return its record.
 
     Never raises for a backend problem: too large, unavailable and failures become records.
     """
-    from qroute.backends import LOCAL_BACKENDS, SubproblemTooLarge, capacity, get_backend
+    from qroute.backends import LOCAL_BACKENDS, SubproblemTooLarge, get_backend
+    from qroute.backends.base import capacity, check_capacity
+    from qroute.model.provenance import provenance_class
     from qroute.model.redaction import redact, safe_error
     from qroute.model.solver import Budget
-    from qroute.model.subproblem import random_route_tsp
-    from qroute.qubo.held_karp import MAX_EXACT_SIZE, held_karp
 
-    sub = random_route_tsp(size, seed)
+    kind, problem = case.qubo_kind, case.problem
     solver = get_backend(backend)
     record: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
     record.update(
         schema=SCHEMA_VERSION,
         run_id=run_id,
         host=platform.node(),
+        kind=case.kind,
         backend=backend,
         device=str(getattr(solver, "device", "")) or None,
         paradigm=solver.paradigm,
-        max_size=capacity(solver),
-        size=size,
-        variables=size * size,
-        seed=seed,
-        subproblem=sub.name,
-        subproblem_key=sub.key(),
-        details={},
+        max_size=capacity(solver, kind),
+        size=case.size,
+        seed=case.seed,
+        subproblem=case.label,
+        subproblem_key=kind.key(problem),
+        optimum=case.optimum,
+        optimum_method=case.optimum_method,
+        details={"encoding": kind.name, **({"source": case.source} if case.source else {})},
     )
-    optimum = held_karp(sub)[1] if size <= MAX_EXACT_SIZE else None
-    record["optimum"] = optimum
 
     def finish(status: str, reason: str | None = None) -> dict[str, Any]:
         record["status"] = status
@@ -247,17 +379,24 @@ def measure_solve(
         record["timestamp"] = _iso(_now())
         return record
 
-    if size > capacity(solver):
+    record["variables"] = int(kind.num_variables(problem))
+    most = capacity(solver, kind)
+    if case.size > most:
         return finish(
-            STATUS_TOO_LARGE, f"{backend} takes at most {capacity(solver)} stops, this has {size}"
+            STATUS_TOO_LARGE, f"{backend} takes at most {most} {kind.unit}, this has {case.size}"
         )
+    try:
+        check_capacity(solver, kind, problem)  # e.g. slack bits beyond the columns
+    except SubproblemTooLarge as exc:
+        return finish(STATUS_TOO_LARGE, str(exc))
     status = solver.availability()
     if not status.available:
         return finish(STATUS_UNAVAILABLE, redact(status.reason))
 
     start = time.perf_counter()
     try:
-        result = solver.solve(sub, Budget(time_limit=time_limit, seed=seed, shots=shots))
+        result = solver.solve(problem, Budget(time_limit=time_limit, seed=case.seed, shots=shots),
+                              kind=kind)  # fmt: skip
     except SubproblemTooLarge as exc:
         return finish(STATUS_TOO_LARGE, str(exc))
     except Exception as exc:  # a comparison records a failing backend, it does not stop
@@ -266,8 +405,9 @@ def measure_solve(
     elapsed = time.perf_counter() - start
 
     prov = result.provenance
-    order = [int(i) for i in result.routes[0]] if result.routes else []
+    answer = [int(i) for i in result.routes[0]] if result.routes else []
     cost = float(result.cost)
+    optimum = case.optimum
     optimal = None if optimum is None else abs(cost - optimum) <= 1e-6 * max(1.0, abs(optimum))
     details = dict(prov.details)
     estimated, profile_id = estimate_cost(
@@ -282,7 +422,9 @@ def measure_solve(
         backend_used=prov.backend_used,
         device=prov.device,
         paradigm=prov.paradigm,
-        tour=[0, *order, sub.end],
+        provenance_class=provenance_class(prov.backend_used, prov.device or ""),
+        tour=[0, *answer, problem.end] if case.kind == ROUTE_TSP else None,
+        answer=answer,
         cost=cost,
         gap_percent=None if not optimum else 100.0 * (cost - optimum) / optimum,
         optimal=optimal,
@@ -304,7 +446,7 @@ def measure_solve(
         chain_break_fraction=_optional_float(details.get("chain_break_fraction")),
         ground_state_probability=_optional_float(details.get("ground_state_probability")),
         fallback_reason=prov.fallback_reason,
-        details=_scalar_details(details),
+        details={**record["details"], **_scalar_details(details)},
     )
     return finish(STATUS_OK)
 
@@ -377,10 +519,13 @@ def load_records(runs_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def latest_per_solve(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One record per (backend, size, seed, shots): the newest one, in first-seen order."""
+    """One record per (kind, backend, case, seed, shots): the newest one, in first-seen order
+    (a route-TSP case is its size; any other case its content key)."""
     chosen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for record in records:
-        key = (record.get("backend"), record.get("size"), record.get("seed"), record.get("shots"))
+        kind = record_kind(record)
+        case = record.get("size") if kind == ROUTE_TSP else record.get("subproblem_key")
+        key = (kind, record.get("backend"), case, record.get("seed"), record.get("shots"))
         old = chosen.get(key)
         if old is None or str(record.get("timestamp") or "") >= str(old.get("timestamp") or ""):
             chosen[key] = dict(record)
@@ -389,6 +534,10 @@ def latest_per_solve(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
 
 # --------------------------------------------------------------------------------------------
 # The measurement
+
+
+Measure = Callable[[str, ComparisonCase, str], dict[str, Any]]
+"""(backend, case, run id) -> record: how one solve is measured (the flow makes it a task)."""
 
 
 def run_comparison(
@@ -400,27 +549,40 @@ def run_comparison(
     shots: int | None = None,
     time_limit: float = 10.0,
     warm: bool = True,
-    progress: Any = None,
+    progress: Callable[[dict[str, Any]], object] | None = None,
+    extra_cases: Sequence[ComparisonCase] = (),
+    run_id: str | None = None,
+    measure: Measure | None = None,
+    warm_up_backend: Callable[[str], object] | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure every backend on the same seeded subproblems; write and return the records.
+    """Measure every backend on the same cases; write and return the records.
 
-    `backends` None means every registered backend (unavailable ones are recorded as skipped).
-    Records are appended to ``<out_dir>/comparison-<timestamp>.jsonl`` as each solve finishes,
-    so an interrupted run keeps what it measured.  With `warm`, each backend first makes one
-    untimed solve (:func:`warm_up`) so import time is not counted as time to solution.
+    The cases are the seeded route-TSPs of `sizes` x `seeds`, then `extra_cases` (e.g.
+    :func:`selection_cases`). `backends` None means every registered backend (unavailable ones
+    are recorded as skipped). Records are appended to ``<out_dir>/<run_id>.jsonl`` (default a
+    new :func:`new_run_id`) as each solve finishes, so an interrupted run keeps what it
+    measured. With `warm`, each backend first makes one untimed solve (`warm_up_backend`,
+    default :func:`warm_up`) so import time is not counted as time to solution. `measure`
+    replaces :func:`measure_case` (the Prefect flow runs each solve as a task through it);
     `progress`, if given, is called with each record.
     """
-    jobs = plan(sizes, seeds, backends)
-    run_id = new_run_id(out_dir)
+    jobs = plan([*route_tsp_cases(sizes, seeds), *extra_cases], backends)
+    run_id = run_id or new_run_id(out_dir)
     path = Path(out_dir) / f"{run_id}.jsonl"
+
+    def default_measure(backend: str, case: ComparisonCase, run: str) -> dict[str, Any]:
+        return measure_case(backend, case, run_id=run, shots=shots, time_limit=time_limit)
+
+    measure = measure or default_measure
     if warm:
         for backend in dict.fromkeys(job[0] for job in jobs):
-            warm_up(backend, shots)
+            if warm_up_backend is not None:
+                warm_up_backend(backend)
+            else:
+                warm_up(backend, shots)
     records: list[dict[str, Any]] = []
-    for backend, size, seed in jobs:
-        record = measure_solve(
-            backend, size, seed, run_id=run_id, shots=shots, time_limit=time_limit
-        )
+    for backend, case in jobs:
+        record = measure(backend, case, run_id)
         append_record(path, record)
         records.append(record)
         if progress is not None:
@@ -428,11 +590,25 @@ def run_comparison(
     return records
 
 
-def summary_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per backend: solves, skips, errors, mean gap, optimum hits, feasibility, time, costs."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
+def record_kind(record: Mapping[str, Any]) -> str:
+    """The record's case family; records from before kinds were recorded are route-TSPs."""
+    return str(record.get("kind") or ROUTE_TSP)
+
+
+def records_by_kind(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """The records grouped by kind, route-TSPs first, then in first-seen order."""
+    groups: dict[str, list[Mapping[str, Any]]] = {ROUTE_TSP: []}
     for record in records:
-        groups.setdefault(str(record.get("backend")), []).append(record)
+        groups.setdefault(record_kind(record), []).append(record)
+    return {kind: items for kind, items in groups.items() if items}
+
+
+def summary_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per (kind, backend): solves, skips, errors, mean gap, optimum hits, feasibility, time,
+    costs, provenance classes."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for record in records:
+        groups.setdefault((record_kind(record), str(record.get("backend"))), []).append(record)
 
     def mean(values: list[float]) -> float | None:
         return sum(values) / len(values) if values else None
@@ -441,13 +617,20 @@ def summary_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         return [float(v) for r in items if (v := _optional_float(r.get(key))) is not None]
 
     rows = []
-    for backend, items in groups.items():
+    for (kind, backend), items in groups.items():
         ok = [r for r in items if r.get("status") == STATUS_OK]
         priced = [r for r in ok if r.get("estimated_cost_usd") is not None]
         times = sorted(floats(ok, "time_to_solution_s"))
         rows.append(
             {
+                "kind": kind,
                 "backend": backend,
+                "provenance_classes": sorted(
+                    {str(r["provenance_class"]) for r in ok if r.get("provenance_class")}
+                ),
+                "optimum_methods": sorted(
+                    {str(r["optimum_method"]) for r in items if r.get("optimum_method")}
+                ),
                 "paradigm": items[0].get("paradigm"),
                 "device": next((r.get("device") for r in ok if r.get("device")), None)
                 or items[0].get("device"),
@@ -488,14 +671,18 @@ def _fmt(value: Any, digits: int = 2, suffix: str = "") -> str:
 def table_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One flat row per solve (for a Prefect table artifact or a CSV)."""
     keys = (
+        "kind",
         "backend",
         "device",
         "paradigm",
+        "provenance_class",
+        "subproblem",
         "size",
         "seed",
         "status",
         "cost",
         "optimum",
+        "optimum_method",
         "gap_percent",
         "raw_feasible_rate",
         "repaired",
@@ -511,45 +698,66 @@ def table_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{key: record.get(key) for key in keys} for record in records]
 
 
+#: How the report and the Markdown summary introduce each kind (others: the kind's name).
+KIND_TITLES: dict[str, str] = {
+    ROUTE_TSP: "Route-TSP: the same seeded random route-TSPs on every backend",
+    ROUTE_SELECTION: "Route selection: sub-selections cut from a real route pool",
+}
+
+
+def kind_title(kind: str) -> str:
+    return KIND_TITLES.get(kind, f"{kind} cases")
+
+
 def summary_markdown(records: Sequence[Mapping[str, Any]], path: str | Path | None = None) -> str:
-    """The comparison as Markdown: one row per backend, then what was skipped or failed."""
+    """The comparison as Markdown: per kind one row per backend, then what was skipped."""
     run_ids = sorted({str(r.get("run_id")) for r in records if r.get("run_id")})
-    sizes = sorted({int(r["size"]) for r in records})
-    seeds = sorted({int(r["seed"]) for r in records})
-    lines = [
-        f"# Hardware comparison {', '.join(run_ids)}",
-        "",
-        f"{len(records)} planned solves: sizes {sizes}, seeds {seeds}; the same seeded random "
-        "route-TSPs on every backend. Gap against the Held-Karp optimum.",
-        "",
-        "| backend | paradigm | solved | skipped | errors | mean gap | optimal | raw feasible "
-        "| median time | est. USD/solve | tracked USD/solve | P(ground) | chain breaks |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: |",
-    ]
-    for row in summary_rows(records):
-        share = row["optimal_share"]
-        feasible = row["mean_raw_feasible_rate"]
-        lines.append(
-            f"| {row['backend']} | {row['paradigm']} | {row['solved']} | {row['skipped']} "
-            f"| {row['errors']} | {_fmt(row['mean_gap_percent'], 2, ' %')} "
-            f"| {_fmt(None if share is None else 100 * share, 0, ' %')} "
-            f"| {_fmt(None if feasible is None else 100 * feasible, 1, ' %')} "
-            f"| {_fmt(row['median_time_s'], 3, ' s')} "
-            f"| {_fmt(row['mean_estimated_cost_usd'], 4)} "
-            f"| {_fmt(row['mean_tracked_cost_usd'], 4)} "
-            f"| {_fmt(row['mean_ground_state_probability'], 4)} "
-            f"| {_fmt(row['mean_chain_break_fraction'], 3)} |"
-        )
-    skipped: dict[tuple[str, str, str], list[int]] = {}
+    lines = [f"# Hardware comparison {', '.join(run_ids)}"]
+    for kind, items in records_by_kind(records).items():
+        sizes = sorted({int(r["size"]) for r in items})
+        seeds = sorted({int(r["seed"]) for r in items})
+        methods = sorted({str(r["optimum_method"]) for r in items if r.get("optimum_method")})
+        lines += [
+            "",
+            f"## {kind_title(kind)}",
+            "",
+            f"{len(items)} planned solves: sizes {sizes}, seeds {seeds}. Gap against the exact "
+            f"optimum ({', '.join(methods) or 'held-karp'}).",
+            "",
+            "| backend | class | solved | skipped | errors | mean gap | optimal | raw feasible "
+            "| median time | est. USD/solve | tracked USD/solve | P(ground) | chain breaks |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+            "| ---: |",
+        ]
+        for row in summary_rows(items):
+            share = row["optimal_share"]
+            feasible = row["mean_raw_feasible_rate"]
+            classes = ", ".join(row["provenance_classes"]) or str(row["paradigm"])
+            lines.append(
+                f"| {row['backend']} | {classes} | {row['solved']} | {row['skipped']} "
+                f"| {row['errors']} | {_fmt(row['mean_gap_percent'], 2, ' %')} "
+                f"| {_fmt(None if share is None else 100 * share, 0, ' %')} "
+                f"| {_fmt(None if feasible is None else 100 * feasible, 1, ' %')} "
+                f"| {_fmt(row['median_time_s'], 3, ' s')} "
+                f"| {_fmt(row['mean_estimated_cost_usd'], 4)} "
+                f"| {_fmt(row['mean_tracked_cost_usd'], 4)} "
+                f"| {_fmt(row['mean_ground_state_probability'], 4)} "
+                f"| {_fmt(row['mean_chain_break_fraction'], 3)} |"
+            )
+    skipped: dict[tuple[str, str, str, str], list[int]] = {}
     for r in records:
         if r.get("status") != STATUS_OK:
-            key = (str(r["backend"]), str(r.get("status")), str(r.get("reason") or ""))
+            key = (
+                record_kind(r),
+                str(r["backend"]),
+                str(r.get("status")),
+                str(r.get("reason") or ""),
+            )
             skipped.setdefault(key, []).append(int(r["size"]))
     if skipped:
         lines += ["", "## Skipped or failed", ""]
-        for (backend, status, reason), ks in sorted(skipped.items()):
-            lines.append(f"- {backend}, sizes {sorted(set(ks))}: {status} ({reason})")
+        for (kind, backend, status, reason), ks in sorted(skipped.items()):
+            lines.append(f"- {kind}, {backend}, sizes {sorted(set(ks))}: {status} ({reason})")
     if path is not None:
         lines += ["", f"Records: `{path}` (rebuild the report with `qroute report --runs DIR`)."]
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ URL, no script from a CDN).  What it reads under the folder:
 * ``comparison-*.jsonl`` (any depth): the per-solve records of :mod:`qroute.reporting.comparison`;
 * the newest ``routes.png`` (any depth) with the ``result.json`` beside it: the latest solve run
   (:mod:`qroute.reporting.solve_runs`);
-* ``results.sqlite``: the nightly results store (:mod:`qroute.reporting.results_store`).
+* ``qroute.sqlite``: the nightly results (:mod:`qroute.reporting.results_store`).
 
 Any of them may be missing; the report then says so in the section concerned. The page is the
 jinja2 template ``templates/report.html.j2`` (package data; building blocks in
@@ -33,10 +33,13 @@ import jinja2
 from markupsafe import Markup
 
 from qroute.reporting.comparison import (
+    ROUTE_TSP,
     STATUS_ERROR,
     STATUS_OK,
+    kind_title,
     latest_per_solve,
     load_records,
+    records_by_kind,
     run_files,
     summary_rows,
 )
@@ -75,6 +78,7 @@ MACROS_TEMPLATE = "macros.html.j2"
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary per backend"),
+    ("kinds", "Route selection, rail and other kinds"),
     ("gap", "Gap to optimum vs size"),
     ("feasibility", "Raw-sample feasibility"),
     ("time", "Time to solution"),
@@ -157,43 +161,34 @@ def _section(key: str, body: str) -> Section:
     return Section(key, dict(SECTIONS)[key], Markup(body))
 
 
+#: The measured columns of a per-backend row, after the columns that name the backend.
+_MEASURED = (
+    "solved", "skipped", "errors", "sizes", "mean gap", "optimal", "raw feasible",
+    "median time", "est. USD / solve", "tracked USD / solve",
+)  # fmt: skip
+
+
+def _measured(r: Mapping[str, Any]) -> list[Any]:
+    return [
+        r["solved"],
+        r["skipped"],
+        f'<span class="err">{r["errors"]}</span>' if r["errors"] else "0",
+        _esc(", ".join(str(k) for k in r["sizes"])) or "–",
+        _num(r["mean_gap_percent"], 2, " %"),
+        _pct(r["optimal_share"], 0),
+        _pct(r["mean_raw_feasible_rate"]),
+        _num(r["median_time_s"], 3, " s"),
+        _usd(r["mean_estimated_cost_usd"]),
+        _usd(r["mean_tracked_cost_usd"]),
+    ]
+
+
 def _summary_section(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return _empty("no comparison runs found: run `qroute compare --out DIR` first")
     table = _table(
-        [
-            "backend",
-            "paradigm",
-            "device",
-            "solved",
-            "skipped",
-            "errors",
-            "sizes",
-            "mean gap",
-            "optimal",
-            "raw feasible",
-            "median time",
-            "est. USD / solve",
-            "tracked USD / solve",
-        ],
-        (
-            [
-                _esc(r["backend"]),
-                _esc(r["paradigm"]),
-                _esc(r["device"]),
-                r["solved"],
-                r["skipped"],
-                f'<span class="err">{r["errors"]}</span>' if r["errors"] else "0",
-                _esc(", ".join(str(k) for k in r["sizes"])) or "–",
-                _num(r["mean_gap_percent"], 2, " %"),
-                _pct(r["optimal_share"], 0),
-                _pct(r["mean_raw_feasible_rate"]),
-                _num(r["median_time_s"], 3, " s"),
-                _usd(r["mean_estimated_cost_usd"]),
-                _usd(r["mean_tracked_cost_usd"]),
-            ]
-            for r in rows
-        ),
+        ["backend", "paradigm", "device", *_MEASURED],
+        ([_esc(r["backend"]), _esc(r["paradigm"]), _esc(r["device"]), *_measured(r)] for r in rows),
         text_cols=3,
         wrap=(2,),
     )
@@ -202,6 +197,42 @@ def _summary_section(rows: Sequence[Mapping[str, Any]]) -> str:
         "Raw feasible: share of raw samples (reads/shots) that decode to a valid tour, before "
         "any repair. Time: wall seconds around one backend solve, QUBO construction included, "
         "after one untimed warm-up solve per backend (SDK imports are not counted).</p>"
+    )
+
+
+def _kinds_section(kinds: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """Per kind other than the route-TSP: what the cases were cut from and one row per
+    backend, scored against each case's exact optimum (rendered the same for every kind)."""
+    if not kinds:
+        return _empty("no route-selection, rail or other cases: run the hardware-comparison flow")
+    parts = []
+    for kind, records in kinds.items():
+        details = [r["details"] for r in records if isinstance(r.get("details"), Mapping)]
+        sources = sorted({str(d["source"]) for d in details if d.get("source")})
+        rows = summary_rows(records)
+        table = _table(
+            ["backend", "class", "optimum by", *_MEASURED],
+            (
+                [
+                    _esc(r["backend"]),
+                    _esc(", ".join(r["provenance_classes"]) or r["paradigm"]),
+                    _esc(", ".join(r["optimum_methods"])) or "–",
+                    *_measured(r),
+                ]
+                for r in rows
+            ),
+            text_cols=3,
+        )
+        cut_from = "".join(f"<li>{_esc(source)}</li>" for source in sources)
+        parts.append(
+            f"<h3>{_esc(kind_title(kind))} ({_esc(kind)})</h3>"
+            + (f"<ul>{cut_from}</ul>" if cut_from else "")
+            + table
+        )
+    return "".join(parts) + (
+        '<p class="note">Each case is scored against the exact optimum of the same case '
+        "(optimum by). Sizes are in the kind's unit (columns for route selection, QUBO "
+        "variables for rail windows). Class: the provenance class of the answers.</p>"
     )
 
 
@@ -515,13 +546,16 @@ def render_report(
     runs_dir = Path(runs_dir)
     generated = generated or datetime.now(UTC)
     records = list(records)
-    rows = summary_rows(records)
+    kinds = records_by_kind(records)
+    tsp = kinds.pop(ROUTE_TSP, [])  # the plots over size k and the summary: route-TSPs
+    rows = summary_rows(tsp)
     run_ids = sorted({str(r.get("run_id")) for r in records if r.get("run_id")})
-    sizes = sorted({int(r["size"]) for r in records})
-    seeds = sorted({int(r["seed"]) for r in records})
-    ok = [r for r in records if r.get("status") == STATUS_OK]
+    sizes = sorted({int(r["size"]) for r in tsp})
+    seeds = sorted({int(r["seed"]) for r in tsp})
+    ok = [r for r in tsp if r.get("status") == STATUS_OK]
     sections = [
         _section("summary", _summary_section(rows)),
+        _section("kinds", _kinds_section(kinds)),
         _plot_section(
             "gap",
             by_backend_size(ok, "gap_percent"),
@@ -548,8 +582,8 @@ def render_report(
             log=True,
         ),
         _cost_section(rows),
-        _chain_section(records),
-        _qaoa_section(records),
+        _chain_section(tsp),
+        _qaoa_section(tsp),
         _route_section(solve, runs_dir),
         _nightly_section(nightly, runs_dir / RESULTS_DB),
         _skipped_section(records),

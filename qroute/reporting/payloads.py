@@ -161,15 +161,27 @@ class ComparisonRecord(BaseModel):
         default=None, description="ISO 8601 UTC, when this solve finished"
     )
     host: str | None = Field(default=None, description="machine name the local solves ran on")
+    kind: str | None = Field(
+        default=None,
+        description="case family: route-tsp, route-selection, rail-assignment, ... "
+        "(null in records from before kinds: route-tsp)",
+    )
     backend: str = Field(description="backend name as requested (qroute.backends)")
     backend_used: str | None = Field(default=None, description="provenance.backend_used")
     device: str | None = Field(
         default=None, description="simulator/library, solver name or device ARN"
     )
     paradigm: str | None = Field(default=None, description="gate, annealing or classical")
-    max_size: int | None = Field(default=None, description="most stops the backend accepts")
-    size: int = Field(description="k, free stops of the subproblem")
-    variables: int | None = Field(default=None, description="k*k QUBO variables")
+    provenance_class: str | None = Field(
+        default=None, description="qpu | quantum_simulator | hybrid_service | classical_sampler"
+    )
+    max_size: int | None = Field(
+        default=None, description="most the backend accepts, in the kind's unit"
+    )
+    size: int = Field(
+        description="the kind's size: free stops (route-tsp), columns (route-selection), ..."
+    )
+    variables: int | None = Field(default=None, description="QUBO variables")
     seed: int = Field(description="instance seed = solver seed")
     subproblem: str | None = Field(
         default=None, description="subproblem name, e.g. random-tsp-k4-s0"
@@ -180,16 +192,22 @@ class ComparisonRecord(BaseModel):
     status: str = Field(description="ok | skipped: too large | skipped: unavailable | error")
     reason: str | None = Field(default=None, description="why skipped / the error, else null")
     tour: list[int] | None = Field(default=None, description="[0, ..., 0] local node ids")
-    cost: Number = Field(default=None, description="tour length")
-    optimum: Number = Field(default=None, description="Held-Karp optimum of the same subproblem")
+    answer: list[int] | None = Field(
+        default=None, description="the decoded answer (tour stops, chosen columns, ...)"
+    )
+    cost: Number = Field(default=None, description="the answer's cost in the case's own units")
+    optimum: Number = Field(default=None, description="exact optimum of the same case")
+    optimum_method: str | None = Field(
+        default=None, description="how the optimum was found: held-karp, HiGHS MIP, enumeration"
+    )
     gap_percent: Number = Field(default=None, description="100 * (cost - optimum) / optimum")
     optimal: bool | None = Field(
         default=None, description="cost equals the optimum (1e-6 relative)"
     )
     raw_feasible_rate: Number = Field(
-        default=None, description="share of raw samples that were tours"
+        default=None, description="share of raw samples that were feasible answers"
     )
-    repaired: bool | None = Field(default=None, description="the tour was repaired from a sample")
+    repaired: bool | None = Field(default=None, description="the answer was repaired from a sample")
     optimum_sampled: bool | None = Field(default=None, description="the optimum was a raw sample")
     time_to_solution_s: Number = Field(default=None, description="wall s around backend.solve")
     backend_wall_s: Number = Field(default=None, description="provenance.wall_seconds")

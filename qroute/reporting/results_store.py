@@ -1,10 +1,10 @@
-"""The nightly results store: one SQLite file (results.sqlite), table ``runs``, one row per
-nightly solve run (a qroute.reporting.payloads.NightlyRow), written by the nightly flow and
-read by the HTML report.
+"""The nightly results: the ``runs`` table of the store ``<runs folder>/qroute.sqlite``
+(:mod:`qroute.cloud.store`, which holds the schema, its version, the location rule and the
+migration from the legacy ``results.sqlite``), one row per nightly solve run (a
+qroute.reporting.payloads.NightlyRow), written by the nightly flow and read by the HTML report.
 
-The file carries its schema version in SQLite's ``user_version`` (RESULTS_SCHEMA_VERSION; a
-file from before versioning reads as 0 and is stamped on the next write); a file written by a
-newer qroute is refused rather than written in an older layout.
+A store written by a newer qroute is refused (``StoreVersionError``, a ValueError) rather than
+written in an older layout.
 """
 
 from __future__ import annotations
@@ -17,25 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qroute.cloud import store
 from qroute.reporting.payloads import NightlyRow
 
-RESULTS_DB = "results.sqlite"
-RESULTS_SCHEMA_VERSION = 1  # bump with a migration when RESULTS_SCHEMA changes
-
-#: The nightly results store: one row per nightly solve run (see :func:`append_run`).
-RESULTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    ts            TEXT NOT NULL,  -- ISO 8601 UTC, e.g. 2026-11-26T02:00:00Z
-    instance      TEXT NOT NULL,  -- instance name, e.g. yangtze-delta or X-n101-k25
-    cost          REAL NOT NULL,  -- total route length of the validated solution
-    gap_percent   REAL,           -- gap to the best-known solution in %, NULL if none known
-    backends      TEXT,           -- JSON: {"backend": solves, ...} or ["backend", ...]
-    quantum_share REAL,           -- share (0..1) of subproblem solves on gate/annealing backends
-    cost_usd      REAL,           -- money spent on cloud devices in the run
-    wall_seconds  REAL            -- wall time of the run
-);
-CREATE INDEX IF NOT EXISTS runs_ts ON runs (ts);
-"""
+RESULTS_DB = store.STORE_FILENAME
+RESULTS_SCHEMA_VERSION = store.STORE_SCHEMA_VERSION
+#: The ``runs`` table: one row per nightly solve run (see :func:`append_run`).
+RESULTS_SCHEMA = store.RUNS_TABLE
 RESULTS_COLUMNS: tuple[str, ...] = tuple(NightlyRow.model_fields)  # the row model's fields
 
 
@@ -88,51 +76,35 @@ def append_run(db_path: str | Path, record: Mapping[str, Any]) -> None:
         wall_seconds=_optional_number(record, "wall_seconds"),
     )
     row = tuple(typed.model_dump().values())
-    path = Path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path)
-    try:
-        with connection:
-            found = _version(connection)
-            if found > RESULTS_SCHEMA_VERSION:
-                raise ValueError(
-                    f"{path}: results store schema version {found}, newer than this qroute's "
-                    f"{RESULTS_SCHEMA_VERSION}"
-                )
-            connection.executescript(RESULTS_SCHEMA)
-            if found < RESULTS_SCHEMA_VERSION:
-                connection.execute(f"PRAGMA user_version = {RESULTS_SCHEMA_VERSION}")
-            placeholders = ", ".join("?" for _ in RESULTS_COLUMNS)
-            connection.execute(
-                f"INSERT INTO runs ({', '.join(RESULTS_COLUMNS)}) VALUES ({placeholders})", row
-            )
-    finally:
-        connection.close()
-
-
-def _version(connection: sqlite3.Connection) -> int:
-    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+    placeholders = ", ".join("?" for _ in RESULTS_COLUMNS)
+    with store.transaction(db_path) as connection:
+        connection.execute(
+            f"INSERT INTO runs ({', '.join(RESULTS_COLUMNS)}) VALUES ({placeholders})", row
+        )
 
 
 def store_version(db_path: str | Path) -> int | None:
     """The schema version of a results store; None when the file is missing or not SQLite."""
-    path = Path(db_path)
-    if not path.is_file():
-        return None
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return _version(connection)
-    except sqlite3.DatabaseError:
-        return None
-    finally:
-        connection.close()
+    return store.schema_version(db_path)
 
 
 def read_runs(db_path: str | Path) -> list[dict[str, Any]]:
-    """All rows of the results store, oldest first; [] when the file or table is missing."""
+    """All rows of the results store, oldest first; [] when the file or table is missing.
+
+    Read-only: a store that is not there yet is read from the legacy ``results.sqlite`` beside
+    it (the next write imports it); a store of a newer version is refused.
+    """
     path = Path(db_path)
-    if not path.is_file():
+    if not path.is_file() and path.name == store.STORE_FILENAME:
+        path = path.with_name(store.LEGACY_RESULTS_FILENAME)
+    found = store.schema_version(path)
+    if found is None:
         return []
+    if found > store.STORE_SCHEMA_VERSION:
+        raise store.StoreVersionError(
+            f"{path}: store schema version {found} is newer than this qroute's "
+            f"{store.STORE_SCHEMA_VERSION}; refusing to read it (upgrade qroute)"
+        )
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         cursor = connection.execute(f"SELECT {', '.join(RESULTS_COLUMNS)} FROM runs ORDER BY ts")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from qroute.backends import capacity
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend, CloudTaskFailed
 from qroute.cloud.braket_session import client_config
+from qroute.cloud.cost import SpendFile
 from qroute.cloud.gate_device import DeviceRefusal
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
@@ -100,7 +101,7 @@ def test_create_queued_completed_records_arn_answer_and_cost(settings: CloudSett
     assert entry.actual_usd == pytest.approx(prov.cost_usd)
     # the idempotency token written before the call is the one that was sent
     assert fake.create_params[0]["clientToken"] == entry.client_token
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert spend["total_usd"] == pytest.approx(prov.cost_usd)
     assert spend["entries"][entry.key]["actual"] is True
 
@@ -286,7 +287,7 @@ def test_5xx_after_the_last_retry_keeps_the_row_reserved_and_the_rerun_adopts_th
     assert result.provenance.details["task_arn"] == arn
     done = only_entry(settings)
     assert done.state == "completed" and done.extra["found_by_label"] is True
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [done.key]  # counted once
 
 
@@ -325,7 +326,7 @@ def test_crash_after_the_arn_is_recorded_recovers_by_arn_without_a_second_task(
     assert fake.creates + restarted.creates == 1
     assert restarted.calls == {"GetQuantumTask": 2}  # AwsQuantumTask(arn).result()
     assert result.provenance.details["recovered"] == "task ARN"
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [entry.key]  # counted once, estimate replaced by actual
     assert spend["entries"][entry.key]["actual"] is True
 
@@ -629,7 +630,7 @@ def test_a_rejected_row_with_a_task_after_all_is_adopted_and_counted_once(
     # rejected rows itself (it records found_by_label)
     assert entry.extra.get("found_by_tags") or entry.extra.get("found_by_label")
     assert entry.client_token == rejected.client_token
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [entry.key]
     assert spend["total_usd"] == pytest.approx(entry.actual_usd)
 

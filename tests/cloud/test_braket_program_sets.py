@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend
 from qroute.cloud.braket_program_sets import estimate_program_set, solve_program_set
+from qroute.cloud.cost import SpendFile
 from qroute.cloud.gate_device import DeviceRefusal
 from qroute.model.solver import Budget
 from qroute.model.subproblem import random_route_tsp
@@ -81,14 +83,14 @@ def test_three_subproblems_in_one_task_each_decoded_with_a_third_of_the_cost(
     (entry,) = settings.ledger().entries()
     assert entry.state == "completed" and entry.task_id == arn
     assert entry.extra["separate_tasks_usd"] == pytest.approx(3 * (0.30 + 100 * 0.08))
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert spend["total_usd"] == pytest.approx(task_usd)
 
     again = FakeBraket()  # the rerun reuses the one answer: nothing is sent, nothing counted
     reused = solve_program_set(_ionq(again, settings), SUBS, Budget(seed=1, shots=100))
     assert sum(again.calls.values()) == 0
     assert [r.routes for r in reused] == [r.routes for r in results]
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert spend["total_usd"] == pytest.approx(task_usd)
 
 
@@ -138,6 +140,6 @@ def test_a_program_set_killed_after_its_arn_is_recorded_is_recovered_not_resent(
     assert fake.creates + rerun.creates == 1
     assert [r.routes for r in results] == [(tuple(t),) for t in TOURS]
     assert all(r.provenance.details["recovered"] == "task ARN" for r in results)
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [entry.key]
     assert spend["total_usd"] == pytest.approx(0.30 + 300 * 0.08)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
@@ -131,7 +131,7 @@ def test_the_guard_reserves_then_settles_once_per_dispatch(settings: CloudSettin
         estimate=estimate,
         budget=Budget(),
     )
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert spend["entries"]["k1"] == {**spend["entries"]["k1"], "usd": 1.75, "actual": False}
     assert settings.ledger().run_spend_usd() == pytest.approx(1.75)
     # a second reservation would take the $5 run to $5.25
@@ -144,17 +144,25 @@ def test_the_guard_reserves_then_settles_once_per_dispatch(settings: CloudSettin
         )
     settings.ledger().mark_completed("k1", 0.5, {})
     guard.settle("k1", 0.5)
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert spend["total_usd"] == pytest.approx(0.5 + 1.75)
     assert settings.ledger().run_spend_usd() == pytest.approx(0.5 + 1.75)
 
 
-def test_an_unreadable_spend_file_refuses_paid_work(settings: CloudSettings) -> None:
+@pytest.mark.parametrize("damage", ["not sqlite", "newer version", "legacy json"])
+def test_an_unreadable_spend_store_refuses_paid_work(settings: CloudSettings, damage: str) -> None:
     settings.spend_dir.mkdir(parents=True)
-    (settings.spend_dir / "2026-01-07.json").write_text("{not json")
+    if damage == "not sqlite":
+        (settings.spend_dir / "qroute.sqlite").write_bytes(b"{not a database" * 100)
+    elif damage == "newer version":
+        with sqlite3.connect(settings.spend_dir / "qroute.sqlite") as connection:
+            connection.execute("PRAGMA user_version = 99")
+    else:  # a legacy spend file the new store cannot import
+        (settings.spend_dir / "2026-01-07.json").write_text("{not json")
     fake = FakeBraket()
     result = dispatch(sv1(fake, settings), "braket-sv1").solve(SUB, Budget(seed=1))
-    assert "nightly spend file" in (result.provenance.fallback_reason or "")
+    assert "nightly spend store" in (result.provenance.fallback_reason or "")
+    assert "refusing paid dispatches" in (result.provenance.fallback_reason or "")
     assert fake.creates == 0
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import BraketQAOABackend
+from qroute.cloud.cost import SpendFile
 from qroute.model.solver import Budget
 from qroute.model.subproblem import random_route_tsp
 
@@ -46,7 +48,7 @@ def test_killed_run_is_resumed_from_the_ledger_without_a_second_task(
     assert len(entries) == 1
     entry = entries[0]
     assert entry.state == "submitted" and entry.task_id == died["arn"]
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert spend["entries"][entry.key]["actual"] is False  # only the reservation so far
 
     # the rerun: the stub has no CreateQuantumTask queued at all; the task is rebuilt by ARN
@@ -73,7 +75,7 @@ def test_killed_run_is_resumed_from_the_ledger_without_a_second_task(
     assert result.provenance.cost_usd == pytest.approx(0.075 * 3 / 60)
     done = settings.ledger().entries()[0]
     assert done.state == "completed"
-    spend = json.loads((settings.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(settings.spend_dir, date(2026, 1, 7)).read()
     assert list(spend["entries"]) == [entry.key]
     assert spend["entries"][entry.key]["actual"] is True
     assert spend["total_usd"] == pytest.approx(result.provenance.cost_usd)
@@ -125,6 +127,6 @@ def test_a_killed_leap_run_is_resumed_by_problem_id_without_a_second_problem(
     assert leap.submissions == 0  # retrieved by id, never resent
     assert result.provenance.details["recovered"] == "problem id"
     assert sorted(result.routes[0]) == [1, 2, 3, 4]
-    spend = json.loads((spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(spend_dir, date(2026, 1, 7)).read()
     assert spend["entries"][entry.key]["actual"] is True
     assert spend["total_usd"] == pytest.approx(result.provenance.cost_usd, abs=1e-6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from qroute.backends import capacity
 from qroute.cloud import CloudSettings
 from qroute.cloud.braket import CloudTaskFailed
+from qroute.cloud.cost import SpendFile
 from qroute.cloud.dwave_leap import LeapHybridBackend, LeapQPUBackend
 from qroute.cloud.ledger import Ledger
 from qroute.hybrid.dispatch import Dispatcher
@@ -408,7 +410,7 @@ def test_an_actual_cost_above_the_estimate_is_rechecked_and_recorded(
     overrun = entry.extra["cost_overrun"]
     assert "above the estimate" in overrun and "later paid dispatches are refused" in overrun
     assert result.provenance.details["cost_overrun"] == overrun
-    spend = json.loads((tight.spend_dir / "2026-01-07.json").read_text())
+    spend = SpendFile(tight.spend_dir, date(2026, 1, 7)).read()
     assert spend["total_usd"] == pytest.approx(400 / 60 * 1.6667, abs=1e-5)  # the actual
     from qroute.cloud.cost import BudgetExceeded
 

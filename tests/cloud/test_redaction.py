@@ -153,8 +153,9 @@ def test_no_planted_secret_escapes_any_output(
     for path in Path(settings.run_dir).rglob("*"):
         if path.is_file():
             outputs[f"file {path.name}"] = path.read_bytes().decode("utf-8", "replace")
-    for path in Path(settings.spend_dir).rglob("*.json"):
-        outputs[f"file {path.name}"] = path.read_text()
+    for path in Path(settings.spend_dir).rglob("*"):
+        if path.is_file():
+            outputs[f"spend file {path.name}"] = path.read_bytes().decode("utf-8", "replace")
     outputs["logs"] = caplog.text
     outputs["log records"] = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
 

@@ -52,8 +52,7 @@ def test_batched_solve_batch_matches_one_task_per_subproblem(tmp_path: Path) -> 
 
     from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
     from qroute.model.scenario import yangtze_delta
-    from qroute.orchestration.batching import batched_solve_batch
-    from qroute.orchestration.solve import mapped_solve_batch
+    from qroute.orchestration.batching import batched_solve_batch, mapped_solve_batch
 
     problem = yangtze_delta(num_customers=30)
     config = PipelineConfig(policy="local", seed=3)

@@ -2,8 +2,8 @@
 
 Prefect runs in subprocesses with a throw-away PREFECT_HOME (the API server's database is
 migrated once per session and shared by the runs). One killed run and one full rerun
-cover: the kill / rerun reuse of persisted subproblem results (counted through a solve log
-written by a wrapper around the dispatcher), and every output of a finished run.
+(tests/orchestration/crash_driver.py) cover: the kill / rerun reuse of persisted subproblem
+results (counted through the driver's solve log), and every output of a finished run.
 """
 
 from __future__ import annotations
@@ -12,121 +12,38 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from qroute.model.subproblem import random_route_tsp
-from tests.paths import REPO
+from qroute.reporting.payloads import ResultPayload
+from tests.orchestration.crash_driver import CRASH_EXIT, Driver, initial_subproblems
 
-CRASH_EXIT = 17
 KILL_AFTER = 3  # subproblem results persisted before the first run dies
 ARGS = ["--size", "30", "--max-stops", "4", "--time-limit", "3", "--policy", "local"]
-
-# Wraps Dispatcher.solve (the real backend call): logs every solve that really ran; with
-# QROUTE_TEST_KILL_AFTER=N the process dies (os._exit) once N subproblem results are in the
-# cache folder, the moment any further solve starts - a crash in the middle of the fan-out.
-DRIVER = textwrap.dedent(
-    """
-    import os, sys, threading, time
-    from pathlib import Path
-
-    import qroute.hybrid.dispatch as dispatch
-
-    log = Path(os.environ["QROUTE_TEST_SOLVE_LOG"])
-    cache = Path(os.environ["QROUTE_TEST_CACHE"])
-    kill_after = int(os.environ.get("QROUTE_TEST_KILL_AFTER", "0"))
-    lock = threading.Lock()
-    started = [0]
-    original = dispatch.Dispatcher.solve
-
-    def solve(self, sub, budget, **options):
-        index = budget.seed  # the pipeline seeds subproblem i with seed + i, and seed is 0
-        with lock:
-            started[0] += 1
-            mine = started[0]
-        if kill_after and mine > kill_after:
-            deadline = time.monotonic() + 120
-            while (
-                len(list(cache.glob("qroute-subproblem-*"))) < kill_after
-                and time.monotonic() < deadline
-            ):
-                time.sleep(0.02)
-            time.sleep(1.0)  # let the last result file finish writing (no other solve can start)
-            os._exit(CRASH_EXIT)
-        result = original(self, sub, budget, **options)
-        with lock, log.open("a") as handle:
-            handle.write(f"{index} {sub.key()}\\n")
-        return result
-
-    dispatch.Dispatcher.solve = solve
-    from qroute.cli.app import main
-
-    sys.exit(main(sys.argv[1:]))
-    """
-).replace("CRASH_EXIT", str(CRASH_EXIT))
-
-
-def _initial_subproblems() -> int:
-    """How many subproblems the pipeline cuts from its start for ARGS (computed directly)."""
-    from qroute.hybrid.pipeline import PipelineConfig, initial_routes, make_subproblems
-    from qroute.model.scenario import yangtze_delta
-
-    problem = yangtze_delta(num_customers=30)
-    routes = initial_routes(problem, PipelineConfig(policy="local"))
-    return len(make_subproblems(problem, routes, 4))
-
-
-def _solves(log: Path) -> list[tuple[int, str]]:
-    if not log.exists():
-        return []
-    return [(int(i), key) for i, key in (line.split() for line in log.read_text().splitlines())]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run 1 is killed after KILL_AFTER persisted subproblems; run 2 reruns to the end."""
-    base = tmp_path_factory.mktemp("flow")
-    driver = base / "driver.py"
-    driver.write_text(DRIVER)
-    cache = base / "cache"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("PREFECT_") and not key.startswith("QROUTE_TEST_")
-    }
-    env.update(
-        {
-            "PREFECT_HOME": str(base / "prefect-home"),
-            "QROUTE_TEST_CACHE": str(cache),
-            "PYTHONPATH": str(REPO),
-        }
+    # counts Prefect's own result files, written in place: let the last one finish (no other
+    # solve can start meanwhile) - a crash in the middle of the fan-out
+    driver = Driver(
+        tmp_path_factory.mktemp("flow"), kill_glob="qroute-subproblem-*", kill_settle_seconds=1.0
     )
-    outcome: dict[str, Any] = {"cache": cache, "initial": _initial_subproblems()}
+    cache = driver.cache
+    outcome: dict[str, Any] = {"cache": cache, "initial": initial_subproblems()}
     assert outcome["initial"] > KILL_AFTER + 2, "too few subproblems to kill the run midway"
-    for run, kill in (("first", KILL_AFTER), ("second", 0)):
-        log = base / f"{run}.log"
-        out = base / f"{run}-out"
-        run_env = {**env, "QROUTE_TEST_SOLVE_LOG": str(log)}
-        if kill:
-            run_env["QROUTE_TEST_KILL_AFTER"] = str(kill)
-        argv = ["solve", *ARGS, "--out", str(out), "--cache-dir", str(cache)]
-        done = subprocess.run(
-            [sys.executable, str(driver), *argv],
-            cwd=base,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-        outcome[run] = {
-            "code": done.returncode,
-            "stdout": done.stdout,
-            "stderr": done.stderr,
-            "solves": _solves(log),
-            "out": out,
+    for name, kill in (("first", KILL_AFTER), ("second", 0)):
+        run = driver.run(name, ARGS, kill_after=kill, timeout=240)
+        outcome[name] = {
+            "code": run.code,
+            "stdout": run.stdout,
+            "stderr": run.stderr,
+            "solves": run.solves,
+            "out": run.out,
             "cached_files": sorted(p.name for p in cache.glob("qroute-subproblem-*")),
             "answers": sorted(p.name for p in (cache / "answers").glob("answer-*.pkl")),
         }
@@ -173,23 +90,9 @@ def test_the_rerun_reuses_them_and_solves_only_the_rest(runs: dict[str, Any]) ->
 def test_the_finished_run_writes_every_output(runs: dict[str, Any]) -> None:
     out = runs["second"]["out"]
     payload = json.loads((out / "result.json").read_text())
-    for key in (
-        "instance",
-        "cost",
-        "feasible",
-        "bks",
-        "gap_percent",
-        "wall_seconds",
-        "baselines",
-        "quantum_share",
-        "subproblems",
-        "policy",
-        "time_limit",
-        "seed",
-        "orchestration_seconds",
-        "timing",
-    ):
-        assert key in payload, key
+    typed = ResultPayload.model_validate(payload)  # the documented result.json (one key list)
+    assert typed.baselines and typed.subproblems and typed.timing.total_seconds
+    assert {"orchestration_seconds", "timing", "bks", "gap_percent"} <= set(payload)
     assert payload["instance"] == "yangtze-delta-n30-s2026"
     assert payload["feasible"] is True and payload["violations"] == []
     assert (payload["policy"], payload["time_limit"], payload["seed"]) == ("local", 3.0, 0)

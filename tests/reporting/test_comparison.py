@@ -288,7 +288,9 @@ FLOW_SCRIPT = """
 import json, sys
 from qroute.orchestration.hardware_comparison import hardware_comparison
 records = hardware_comparison(
-    sizes=(3,), seeds=1, backends=["exact", "dwave-sa", "qaoa-statevector"], out_dir=sys.argv[1]
+    sizes=(3,), seeds=1, backends=["exact", "dwave-sa", "qaoa-statevector"], out_dir=sys.argv[1],
+    selection_instances=["yangtze-delta"], selection_sizes=[12], selection_cuts=1,
+    selection_pool_seconds=1.0, rail_windows=1,
 )
 from prefect.client.orchestration import get_client
 with get_client(sync_client=True) as client:
@@ -312,6 +314,7 @@ def test_flow_runs_one_task_per_solve_and_publishes_artifacts(tmp_path: Path) ->
         # Prefect's ephemeral server migrates the fresh database first (20 s default timeout)
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
         "DWAVE_API_TOKEN": "",
+        "PYTHONPATH": str(ROOT),  # this checkout's qroute, whatever the venv has installed
     }
     runs = tmp_path / "runs"
     done = subprocess.run(
@@ -326,15 +329,114 @@ def test_flow_runs_one_task_per_solve_and_publishes_artifacts(tmp_path: Path) ->
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
     result = json.loads(line[len("RESULT ") :])
     records = result["records"]
-    assert [r["backend"] for r in records] == ["exact", "dwave-sa", "qaoa-statevector"]
-    assert all(r["status"] == STATUS_OK and r["size"] == 3 for r in records)
+    backends = ["exact", "dwave-sa", "qaoa-statevector"]
+    assert [r["backend"] for r in records] == backends * 3
+    assert [r["kind"] for r in records] == [
+        *[comparison.ROUTE_TSP] * 3,
+        *[comparison.ROUTE_SELECTION] * 3,
+        *["rail-assignment"] * 3,
+    ]
+    assert all(r["status"] == STATUS_OK for r in records)
+    assert all(r["optimum"] is not None and r["provenance_class"] for r in records)
     assert load_records(runs) == records  # the same JSONL the CLI writes
     solve_tasks = [t for t in result["tasks"] if not t.startswith("warm-up")]
-    assert solve_tasks == ["dwave-sa-k3-seed0", "exact-k3-seed0", "qaoa-statevector-k3-seed0"]
+    tsp_tasks = [t for t in solve_tasks if t.endswith("-k3-seed0")]
+    assert tsp_tasks == ["dwave-sa-k3-seed0", "exact-k3-seed0", "qaoa-statevector-k3-seed0"]
+    assert len(solve_tasks) == 9 and sum("-route-selection-" in t for t in solve_tasks) == 3
     by_key = {a["key"]: a for a in result["artifacts"]}
     summary = by_key["hardware-comparison-summary"]
     assert summary["type"] == "markdown" and "| qaoa-statevector |" in summary["data"]
     table = by_key["hardware-comparison-solves"]
     assert table["type"] == "table"
     rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
-    assert [row["backend"] for row in rows] == ["exact", "dwave-sa", "qaoa-statevector"]
+    assert [row["backend"] for row in rows] == backends * 3
+
+
+# --- cases of other kinds: route selection from a real pool, any kind through the hooks -------
+
+
+@pytest.fixture(scope="module")
+def selection() -> list[comparison.ComparisonCase]:
+    return comparison.selection_cases("yangtze-delta", pool_seconds=1.0, sizes=(12, 40), cuts=1)
+
+
+def test_selection_cases_are_cut_from_a_real_pool_and_scored_by_the_mip(
+    selection: list[comparison.ComparisonCase],
+) -> None:
+    from qroute.qubo.selection_exact import solve_selection
+
+    assert [c.kind for c in selection] == [comparison.ROUTE_SELECTION] * 2
+    small, large = selection
+    assert small.size <= 12 < large.size <= 40
+    for case in selection:
+        assert case.optimum == pytest.approx(solve_selection(case.problem).cost)
+        assert case.optimum_method == "HiGHS MIP" and "pool of" in str(case.source)
+        assert case.task_name == f"route-selection-{case.label}"
+
+
+def test_a_selection_record_says_kind_class_gap_time_and_usd(
+    no_qpu: None, selection: list[comparison.ComparisonCase]
+) -> None:
+    small, large = selection
+    record = comparison.measure_case("dwave-sa", small, run_id="r", shots=50)
+    assert record["status"] == STATUS_OK and record["kind"] == comparison.ROUTE_SELECTION
+    assert record["provenance_class"] == "classical_sampler"
+    assert record["cost"] >= record["optimum"] - 1e-6 and record["gap_percent"] >= -1e-9
+    assert record["time_to_solution_s"] > 0 and record["estimated_cost_usd"] == 0.0
+    assert record["tour"] is None and record["answer"]
+    assert record["details"]["encoding"] == "set-partition-v1"
+    assert comparison.typed_record(record)["kind"] == comparison.ROUTE_SELECTION
+    too_big = comparison.measure_case("qaoa-statevector", large, run_id="r")
+    assert too_big["status"] == STATUS_TOO_LARGE
+    assert "takes at most 16 columns" in str(too_big["reason"])
+
+
+def test_run_comparison_measures_every_case_through_one_loop_with_hooks(tmp_path: Path) -> None:
+    """The flow's path: the library loop, with the measurement and the warm-up as hooks."""
+    extra = comparison.route_tsp_case(4, 7)
+    calls: list[tuple[str, str, str]] = []
+    warmed: list[str] = []
+
+    def measure(backend: str, case: comparison.ComparisonCase, run: str) -> dict[str, Any]:
+        calls.append((backend, case.task_name, run))
+        return comparison.measure_case(backend, case, run_id=run)
+
+    records = run_comparison(
+        sizes=(3,), seeds=1, backends=["exact", "dwave-sa"], out_dir=tmp_path,
+        extra_cases=[extra], run_id="comparison-test", measure=measure,
+        warm_up_backend=warmed.append,
+    )  # fmt: skip
+    assert warmed == ["exact", "dwave-sa"]
+    assert calls == [
+        ("exact", "k3-seed0", "comparison-test"),
+        ("dwave-sa", "k3-seed0", "comparison-test"),
+        ("exact", "k4-seed7", "comparison-test"),
+        ("dwave-sa", "k4-seed7", "comparison-test"),
+    ]
+    assert load_records(tmp_path) == records
+    assert (tmp_path / "comparison-test.jsonl").is_file()
+
+
+def test_the_report_renders_any_kind_generically(tmp_path: Path) -> None:
+    from qroute.reporting.html_report import build_report
+
+    tsp = comparison.measure_case("exact", comparison.route_tsp_case(3, 0), run_id="comparison-x")
+    other = {
+        **tsp,
+        "kind": "made-up-kind",
+        "subproblem_key": "other",
+        "optimum_method": "enumeration",
+        "details": {"source": "a folder of made-up cases"},
+    }
+    comparison.write_records([tsp, other], tmp_path, "comparison-x")
+    assert len(latest_per_solve([tsp, other])) == 2  # kinds never replace each other
+    page = build_report(tmp_path, tmp_path / "report.html").read_text()
+    assert "made-up-kind cases (made-up-kind)" in page
+    assert "a folder of made-up cases" in page and "enumeration" in page
+    rows = summary_rows([tsp, other])
+    assert [(r["kind"], r["backend"]) for r in rows] == [
+        (comparison.ROUTE_TSP, "exact"),
+        ("made-up-kind", "exact"),
+    ]
+    markdown = summary_markdown([tsp, other])
+    assert "## made-up-kind cases" in markdown and "## Route-TSP" in markdown

@@ -91,7 +91,7 @@ def test_a_wrongly_typed_result_is_refused(field: str, value: Any) -> None:
 
 def test_comparison_records_follow_the_model() -> None:
     assert RECORD_FIELDS[0] == "schema" and RECORD_FIELDS[-1] == "details"
-    assert len(RECORD_FIELDS) == len(ComparisonRecord.model_fields) == 34
+    assert len(RECORD_FIELDS) == len(ComparisonRecord.model_fields) == 38
     record = dict.fromkeys(RECORD_FIELDS)
     record.update(schema=1, run_id="comparison-x", backend="exact", size=4, seed=0, status="ok")
     typed = typed_record(record)
