@@ -13,9 +13,11 @@ from qroute.backends.hardware import (
     PROFILES_ENV,
     HardwareProfile,
     ProfileError,
+    backend_profile,
     is_in_window,
     load_profile,
     load_profiles,
+    max_variables_for,
     profiles_dir,
 )
 from tests.paths import REPO
@@ -462,6 +464,48 @@ def test_pegasus_qubits_cannot_exceed_the_full_graph(tmp_path: Path) -> None:
     path = write(tmp_path, "dwave-advantage", text.replace("qubits: 5627", "qubits: 6000"))
     with pytest.raises(ProfileError, match=r"qubits: 6000 exceeds the 5760 of the full graph"):
         load_profile(path)
+
+
+def test_a_gate_limit_cannot_exceed_the_qubits(tmp_path: Path) -> None:
+    text = (DEFAULT_PROFILES_DIR / "qaoa-statevector.yaml").read_text(encoding="utf-8")
+    path = write(
+        tmp_path, "qaoa-statevector", text.replace("max_variables: 16", "max_variables: 29")
+    )
+    with pytest.raises(ProfileError, match=r"max_variables: 29 exceeds qubits \(28\)"):
+        load_profile(path)
+
+
+def test_a_qpu_limit_cannot_exceed_the_clique_its_graph_embeds(tmp_path: Path) -> None:
+    text = (DEFAULT_PROFILES_DIR / "dwave-advantage.yaml").read_text(encoding="utf-8")
+    path = write(
+        tmp_path, "dwave-advantage", text.replace("max_variables: 100", "max_variables: 181")
+    )
+    with pytest.raises(ProfileError, match=r"max_variables: 181 exceeds the 180-variable clique"):
+        load_profile(path)
+    at_clique = write(
+        tmp_path, "dwave-advantage", text.replace("max_variables: 100", "max_variables: 180")
+    )
+    assert max_variables_for(load_profile(at_clique)) == 180
+
+
+def test_max_variables_for_prefers_the_cap_then_the_device(
+    shipped: dict[str, HardwareProfile],
+) -> None:
+    assert max_variables_for(shipped["exact"]) == 169  # the cap, above the 24 "qubits"
+    assert max_variables_for(shipped["dwave-advantage"]) == 100  # the cap, below the clique
+    assert max_variables_for(shipped["dwave-hybrid-nl"]) == 1600  # no cap: its qubits
+    assert max_variables_for(shipped["qiskit-aer"]) == 20  # no cap: max_subproblem_qubits
+    assert max_variables_for(shipped["iqm-garnet"]) == 20  # no cap: its qubits
+    uncapped = shipped["dwave-advantage2"].model_copy(update={"max_variables": None})
+    assert max_variables_for(uncapped) == 184  # busclique of Z(12,4)
+
+
+def test_backend_profile_skips_retired_profiles(shipped: dict[str, HardwareProfile]) -> None:
+    assert backend_profile("dwave-qpu", shipped) is shipped["dwave-advantage"]
+    assert backend_profile("braket-aws", shipped) is shipped["braket-dm1"]
+    only_retired = {"braket-tn1": shipped["braket-tn1"]}
+    assert backend_profile("braket-aws", only_retired) is None
+    assert backend_profile("qaoa-sdks", shipped) is None
 
 
 # --- execution windows ----------------------------------------------------------------------
