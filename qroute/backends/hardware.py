@@ -48,6 +48,7 @@ __all__ = [
     "as_utc",
     "backend_profile",
     "clique_capacity",
+    "device_max_variables",
     "is_in_window",
     "max_variables_for",
     "shipped_profile",
@@ -548,12 +549,17 @@ def clique_capacity(connectivity: Connectivity) -> int | None:
 def max_variables_for(profile: HardwareProfile) -> int:
     """Most BQM variables qroute sends to this target in one solve: the only size rule.
 
-    The profile's ``max_variables`` (qroute's own cap) when it sets one; else what the device
-    takes: the busclique capacity of an annealing QPU's graph, or ``max_subproblem_qubits``,
-    or ``qubits``.
+    The profile's ``max_variables`` (qroute's own cap) when it sets one, else what the device
+    takes (:func:`device_max_variables`).
     """
     if profile.max_variables is not None:
         return profile.max_variables
+    return device_max_variables(profile)
+
+
+def device_max_variables(profile: HardwareProfile) -> int:
+    """Most logical variables the target itself takes, without qroute's cap: the busclique
+    capacity of an annealing QPU's graph, else ``max_subproblem_qubits``, else ``qubits``."""
     if profile.paradigm == "annealing" and profile.kind == "qpu":
         clique = clique_capacity(profile.connectivity)
         if clique is not None:

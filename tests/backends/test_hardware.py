@@ -14,6 +14,7 @@ from qroute.backends.hardware import (
     HardwareProfile,
     ProfileError,
     backend_profile,
+    device_max_variables,
     is_in_window,
     load_profile,
     load_profiles,
@@ -459,33 +460,31 @@ def test_missing_top_level_field_has_no_line(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: qubits: Field required"
 
 
-def test_pegasus_qubits_cannot_exceed_the_full_graph(tmp_path: Path) -> None:
-    text = (DEFAULT_PROFILES_DIR / "dwave-advantage.yaml").read_text(encoding="utf-8")
-    path = write(tmp_path, "dwave-advantage", text.replace("qubits: 5627", "qubits: 6000"))
-    with pytest.raises(ProfileError, match=r"qubits: 6000 exceeds the 5760 of the full graph"):
-        load_profile(path)
+def edited_shipped(tmp_path: Path, stem: str, old: str, new: str) -> Path:
+    """A copy of the shipped profile ``stem`` with ``old`` replaced by ``new``."""
+    text = (DEFAULT_PROFILES_DIR / f"{stem}.yaml").read_text(encoding="utf-8")
+    assert old in text
+    return write(tmp_path, stem, text.replace(old, new))
 
 
-def test_a_gate_limit_cannot_exceed_the_qubits(tmp_path: Path) -> None:
-    text = (DEFAULT_PROFILES_DIR / "qaoa-statevector.yaml").read_text(encoding="utf-8")
-    path = write(
-        tmp_path, "qaoa-statevector", text.replace("max_variables: 16", "max_variables: 29")
-    )
-    with pytest.raises(ProfileError, match=r"max_variables: 29 exceeds qubits \(28\)"):
-        load_profile(path)
+OUT_OF_RANGE = [
+    ("dwave-advantage", "qubits: 5627", "qubits: 6000", r"qubits: 6000 exceeds the 5760 of"),
+    ("qaoa-statevector", "max_variables: 16", "max_variables: 29", r"29 exceeds qubits \(28\)"),
+    ("dwave-advantage", "max_variables: 100", "max_variables: 181", r"181 exceeds the 180-var"),
+]
 
 
-def test_a_qpu_limit_cannot_exceed_the_clique_its_graph_embeds(tmp_path: Path) -> None:
-    text = (DEFAULT_PROFILES_DIR / "dwave-advantage.yaml").read_text(encoding="utf-8")
-    path = write(
-        tmp_path, "dwave-advantage", text.replace("max_variables: 100", "max_variables: 181")
-    )
-    with pytest.raises(ProfileError, match=r"max_variables: 181 exceeds the 180-variable clique"):
-        load_profile(path)
-    at_clique = write(
-        tmp_path, "dwave-advantage", text.replace("max_variables: 100", "max_variables: 180")
-    )
-    assert max_variables_for(load_profile(at_clique)) == 180
+@pytest.mark.parametrize(("stem", "old", "new", "message"), OUT_OF_RANGE)
+def test_a_count_beyond_the_graph_or_the_qubits_is_refused(
+    tmp_path: Path, stem: str, old: str, new: str, message: str
+) -> None:
+    with pytest.raises(ProfileError, match=message):
+        load_profile(edited_shipped(tmp_path, stem, old, new))
+
+
+def test_a_qpu_limit_may_reach_the_clique_its_graph_embeds(tmp_path: Path) -> None:
+    edited = edited_shipped(tmp_path, "dwave-advantage", "max_variables: 100", "max_variables: 180")
+    assert max_variables_for(load_profile(edited)) == 180
 
 
 def test_max_variables_for_prefers_the_cap_then_the_device(
@@ -498,6 +497,8 @@ def test_max_variables_for_prefers_the_cap_then_the_device(
     assert max_variables_for(shipped["iqm-garnet"]) == 20  # no cap: its qubits
     uncapped = shipped["dwave-advantage2"].model_copy(update={"max_variables": None})
     assert max_variables_for(uncapped) == 184  # busclique of Z(12,4)
+    assert device_max_variables(shipped["dwave-advantage2"]) == 184  # the device, not the cap
+    assert device_max_variables(shipped["dwave-sa"]) == 1000  # max_subproblem_qubits, not 256
 
 
 def test_backend_profile_skips_retired_profiles(shipped: dict[str, HardwareProfile]) -> None:
