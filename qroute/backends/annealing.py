@@ -20,7 +20,6 @@ class SimulatedAnnealingBackend(SamplerBackend):
 
     name = "dwave-sa"
     paradigm = "annealing"
-    max_variables = 256  # 16 stops
     device = "dwave-samplers SimulatedAnnealingSampler (CPU)"
 
     def sampler(self) -> dimod.Sampler:
@@ -40,7 +39,6 @@ class TabuBackend(SamplerBackend):
 
     name = "dwave-tabu"
     paradigm = "classical"  # tabu search on the QUBO: no annealing model at all
-    max_variables = 256  # 16 stops
     device = "dwave-samplers TabuSampler (CPU)"
 
     def sampler(self) -> dimod.Sampler:
@@ -88,7 +86,6 @@ class DWaveQPUBackend(SamplerBackend):
 
     name = "dwave-qpu"
     paradigm = "annealing"
-    max_variables = 100  # 10 stops
 
     def __init__(self, child: dimod.Sampler | None = None, solver: str | None = None) -> None:
         self._child = child

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 import dimod
 
+from qroute.backends.hardware import backend_profile, max_variables_for
 from qroute.model.solver import Budget, Provenance, SolveResult
 from qroute.qubo.kind import Conversion, Interpretation, QuboKind
 from qroute.qubo.tsp import TSP_KIND
@@ -39,13 +41,16 @@ class Backend(Protocol):
     """What every backend is (and a ``qroute.model.solver.Solver`` of subproblems).
 
     max_variables: the largest BQM it takes (qubits for a gate device, logical variables
-    for an annealer); ``capacity(backend, kind)`` says the same in the kind's unit.
+    for an annealer), read from its hardware profile; ``capacity(backend, kind)`` says the
+    same in the kind's unit.
     """
 
     name: str
     paradigm: str  # "gate", "annealing" or "classical"
     device: str
-    max_variables: int
+
+    @property
+    def max_variables(self) -> int: ...
 
     def availability(self) -> Availability: ...
 
@@ -91,15 +96,23 @@ def check_capacity(backend: Backend, kind: QuboKind, problem: Any) -> None:
 class SamplerBackend:
     """A backend that is one ``dimod.Sampler`` with defaults for its keyword arguments.
 
-    Subclasses set ``name``, ``paradigm``, ``max_variables``, ``device`` and implement
-    ``sampler()`` and ``sample_kwargs()``; ``postprocess_info()`` may add sampler-specific
-    details (timing, embedding, chain breaks) to the provenance.
+    Subclasses set ``name``, ``paradigm``, ``device`` and implement ``sampler()`` and
+    ``sample_kwargs()``; ``postprocess_info()`` may add sampler-specific details (timing,
+    embedding, chain breaks) to the provenance. ``max_variables`` comes from the hardware
+    profile whose ``backend`` is ``name``; ``unprofiled_max_variables`` is the limit of a
+    backend without one.
     """
 
     name = "qubo"
     paradigm = "annealing"
-    max_variables = 64
+    unprofiled_max_variables = 64
     device = "unknown"
+
+    @cached_property
+    def max_variables(self) -> int:
+        """The largest BQM this backend takes: its profile's (looked up once)."""
+        profile = backend_profile(self.name)
+        return self.unprofiled_max_variables if profile is None else max_variables_for(profile)
 
     def availability(self) -> Availability:
         return Availability(True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dimod
 
 from qroute.backends.base import SamplerBackend, SubproblemTooLarge
+from qroute.backends.hardware import shipped_profile
 from qroute.model.solver import Budget
 from qroute.qubo.kind import Conversion
 
-ENUMERATION_MAX_VARIABLES = 20
+ENUMERATION_MAX_VARIABLES = shipped_profile("exact").max_subproblem_qubits or 0
 """Largest BQM the exact backend enumerates (dimod.ExactSolver, 2^n states) for a kind
-without an exact classical solver of its own."""
+without an exact classical solver of its own: ``max_subproblem_qubits`` of the exact
+profile (required there, as for every local target)."""
 
 
 class ExactBackend(SamplerBackend):
@@ -23,7 +25,6 @@ class ExactBackend(SamplerBackend):
 
     name = "exact"
     paradigm = "classical"
-    max_variables = 169  # Held-Karp up to 13 stops
     device = "held-karp dynamic programming (CPU)"
 
     def device_for(self, conversion: Conversion) -> str:

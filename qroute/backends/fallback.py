@@ -27,8 +27,8 @@ from qroute.backends.base import (
     SubproblemTooLarge,
 )
 from qroute.backends.hardware import (
-    Connectivity,
     HardwareProfile,
+    backend_profile,
     load_profiles,
     window_refusal,
 )
@@ -41,31 +41,6 @@ log = logging.getLogger(__name__)
 
 ChainRule = Callable[[Any, QuboKind], Sequence[str]]
 """(subproblem, kind) -> backend names to try, best first."""
-
-
-def clique_capacity(connectivity: Connectivity) -> int | None:
-    """Largest fully connected problem a full-yield annealer graph embeds (busclique sizes).
-
-    Pegasus P_m: 12 (m - 1) (180 on P16); Zephyr Z_{m,t}: 2t (2m - 1) (184 on Z_{12,4}).
-    tests/test_dispatch.py checks both formulas against minorminer's busclique on small
-    graphs. Real QPUs miss a few qubits, so this is an upper bound: a failed embedding
-    still falls back at solve time.
-    """
-    if connectivity.kind == "pegasus" and connectivity.m:
-        return 12 * (connectivity.m - 1)
-    if connectivity.kind == "zephyr" and connectivity.m and connectivity.t:
-        return 2 * connectivity.t * (2 * connectivity.m - 1)
-    return None
-
-
-def max_variables_for(profile: HardwareProfile) -> int | None:
-    """Most BQM variables a device or simulator takes, from its hardware profile (None: the
-    profile sets no limit for this paradigm)."""
-    if profile.paradigm == "annealing" and profile.kind == "qpu":
-        return clique_capacity(profile.connectivity)
-    if profile.paradigm == "gate":
-        return profile.max_subproblem_qubits or profile.qubits
-    return None
 
 
 class FallbackChain:
@@ -150,17 +125,12 @@ class FallbackChain:
         """The active hardware profile behind a backend name, if one exists."""
         if self._profiles is None:
             self._profiles = load_profiles()
-        for profile in self._profiles.values():
-            if profile.backend == name and profile.status != "retired":
-                return profile
-        return None
+        return backend_profile(name, self._profiles)
 
     def capacity(self, name: str) -> int:
-        """Most variables this backend takes: its own limit, narrowed by its profile."""
-        limit = self.backend(name).max_variables
-        profile = self.profile(name)
-        from_profile = max_variables_for(profile) if profile is not None else None
-        return min(limit, from_profile) if from_profile else limit
+        """Most variables this backend takes: its ``max_variables``, which the backend reads
+        from its hardware profile (``qroute.backends.hardware.max_variables_for``)."""
+        return self.backend(name).max_variables
 
     def refusal(
         self,

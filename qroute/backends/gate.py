@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import dimod
 
 from qroute.backends.base import SamplerBackend
+from qroute.backends.hardware import (
+    HardwareProfile,
+    backend_profile,
+    max_variables_for,
+    shipped_profile,
+)
 from qroute.model.solver import Budget
 from qroute.qubo.kind import Conversion
 
 DEFAULT_SHOTS = 1000
 DEFAULT_DEPTH = 2
-QAOA_MAX_QUBITS = 16
-"""Most qubits (BQM variables) of a local QAOA: its angles are optimised on the exact
-statevector, 2^16 amplitudes (4 route stops)."""
+QAOA_MAX_QUBITS = max_variables_for(shipped_profile("qaoa-statevector"))
+"""Most qubits (BQM variables) of any QAOA: its angles are optimised on the exact
+statevector, so the qaoa-statevector profile's ``max_variables`` (16: 2^16 amplitudes, 4 route
+stops) bounds every engine; derived here, written only in that profile."""
+
+
+def qaoa_max_variables(profile: HardwareProfile | None) -> int:
+    """Most qubits of a QAOA sampled on ``profile``'s device (None: no profile of its own):
+    the statevector that optimises the angles (QAOA_MAX_QUBITS) and that device both bound it."""
+    if profile is None:
+        return QAOA_MAX_QUBITS
+    return min(QAOA_MAX_QUBITS, max_variables_for(profile))
 
 
 class QAOABackend(SamplerBackend):
     """QAOA on a local simulator: angles optimised on our statevector, shots on `engine`."""
 
     paradigm = "gate"
-    max_variables = QAOA_MAX_QUBITS
+
+    @cached_property
+    def max_variables(self) -> int:
+        return qaoa_max_variables(backend_profile(self.name))
 
     def __init__(self, engine: str, name: str, device: str, depth: int = DEFAULT_DEPTH) -> None:
         self.engine = engine
@@ -86,7 +105,7 @@ class _SplitShotSampler(dimod.Sampler):  # type: ignore[misc]
         p: int = DEFAULT_DEPTH,
         shots: int = DEFAULT_SHOTS,
         seed: int | None = None,
-        max_qubits: int = 16,
+        max_qubits: int = QAOA_MAX_QUBITS,
     ) -> dimod.SampleSet:
         from qroute.circuits.qaoa import QAOASampler
 
@@ -118,6 +137,11 @@ class QAOAEnsembleBackend(QAOABackend):
             "qaoa-sdks",
             "braket LocalSimulator + pennylane lightning.qubit + qiskit-aer AerSimulator",
         )
+
+    @cached_property
+    def max_variables(self) -> int:
+        """Every engine samples the same QAOA: the smallest engine limit (no profile of its own)."""
+        return min(qaoa_max_variables(backend_profile(engine)) for engine in SDK_ENGINES)
 
     def sampler(self) -> dimod.Sampler:
         return _SplitShotSampler()

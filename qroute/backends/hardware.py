@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -45,7 +46,12 @@ __all__ = [
     "ShotRange",
     "Window",
     "as_utc",
+    "backend_profile",
+    "clique_capacity",
+    "device_max_variables",
     "is_in_window",
+    "max_variables_for",
+    "shipped_profile",
     "window_refusal",
     "load_profile",
     "load_profiles",
@@ -400,6 +406,7 @@ class HardwareProfile(_Frozen):
     price: Price
     availability: AccessSchedule
     max_subproblem_qubits: int | None = Field(default=None, gt=0, le=_MAX_QUBITS, strict=True)
+    max_variables: int | None = Field(default=None, gt=0, le=_MAX_QUBITS, strict=True)
     notes: str | None = None
 
     @field_validator("id")
@@ -487,6 +494,16 @@ class HardwareProfile(_Frozen):
             raise _FieldIssue("max_subproblem_qubits", f"{cap} exceeds qubits ({self.qubits})")
         if self.provider == "local" and cap is None:
             raise _FieldIssue("max_subproblem_qubits", "required for a local target")
+        limit = self.max_variables
+        if limit is None:
+            return
+        if self.paradigm != "classical" and limit > self.qubits:
+            raise _FieldIssue("max_variables", f"{limit} exceeds qubits ({self.qubits})")
+        clique = clique_capacity(self.connectivity) if annealer else None
+        if clique is not None and limit > clique:
+            raise _FieldIssue(
+                "max_variables", f"{limit} exceeds the {clique}-variable clique the graph embeds"
+            )
 
     def _check_commercials(self) -> None:
         needed = _CREDENTIALS[self.provider]
@@ -512,6 +529,65 @@ class HardwareProfile(_Frozen):
     def accepts(self) -> Literal["circuit", "bqm"]:
         """What qroute hands the backend: a QAOA circuit or a binary quadratic model."""
         return "circuit" if self.paradigm == "gate" else "bqm"
+
+
+def clique_capacity(connectivity: Connectivity) -> int | None:
+    """Largest fully connected problem a full-yield annealer graph embeds (busclique sizes).
+
+    Pegasus P_m: 12 (m - 1) (180 on P16); Zephyr Z_{m,t}: 2t (2m - 1) (184 on Z_{12,4}).
+    tests/hybrid/test_dispatch.py checks both formulas against minorminer's busclique on small
+    graphs. Real QPUs miss a few qubits, so this is an upper bound: a failed embedding
+    still falls back at solve time.
+    """
+    if connectivity.kind == "pegasus" and connectivity.m:
+        return 12 * (connectivity.m - 1)
+    if connectivity.kind == "zephyr" and connectivity.m and connectivity.t:
+        return 2 * connectivity.t * (2 * connectivity.m - 1)
+    return None
+
+
+def max_variables_for(profile: HardwareProfile) -> int:
+    """Most BQM variables qroute sends to this target in one solve: the only size rule.
+
+    The profile's ``max_variables`` (qroute's own cap) when it sets one, else what the device
+    takes (:func:`device_max_variables`).
+    """
+    if profile.max_variables is not None:
+        return profile.max_variables
+    return device_max_variables(profile)
+
+
+def device_max_variables(profile: HardwareProfile) -> int:
+    """Most logical variables the target itself takes, without qroute's cap: the busclique
+    capacity of an annealing QPU's graph, else ``max_subproblem_qubits``, else ``qubits``."""
+    if profile.paradigm == "annealing" and profile.kind == "qpu":
+        clique = clique_capacity(profile.connectivity)
+        if clique is not None:
+            return clique
+    return profile.max_subproblem_qubits or profile.qubits
+
+
+def backend_profile(
+    name: str, profiles: dict[str, HardwareProfile] | None = None
+) -> HardwareProfile | None:
+    """The first active (not retired) profile whose ``backend`` is ``name`` (default: the
+    profiles in :func:`profiles_dir`, read once per folder), or None: a backend without one."""
+    if profiles is None:
+        profiles = _profiles_in(profiles_dir())
+    for profile in profiles.values():
+        if profile.backend == name and profile.status != "retired":
+            return profile
+    return None
+
+
+@lru_cache(maxsize=8)
+def _profiles_in(folder: Path) -> dict[str, HardwareProfile]:
+    return load_profiles(folder)
+
+
+def shipped_profile(profile_id: str) -> HardwareProfile:
+    """One profile shipped with qroute (package data; ignores ``$QROUTE_HARDWARE_PROFILES``)."""
+    return load_profile(DEFAULT_PROFILES_DIR / f"{profile_id}.yaml")
 
 
 def profiles_dir() -> Path:

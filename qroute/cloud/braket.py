@@ -36,7 +36,7 @@ import dimod
 import numpy as np
 
 from qroute.backends.base import Availability, interpreted_result
-from qroute.backends.gate import QAOA_MAX_QUBITS
+from qroute.backends.gate import qaoa_max_variables
 from qroute.backends.hardware import HardwareProfile, Price, window_refusal
 from qroute.cloud.braket_account import queue_depth, queue_refusal
 from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
@@ -136,7 +136,7 @@ class BraketQAOABackend:
         self.name = braket_backend_name(profile, via)
         self.device = profile.device_arn
         # angles are optimised on the local statevector: the local QAOA limit applies too
-        self.max_variables = min(QAOA_MAX_QUBITS, profile.qubits)
+        self.max_variables = qaoa_max_variables(profile)
         self._session_factory = session_factory
         self._settings = settings
         self._reservation_arn = reservation_arn

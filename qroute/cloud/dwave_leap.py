@@ -33,7 +33,7 @@ import dimod
 
 from qroute.backends.annealing import DWaveQPUBackend
 from qroute.backends.base import Availability, SamplerBackend
-from qroute.backends.hardware import HardwareProfile
+from qroute.backends.hardware import HardwareProfile, max_variables_for
 from qroute.cloud.cost import (
     CostEstimate,
     estimate_annealer,
@@ -62,8 +62,6 @@ __all__ = [
 
 log = module_logger(__name__)
 
-HYBRID_MAX_VARIABLES = 1600  # 40 stops: about the 3-5 s minimum time limit
-
 
 def leap_backend_name(profile: HardwareProfile) -> str:
     return "leap-" + profile.id.removeprefix("dwave-")
@@ -75,8 +73,14 @@ class _LeapPaid:
 
     name: str
     device: str
-    max_variables: int
     paradigm = "annealing"
+    profile: HardwareProfile
+
+    @property
+    def max_variables(self) -> int:
+        """From the profile (``max_variables_for``): e.g. 1600 variables (40 stops) for the
+        hybrid solvers, 100 (10 stops) for the QPUs."""
+        return max_variables_for(self.profile)
 
     def _leap_init(
         self,
@@ -366,7 +370,6 @@ class _LeapHybridBase(_LeapPaid, SamplerBackend):
         )
         self.name = leap_backend_name(profile)
         self.device = profile.solver_name or profile.id
-        self.max_variables = HYBRID_MAX_VARIABLES
         self._injected_sampler = sampler
         self._sdk: Any = None
         if sampler is not None:  # an injected sampler (a test double) is named as itself

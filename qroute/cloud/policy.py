@@ -27,7 +27,6 @@ from qroute.qubo.tsp import TSP_KIND
 __all__ = ["braket_qpu_arns", "cloud_chain", "cloud_policy", "default_cloud_chains"]
 
 GATE_MAX_VARIABLES = QAOA_MAX_QUBITS
-QPU_MAX_VARIABLES = DWaveQPUBackend.max_variables
 LOCAL_TAIL = ("dwave-sa", "exact")
 
 
@@ -79,6 +78,12 @@ def default_cloud_chains() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
     return tuple(gate), tuple(leap_backend_name(p) for p in annealers), tuple(hybrid)
 
 
+def qpu_max_variables() -> int:
+    """Most variables the annealer chain takes: the D-Wave QPU backend's, from its profile
+    (100: 10 stops)."""
+    return DWaveQPUBackend().max_variables
+
+
 def cloud_policy(
     *,
     gate: Sequence[str] | None = None,
@@ -93,7 +98,7 @@ def cloud_policy(
         variables = kind.num_variables(sub)
         if variables <= GATE_MAX_VARIABLES:
             names = [*(default_gate if gate is None else gate), "qaoa-statevector"]
-        elif variables <= QPU_MAX_VARIABLES:
+        elif variables <= qpu_max_variables():
             names = list(default_annealer if annealer is None else annealer)
         else:
             names = list(default_hybrid if hybrid is None else hybrid)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qroute.backends import Backend
-from qroute.backends.fallback import ChainRule, FallbackChain, clique_capacity, max_variables_for
+from qroute.backends.fallback import ChainRule, FallbackChain
 from qroute.backends.gate import QAOA_MAX_QUBITS
-from qroute.backends.hardware import HardwareProfile
+from qroute.backends.hardware import HardwareProfile, clique_capacity, max_variables_for
 from qroute.qubo.kind import QuboKind
 from qroute.qubo.tsp import TSP_KIND
 

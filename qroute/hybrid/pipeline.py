@@ -60,7 +60,8 @@ SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 
 # Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
 # stops (144 variables), the D-Wave QPU path takes at most 10; QAOA takes what its qubit limit
-# holds (qroute.backends.gate.QAOA_MAX_QUBITS, the one place it is written: 4 stops).
+# holds (qroute.backends.gate.QAOA_MAX_QUBITS, derived from the qaoa-statevector profile's
+# max_variables, the one place it is written: 4 stops).
 DEFAULT_MAX_STOPS = {
     "local": 12,
     "mixed": 12,

@@ -20,7 +20,8 @@ from typing import Any
 
 import dimod
 
-from qroute.hybrid.dispatch import Dispatcher, clique_capacity
+from qroute.backends.hardware import device_max_variables, load_profiles
+from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.provenance import provenance_class as class_of_backend
 from qroute.model.solver import BackendUnavailable, Budget
 from qroute.rail import annealer
@@ -70,28 +71,20 @@ class RailSamplers:
         self.injected = dict(injected or {})
 
     def max_variables(self, name: str) -> int:
-        """Most window variables `name` takes: the logical-qubit limit of its hardware
-        profile (``max_subproblem_qubits``; busclique capacity for an annealing QPU; the
-        variable limit of a hybrid solver), and for QAOA also the backend's own qubit cap.
+        """Most window variables `name` takes: the device's own limit from its hardware
+        profile (``qroute.backends.hardware.device_max_variables``: ``max_subproblem_qubits``;
+        busclique capacity for an annealing QPU; the variable limit of a hybrid solver), not
+        qroute's per-subproblem ``max_variables`` cap; a QAOA backend's own ``max_variables``.
         For onehot-sa: option variables (its state holds no slack bits; see `window_size`)."""
         if name == ONEHOT:
             return annealer.MAX_OPTION_VARIABLES
         if name == HYBRID:
-            from qroute.backends.hardware import load_profiles
-
-            return int(load_profiles()[HYBRID_PROFILE].qubits)
+            return device_max_variables(load_profiles()[HYBRID_PROFILE])
         backend = self.dispatcher.backend(name)
         profile = self.dispatcher.profile(name)
-        limit = backend.max_variables
-        if profile is None:
-            return limit
-        if profile.paradigm == "annealing" and profile.kind == "qpu":
-            logical = clique_capacity(profile.connectivity)
-        else:
-            logical = profile.max_subproblem_qubits or profile.qubits
-        if logical is None:
-            return limit
-        return min(limit, logical) if backend.paradigm == "gate" else int(logical)
+        if backend.paradigm == "gate" or profile is None:
+            return backend.max_variables  # a QAOA's limit, from its profile and the statevector's
+        return device_max_variables(profile)
 
     @staticmethod
     def window_size(name: str, wq: WindowQubo) -> int:

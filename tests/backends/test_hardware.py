@@ -13,9 +13,12 @@ from qroute.backends.hardware import (
     PROFILES_ENV,
     HardwareProfile,
     ProfileError,
+    backend_profile,
+    device_max_variables,
     is_in_window,
     load_profile,
     load_profiles,
+    max_variables_for,
     profiles_dir,
 )
 from tests.paths import REPO
@@ -457,11 +460,53 @@ def test_missing_top_level_field_has_no_line(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: qubits: Field required"
 
 
-def test_pegasus_qubits_cannot_exceed_the_full_graph(tmp_path: Path) -> None:
-    text = (DEFAULT_PROFILES_DIR / "dwave-advantage.yaml").read_text(encoding="utf-8")
-    path = write(tmp_path, "dwave-advantage", text.replace("qubits: 5627", "qubits: 6000"))
-    with pytest.raises(ProfileError, match=r"qubits: 6000 exceeds the 5760 of the full graph"):
-        load_profile(path)
+def edited_shipped(tmp_path: Path, stem: str, old: str, new: str) -> Path:
+    """A copy of the shipped profile ``stem`` with ``old`` replaced by ``new``."""
+    text = (DEFAULT_PROFILES_DIR / f"{stem}.yaml").read_text(encoding="utf-8")
+    assert old in text
+    return write(tmp_path, stem, text.replace(old, new))
+
+
+OUT_OF_RANGE = [
+    ("dwave-advantage", "qubits: 5627", "qubits: 6000", r"qubits: 6000 exceeds the 5760 of"),
+    ("qaoa-statevector", "max_variables: 16", "max_variables: 29", r"29 exceeds qubits \(28\)"),
+    ("dwave-advantage", "max_variables: 100", "max_variables: 181", r"181 exceeds the 180-var"),
+]
+
+
+@pytest.mark.parametrize(("stem", "old", "new", "message"), OUT_OF_RANGE)
+def test_a_count_beyond_the_graph_or_the_qubits_is_refused(
+    tmp_path: Path, stem: str, old: str, new: str, message: str
+) -> None:
+    with pytest.raises(ProfileError, match=message):
+        load_profile(edited_shipped(tmp_path, stem, old, new))
+
+
+def test_a_qpu_limit_may_reach_the_clique_its_graph_embeds(tmp_path: Path) -> None:
+    edited = edited_shipped(tmp_path, "dwave-advantage", "max_variables: 100", "max_variables: 180")
+    assert max_variables_for(load_profile(edited)) == 180
+
+
+def test_max_variables_for_prefers_the_cap_then_the_device(
+    shipped: dict[str, HardwareProfile],
+) -> None:
+    assert max_variables_for(shipped["exact"]) == 169  # the cap, above the 24 "qubits"
+    assert max_variables_for(shipped["dwave-advantage"]) == 100  # the cap, below the clique
+    assert max_variables_for(shipped["dwave-hybrid-nl"]) == 1600  # no cap: its qubits
+    assert max_variables_for(shipped["qiskit-aer"]) == 20  # no cap: max_subproblem_qubits
+    assert max_variables_for(shipped["iqm-garnet"]) == 20  # no cap: its qubits
+    uncapped = shipped["dwave-advantage2"].model_copy(update={"max_variables": None})
+    assert max_variables_for(uncapped) == 184  # busclique of Z(12,4)
+    assert device_max_variables(shipped["dwave-advantage2"]) == 184  # the device, not the cap
+    assert device_max_variables(shipped["dwave-sa"]) == 1000  # max_subproblem_qubits, not 256
+
+
+def test_backend_profile_skips_retired_profiles(shipped: dict[str, HardwareProfile]) -> None:
+    assert backend_profile("dwave-qpu", shipped) is shipped["dwave-advantage"]
+    assert backend_profile("braket-aws", shipped) is shipped["braket-dm1"]
+    only_retired = {"braket-tn1": shipped["braket-tn1"]}
+    assert backend_profile("braket-aws", only_retired) is None
+    assert backend_profile("qaoa-sdks", shipped) is None
 
 
 # --- execution windows ----------------------------------------------------------------------

@@ -31,11 +31,12 @@ def test_zephyr_clique_formula_matches_busclique() -> None:
 
 def test_profiles_set_subproblem_capacities() -> None:
     profiles = load_profiles()
-    assert max_variables_for(profiles["dwave-advantage"]) == 180  # the P16 clique
+    assert max_variables_for(profiles["dwave-advantage"]) == 100  # its cap, under the clique
+    assert clique_capacity(profiles["dwave-advantage"].connectivity) == 180  # the P16 clique
     assert max_variables_for(profiles["qiskit-aer"]) == 20
-    assert max_variables_for(profiles["exact"]) is None
+    assert max_variables_for(profiles["exact"]) == 169  # Held-Karp's 13 stops
     dispatcher = Dispatcher("local")
-    assert dispatcher.capacity("dwave-qpu") == 100  # the backend's own cap is tighter
+    assert dispatcher.capacity("dwave-qpu") == 100  # read from the profile, nothing narrower
     assert dispatcher.capacity("qaoa-statevector") == 16
     assert dispatcher.capacity("pennylane-lightning") == 16
 
