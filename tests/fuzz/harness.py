@@ -519,7 +519,17 @@ def mutate_solution(seed: Seed, rng: random.Random) -> tuple[str, str]:
     return f"route-stop-{choice}", "\n".join(lines)
 
 
-PROFILE_COUNTS = {"qubits", "min", "max", "default", "m", "t", "edges", "max_subproblem_qubits"}
+PROFILE_COUNTS = {
+    "qubits",
+    "min",
+    "max",
+    "default",
+    "m",
+    "t",
+    "edges",
+    "max_subproblem_qubits",
+    "max_variables",
+}
 PROFILE_PRICES = {"per_task_usd", "per_shot_usd", "per_minute_usd", "per_qpu_second_usd"}
 
 
