@@ -185,6 +185,7 @@ def rail_payload(
         "gap_to_mip_percent": None if plan.gap_percent is None else round(plan.gap_percent, 4),
         "provenance": class_counts(plan),
         "windows": [r.as_dict() for r in plan.records],
+        "cloud_cost_usd": round(sum(r.cost_usd for r in plan.records), 6),
         "plan": items,
         "service_loads": load_table(plan),
         "by_truck": trucked,

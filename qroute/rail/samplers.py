@@ -336,3 +336,8 @@ def rail_chain(policy: str) -> list[str]:
     if policy not in chains:
         raise ValueError(f"unknown rail policy {policy!r}; choose from {', '.join(RAIL_POLICIES)}")
     return chains[policy]
+
+
+def is_paid_policy(policy: str) -> bool:
+    """Whether `policy` tries a paid Leap service (its windows need a run budget)."""
+    return any(name in PAID for name in rail_chain(policy))
