@@ -407,7 +407,10 @@ class RailResultPayload(_Open):
     gap_to_mip_percent: Number = None
     provenance: RailProvenance
     windows: list[RailWindow]
-    cloud_cost_usd: float = Field(default=0.0, description="sum of the windows' cost_usd")
+    cloud_cost_usd: float = Field(
+        default=0.0,
+        description="sum of the windows' cost_usd (a replan's base plan: disruption.base_plan)",
+    )
     plan: list[RailPlanItem]
     service_loads: list[RailServiceLoad]
     by_truck: list[RailTruckEntry]

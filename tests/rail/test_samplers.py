@@ -17,6 +17,8 @@ from qroute.rail.comparison import WindowCase, small_windows
 from qroute.rail.model import RailNetwork
 from qroute.rail.plan import RailConfig, plan_rail
 from qroute.rail.qubo import decode
+from qroute.rail.report import summary_markdown
+from qroute.rail.run import run_rail
 from qroute.rail.samplers import CQM, HYBRID, QPU, RailSamplers, rail_chain
 from tests.cloud.conftest import offline_settings
 from tests.cloud.fakes import FakeCQMSampler, FakeHybridSampler, FakeLeap, profile
@@ -142,3 +144,25 @@ def test_cqm_without_a_budget_falls_back_to_the_local_chain(
     got = samplers.solve(rail_chain("cqm"), case.qubo, Budget(seed=1, shots=20))
     assert got.backend_used == "onehot-sa" and fake.sent == []
     assert (got.fallback_reason or "").startswith("leap-hybrid-cqm: budget: no run budget set")
+
+
+def test_paid_windows_show_their_cost_in_result_json_and_summary(
+    small_net: RailNetwork, settings: CloudSettings
+) -> None:
+    leap = FakeLeap()
+    sampler = FakeHybridSampler(leap, charge_time_us=4e6)
+    backend = LeapHybridBackend(
+        profile("dwave-hybrid-bqm"), sampler=sampler, client_factory=leap.client, settings=settings
+    )
+    samplers = RailSamplers(Dispatcher(backends={HYBRID: backend}))
+    config = RailConfig(policy="hybrid", time_limit=1.0, mip=False)
+    payload = run_rail(small_net, config, samplers=samplers)
+    paid = [w for w in payload["windows"] if w["backend_used"] == HYBRID]
+    assert paid and all(w["provenance_class"] == "hybrid_service" for w in paid)
+    rows = settings.ledger().entries()
+    assert len(rows) == len(paid) and all(e.state == "completed" for e in rows)
+    billed = 4 / 60 * HYBRID_USD_PER_MIN  # per window: the fake's charge_time
+    assert all(w["cost_usd"] == pytest.approx(billed) for w in paid)
+    assert payload["cloud_cost_usd"] == pytest.approx(len(paid) * billed, abs=1e-5)
+    assert sum(e.actual_usd or 0 for e in rows) == pytest.approx(len(paid) * billed)
+    assert f"paid windows: {len(paid)}" in summary_markdown(payload)
