@@ -121,6 +121,9 @@ def test_cqm_policy_sends_the_window_cqm_and_decodes_the_optimum(
     backend = LeapHybridCQMBackend(profile("dwave-hybrid-cqm"), sampler=fake, settings=settings)
     samplers = RailSamplers(Dispatcher(backends={CQM: backend}))
     assert rail_chain("cqm") == [CQM, *rail_chain("local")]
+    # the CQM has no slack bits: its windows are sized by option variables, like onehot-sa
+    assert samplers.window_size(CQM, case.qubo) == case.qubo.num_option_variables
+    assert samplers.max_variables(CQM) == 500_000  # the dwave-hybrid-cqm profile's limit
     got = samplers.solve(rail_chain("cqm"), case.qubo, Budget(seed=1))
     assert got.backend_used == CQM and got.provenance_class == "hybrid_service"
     assert got.details["model"] == "cqm"
