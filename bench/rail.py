@@ -5,6 +5,7 @@ replans, QAOA on ≤ 16-qubit windows per SDK, and a scaling table.
     PYTHONPATH=. .venv/bin/python bench/rail.py --sections default,disrupt --time-limit 20
     PYTHONPATH=. .venv/bin/python bench/rail.py --sections ablation --time-limit 30
     PYTHONPATH=. .venv/bin/python bench/rail.py --sections scaling --sizes 200,1000,5000
+    PYTHONPATH=. .venv/bin/python bench/rail.py --sections cqm --cqm-windows 8
 
 All numbers are single runs on whatever machine runs it; say how loaded it was.
 """
@@ -16,6 +17,7 @@ import time
 from collections import Counter
 
 from qroute.rail.comparison import compare_backends, summary, window_cases
+from qroute.rail.cqm import window_cqm
 from qroute.rail.disruption import parse_disruption, replan
 from qroute.rail.mip import solve_mip
 from qroute.rail.model import hhmm
@@ -153,6 +155,35 @@ def section_qaoa(count: int, seed: int, shots: int, penalties: list[str]) -> Non
         )
 
 
+def section_cqm(count: int) -> None:
+    """The window CQM (the leap-hybrid-cqm model) against the certified window BQM: sizes,
+    and its optimum by dimod's ExactCQMSolver (the offline fake's solver) vs the window's."""
+    import dimod
+
+    cases = [c for c in window_cases(hsr_yangtze(), 4 * count, max_vars=18) if c.qubo.rows]
+    cases = cases[:count]
+    print(f"## rail windows as a CQM vs the window BQM ({len(cases)} windows with capacity rows)")
+    print(
+        "| window | BQM variables | slack bits | CQM variables | constraints (== / <=) "
+        "| CQM optimum = window optimum | ExactCQMSolver s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for i, case in enumerate(cases):
+        wq = case.qubo
+        cqm = window_cqm(wq)
+        start = time.perf_counter()
+        answer = dimod.ExactCQMSolver().sample_cqm(cqm)
+        seconds = time.perf_counter() - start
+        best = answer.filter(lambda d: d.is_feasible).first.energy
+        slack = wq.num_variables - wq.num_option_variables
+        same = abs(best - case.optimum) < 1e-6
+        print(
+            f"| {i} | {wq.num_variables} | {slack} | {len(cqm.variables)} | "
+            f"{len(case.consignments)} / {len(wq.rows)} | {same} | {seconds:.3f} |"
+        )
+    print()
+
+
 def section_ablation(time_limit: float, seed: int) -> None:
     """Window sampler, penalty and window size of the QUBO path, from the same greedy start
     (van legs priced as plan_rail prices them); the window MIP as the window solver bounds
@@ -232,7 +263,8 @@ def section_scaling(sizes: list[int], time_limit: float, mip_limit: float, seed:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sections", default="default,disrupt,qaoa,ablation,scaling")
+    ap.add_argument("--sections", default="default,disrupt,qaoa,ablation,scaling,cqm")
+    ap.add_argument("--cqm-windows", type=int, default=8)
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--replan-limit", type=float, default=1.5)
     ap.add_argument("--mip-limit", type=float, default=120.0)
@@ -252,6 +284,8 @@ def main() -> None:
         section_qaoa(args.qaoa_windows, args.seed, args.shots, args.penalties.split(","))
     if "ablation" in sections:
         section_ablation(args.time_limit, args.seed)
+    if "cqm" in sections:
+        section_cqm(args.cqm_windows)
     if "scaling" in sections:
         sizes = [int(s) for s in args.sizes.split(",")]
         section_scaling(sizes, args.time_limit, args.mip_limit, args.seed)

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from qroute.cli.app import app, choice, option
+from qroute.cli.cloud_commands import BudgetUsdOption
 from qroute.model.errors import UsageError
-from qroute.rail.samplers import RAIL_POLICIES
+from qroute.rail.samplers import RAIL_POLICIES, is_paid_policy
 from qroute.rail.scenario import (
     DEFAULT_CONSIGNMENTS,
     DEFAULT_SEED,
@@ -41,6 +42,7 @@ class RailArguments:
     services: int = DEFAULT_SERVICES
     scenario_seed: int = DEFAULT_SEED
     no_mip: bool = False
+    budget_usd: float | None = None
 
 
 def load_network(args: RailArguments) -> Any:
@@ -71,6 +73,10 @@ def rail_main(args: RailArguments) -> int:
         raise UsageError("--time-limit must be positive")
     net = load_network(args)
     out = Path(args.out or Path("runs") / f"rail-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    if is_paid_policy(args.policy):  # the run budget and the ledger (in --out) of paid windows
+        from qroute.cli.cloud_commands import CloudOptions, configure_from_args
+
+        configure_from_args(CloudOptions(budget_usd=args.budget_usd), run_dir=out)
     config = RailConfig(
         policy=args.policy,
         time_limit=args.time_limit,
@@ -116,7 +122,17 @@ def rail_command(
             help="delay (SERVICE:+MIN[@HH:MM]) or cancel a service, then replan",
         ),
     ] = None,
-    policy: Annotated[str, option("--policy", click_type=choice(*RAIL_POLICIES))] = "local",
+    policy: Annotated[
+        str,
+        option(
+            "--policy",
+            click_type=choice(*RAIL_POLICIES),
+            help="window backends: local (onehot-sa), bitflip, tabu, mixed, qaoa; paid, "
+            "ledgered and refused without --budget-usd: annealer (D-Wave QPU), hybrid (Leap "
+            "hybrid BQM), cqm (Leap hybrid CQM: one-hot and capacity as constraints); exact "
+            "(the MIP alone)",
+        ),
+    ] = "local",
     time_limit: Annotated[
         float,
         option(
@@ -138,5 +154,6 @@ def rail_command(
     ] = DEFAULT_SERVICES,
     scenario_seed: Annotated[int, option("--scenario-seed")] = DEFAULT_SEED,
     no_mip: Annotated[bool, option("--no-mip", help="skip the MIP reference")] = False,
+    budget_usd: BudgetUsdOption = None,
 ) -> int:
     return rail_main(RailArguments(**locals()))

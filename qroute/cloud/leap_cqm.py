@@ -4,19 +4,32 @@ Route selection (``qroute.qubo.selection``) is a set partition: the CQM keeps it
 as constraints instead of penalties: minimise the chosen columns' cost subject to, for every
 customer, exactly one chosen column visiting it (one-hot), and at most ``max_routes``
 columns. Variables are the selection BQM's own (``0..n-1`` for the kept columns), so the
-kind's ``interpret`` reads the answer unchanged. Other kinds go as their BQM, unconstrained.
+kind's ``interpret`` reads the answer unchanged.
+
+A kind of a higher layer plugs in its own formulation without this layer importing it: a
+kind with a ``to_cqm(problem)`` method (``CQMKind``; e.g. the rail assignment windows,
+``qroute.rail.kind``) is sent as that CQM, whose sample columns its ``interpret`` reads.
+Other kinds go as their BQM, unconstrained.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import dimod
 
 from qroute.qubo.kind import QuboKind
 from qroute.qubo.selection import SelectionKind, convert
 
-__all__ = ["kind_cqm", "selection_cqm"]
+__all__ = ["CQMKind", "kind_cqm", "selection_cqm"]
+
+
+@runtime_checkable
+class CQMKind(Protocol):
+    """A QUBO kind with its own constrained model: ``to_cqm(problem)`` returns the CQM sent
+    to Leap; its variables are ones the kind's ``interpret`` reads from the answer."""
+
+    def to_cqm(self, problem: Any) -> dimod.ConstrainedQuadraticModel: ...
 
 
 def selection_cqm(kind: SelectionKind, problem: Any) -> dimod.ConstrainedQuadraticModel:
@@ -45,4 +58,6 @@ def kind_cqm(kind: QuboKind, problem: Any) -> dimod.ConstrainedQuadraticModel:
     """The CQM sent for ``problem`` of ``kind``."""
     if isinstance(kind, SelectionKind):
         return selection_cqm(kind, problem)
+    if isinstance(kind, CQMKind):
+        return kind.to_cqm(problem)
     return dimod.ConstrainedQuadraticModel.from_bqm(kind.convert(problem).bqm)

@@ -16,7 +16,9 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
-RailPolicy = Literal["local", "bitflip", "tabu", "mixed", "qaoa", "annealer", "hybrid", "exact"]
+RailPolicy = Literal[
+    "local", "bitflip", "tabu", "mixed", "qaoa", "annealer", "hybrid", "cqm", "exact"
+]
 
 
 @flow(name="nightly-rail-plan", log_prints=True)

@@ -8,6 +8,8 @@ allowances the rest of a plan leaves, its certified BQM (qroute.rail.qubo) and i
 default scenario. The answer is one tuple: the chosen option index of each consignment, in
 ``case.consignments`` order; a repaired answer says so (never credited to the sampler).
 The kind's exact solver is the window MIP (HiGHS), turned into a BQM sample with exact slack.
+``to_cqm`` gives Leap's hybrid CQM solver (``leap-hybrid-cqm``) the window with its one-hot
+and capacity rules as constraints (qroute.cloud.leap_cqm calls it when a kind has one).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dimod
 
 from qroute.qubo.kind import Conversion, Interpretation
 from qroute.rail.comparison import WindowCase
+from qroute.rail.cqm import window_cqm
 from qroute.rail.mip import solve_mip
 from qroute.rail.qubo import decode
 
@@ -47,7 +50,12 @@ class AssignmentKind:
         return f"rail-window-{problem.qubo.num_variables}-{digest.hexdigest()[:16]}"
 
     def label(self, problem: WindowCase) -> str:
-        return "rail window " + "+".join(problem.consignments)
+        return problem.qubo.label
+
+    def to_cqm(self, problem: WindowCase) -> dimod.ConstrainedQuadraticModel:
+        """The window as a CQM (qroute.rail.cqm): Leap's hybrid CQM solver takes it instead
+        of the BQM; its samples hold the option bits, which `interpret` reads as they are."""
+        return window_cqm(problem.qubo)
 
     def convert(self, problem: WindowCase) -> Conversion:
         wq = problem.qubo

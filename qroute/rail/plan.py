@@ -75,6 +75,7 @@ class WindowRecord:
     wall_seconds: float
     window_mip_seconds: float | None
     fallback_reason: str | None = None
+    cost_usd: float = 0.0  # what this window's paid dispatch charged (its ledger row's actual)
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -349,6 +350,7 @@ def improve_windows(
                     got.wall_seconds,
                     mip_seconds,
                     got.fallback_reason,
+                    float(got.details.get("cost_usd") or 0.0),
                 )
             )
             index += 1

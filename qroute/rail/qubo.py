@@ -85,6 +85,11 @@ class WindowQubo:
     def num_option_variables(self) -> int:
         return sum(len(ks) for ks in self.allowed.values())
 
+    @property
+    def label(self) -> str:
+        """The window's name in ledgers and Leap problem lists."""
+        return "rail window " + "+".join(self.consignments)
+
     def sample_bits(self, choice: Mapping[str, int]) -> dict[Any, int]:
         """Every BQM variable for one option per consignment, each slack register at its
         exact minimiser clamp(C' - load', 0, C') (the whole free allowance when it fits)."""

@@ -185,6 +185,7 @@ def rail_payload(
         "gap_to_mip_percent": None if plan.gap_percent is None else round(plan.gap_percent, 4),
         "provenance": class_counts(plan),
         "windows": [r.as_dict() for r in plan.records],
+        "cloud_cost_usd": round(sum(r.cost_usd for r in plan.records), 6),
         "plan": items,
         "service_loads": load_table(plan),
         "by_truck": trucked,
@@ -235,6 +236,12 @@ def summary_markdown(payload: Mapping[str, Any]) -> str:
         f"{payload['van_stem_estimate']:,.2f} estimated before routing, stem km x "
         f"{payload['van_route_factor']:.3f})",
     ]
+    paid = [w for w in payload["windows"] if w.get("cost_usd")]
+    if paid:
+        lines.append(
+            f"- paid windows: {len(paid)}, cloud cost **${payload['cloud_cost_usd']:.4f}** "
+            "(the run's ledger rows, in the output folder)"
+        )
     if payload.get("disruption"):
         d = payload["disruption"]
         lines.append(

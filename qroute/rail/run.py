@@ -48,6 +48,7 @@ def run_rail(
                 "gap_to_mip_percent": plan.gap_percent,
                 "windows": len(plan.records),
                 "windows_adopted": sum(r.adopted for r in plan.records),
+                "cloud_cost_usd": round(sum(r.cost_usd for r in plan.records), 6),
             },
             "mip_scope": "the replanned consignments, the others fixed",
         }

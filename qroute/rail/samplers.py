@@ -6,9 +6,14 @@ takes each backend's own sampler (``backend.sampler()``) and its limit as the di
 computes it (``Dispatcher.capacity(name)`` stops -> that squared variables, narrowed by the
 hardware profile: one fact in one place), and supplies the sampler arguments a window needs.
 
-Paid services (a live D-Wave QPU, Leap hybrid) are refused here unless a sampler is injected
-(a test double such as ``MockDWaveSampler``): the rail path has no cloud ledger row or
-budget guard yet, and no paid call goes out without one.
+Paid services (the D-Wave QPU, Leap hybrid BQM, Leap hybrid CQM) go only through the
+ledgered Leap backends of ``qroute.cloud`` (``qroute.cloud.register`` puts them under
+``dwave-qpu``, ``leap-hybrid-bqm`` and ``leap-hybrid-cqm``; tests pass them in the dispatcher
+with offline doubles): every window sent is one ledger row (its label, estimate, actual
+cost) behind the run budget, and a backend without a budget or credentials refuses with its
+reason before anything leaves. Any other backend under a paid name (the bare ``dwave-qpu``) is
+refused. ``injected`` samplers (a bare ``MockDWaveSampler``) stand in without a ledger:
+classical samplers, offline only.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from typing import Any
 import dimod
 
 from qroute.backends.hardware import device_max_variables, load_profiles
+from qroute.cloud.dwave_leap import LeapHybridBackend, LeapHybridCQMBackend, LeapQPUBackend
 from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.provenance import provenance_class as class_of_backend
 from qroute.model.solver import BackendUnavailable, Budget
 from qroute.rail import annealer
 from qroute.rail.annealer import NAME as ONEHOT
+from qroute.rail.cqm import window_cqm
 from qroute.rail.qubo import WindowQubo
 
 CLASSICAL = (ONEHOT, "dwave-sa", "dwave-tabu", "exact", "mip", "greedy", "repair")
@@ -33,6 +40,11 @@ SIMULATORS = ("qaoa-statevector", "braket-local", "pennylane-lightning", "qiskit
 HYBRID = "leap-hybrid-bqm"
 QPU = "dwave-qpu"
 HYBRID_PROFILE = "dwave-hybrid-bqm"
+CQM = "leap-hybrid-cqm"
+CQM_PROFILE = "dwave-hybrid-cqm"
+PAID = (QPU, HYBRID, CQM)
+LEDGERED = (LeapQPUBackend, LeapHybridBackend, LeapHybridCQMBackend)
+UNLEDGERED = "paid service: no ledgered Leap backend behind this name, so nothing is sent"
 SA_READS = 32
 SA_SWEEPS = 1000
 QAOA_SHOTS = 1000
@@ -40,11 +52,11 @@ TABU_READS = 8  # restarts at most: each one runs for its whole timeout
 TABU_TIMEOUT_MS = 100
 
 
-def provenance_class(backend: str, *, injected: bool = False) -> str:
+def provenance_class(backend: str, *, injected: bool = False, device: str = "") -> str:
     """One of PROVENANCE_CLASSES (qroute.model.provenance, the one mapping), from the backend
-    that produced the answer. An injected double standing in for a QPU or Leap (offline
-    tests) is a classical sampler."""
-    return "classical_sampler" if injected else class_of_backend(backend)
+    that produced the answer and its device (a mock device is a classical sampler). An
+    injected double standing in for a QPU or Leap (offline tests) is a classical sampler."""
+    return "classical_sampler" if injected else class_of_backend(backend, device)
 
 
 @dataclass(frozen=True)
@@ -78,8 +90,9 @@ class RailSamplers:
         For onehot-sa: option variables (its state holds no slack bits; see `window_size`)."""
         if name == ONEHOT:
             return annealer.MAX_OPTION_VARIABLES
-        if name == HYBRID:
-            return device_max_variables(load_profiles()[HYBRID_PROFILE])
+        if name in (HYBRID, CQM):
+            profile_id = HYBRID_PROFILE if name == HYBRID else CQM_PROFILE
+            return device_max_variables(load_profiles()[profile_id])
         backend = self.dispatcher.backend(name)
         profile = self.dispatcher.profile(name)
         if backend.paradigm == "gate" or profile is None:
@@ -88,21 +101,32 @@ class RailSamplers:
 
     @staticmethod
     def window_size(name: str, wq: WindowQubo) -> int:
-        """What `max_variables(name)` limits: option variables for onehot-sa, else every
-        BQM variable (options and slack bits)."""
-        return wq.num_option_variables if name == ONEHOT else wq.num_variables
+        """What `max_variables(name)` limits: option variables for onehot-sa and the CQM
+        (neither has slack bits), else every BQM variable (options and slack bits)."""
+        return wq.num_option_variables if name in (ONEHOT, CQM) else wq.num_variables
+
+    def ledgered(self, name: str) -> Any | None:
+        """The ledgered Leap backend under a paid name, or None (not registered, or not a
+        ledgered one: nothing may be sent through it)."""
+        try:
+            backend = self.dispatcher.backend(name)
+        except ValueError:  # not registered (qroute.cloud.register was not called)
+            return None
+        return backend if isinstance(backend, LEDGERED) else None
 
     def refusal(self, name: str, wq: WindowQubo) -> str | None:
         limit = self.max_variables(name)
         size = self.window_size(name, wq)
         if size > limit:
             return f"takes at most {limit} variables, got {size}"
-        if name in (QPU, HYBRID) and name not in self.injected:
-            return (
-                "paid service: the rail path sends nothing without a cloud ledger row (not wired)"
-            )
-        if name in self.injected or name in (HYBRID, ONEHOT):
+        if name in self.injected or name == ONEHOT:
             return None
+        if name in PAID:
+            backend = self.ledgered(name)
+            if backend is None:
+                return UNLEDGERED
+            status = backend.availability()  # no budget or credentials: refused, with why
+            return None if status.available else status.reason
         status = self.dispatcher.backend(name).availability()
         return None if status.available else status.reason
 
@@ -175,6 +199,8 @@ class RailSamplers:
         budget: Budget,
         initial: Mapping[str, int] | None = None,
     ) -> WindowSample:
+        if name in PAID and name not in self.injected:
+            return self.sample_paid(name, wq, budget)
         start = time.perf_counter()
         sampler, device = self._sampler(name)
         sampleset = sampler.sample(wq.bqm, **self.kwargs(name, wq, budget, initial))
@@ -187,6 +213,56 @@ class RailSamplers:
             provenance_class(name, injected=name in self.injected),
             time.perf_counter() - start,
             details={"variables": wq.num_variables, "interactions": wq.bqm.num_interactions},
+        )
+
+    def sample_paid(self, name: str, wq: WindowQubo, budget: Budget) -> WindowSample:
+        """One window through a ledgered Leap backend: one ledger row per dispatch, labelled
+        with the window (``LedgeredSampler``); the QPU and hybrid BQM take the window BQM, the
+        CQM solver the window CQM (qroute.rail.cqm). The class follows the device (a
+        ``MockDWaveSampler`` under the QPU backend is a classical sampler)."""
+        backend = self.ledgered(name)
+        if backend is None:
+            raise BackendUnavailable(f"{name}: {UNLEDGERED}")
+        start = time.perf_counter()
+        paid = {"subproblem": wq.label, "max_cost_usd": budget.max_cost_usd}
+        try:
+            if name == QPU:
+                sampler = backend.sampler()
+                reads = Budget(seed=budget.seed, shots=backend.reads(budget))
+                kwargs = {**self.kwargs(QPU, wq, reads), **paid}
+                sampleset = sampler.sample(wq.bqm, **kwargs)
+            elif name == HYBRID:
+                sampler = backend.sampler()
+                limit = backend.time_limit(wq.bqm)
+                sampleset = sampler.sample(wq.bqm, time_limit=limit, **paid)
+            else:
+                cqm = window_cqm(wq)
+                sampler = backend.paid(backend.sdk_sampler(), backend.pricing())
+                limit = backend.time_limit(cqm)
+                sampleset = sampler.sample_cqm(cqm, time_limit=limit, **paid)
+            sampleset.resolve()
+            device = str(backend.device)
+        finally:
+            backend._close()  # the SDK sampler's cloud client (threads), as the backend's solve
+        info = sampleset.info
+        details: dict[str, Any] = {
+            "variables": len(sampleset.variables),
+            "model": "cqm" if name == CQM else "bqm",
+            "subproblem": wq.label,
+            **{
+                k: info.get(k)
+                for k in ("problem_id", "ledger_key", "estimate_usd", "actual_usd", "recovered")
+            },
+            "cost_usd": float(info.get("cost_usd") or 0.0),
+        }
+        return WindowSample(
+            sampleset,
+            name,
+            name,
+            device,
+            provenance_class(name, device=device),
+            time.perf_counter() - start,
+            details=details,
         )
 
     def solve(
@@ -222,7 +298,17 @@ class RailSamplers:
         raise BackendUnavailable("; ".join(reasons) or "empty chain")
 
 
-RAIL_POLICIES = ("local", "bitflip", "tabu", "mixed", "qaoa", "annealer", "hybrid", "exact")
+RAIL_POLICIES = (
+    "local",
+    "bitflip",
+    "tabu",
+    "mixed",
+    "qaoa",
+    "annealer",
+    "hybrid",
+    "cqm",
+    "exact",
+)
 
 
 def rail_chain(policy: str) -> list[str]:
@@ -233,7 +319,9 @@ def rail_chain(policy: str) -> list[str]:
     dwave-sa. mixed: windows of ≤ 16 variables go to
     QAOA with shots split over Braket, PennyLane and Qiskit, larger ones to dwave-sa.
     qaoa: QAOA statevector (windows sized to 16 qubits), dwave-sa. annealer: D-Wave QPU,
-    dwave-sa. hybrid: Leap hybrid BQM, dwave-sa. exact: no QUBO, the MIP alone."""
+    dwave-sa. hybrid: Leap hybrid BQM, dwave-sa. cqm: Leap hybrid CQM (the window as a
+    constrained model, qroute.rail.cqm), then the local chain. The paid ones go through the
+    ledgered Leap backends only (module docstring). exact: no QUBO, the MIP alone."""
     chains = {
         "local": [ONEHOT, "dwave-sa"],
         "bitflip": ["dwave-sa"],
@@ -242,8 +330,14 @@ def rail_chain(policy: str) -> list[str]:
         "qaoa": ["qaoa-statevector", "dwave-sa"],
         "annealer": [QPU, "dwave-sa"],
         "hybrid": [HYBRID, "dwave-sa"],
+        "cqm": [CQM, ONEHOT, "dwave-sa"],
         "exact": [],
     }
     if policy not in chains:
         raise ValueError(f"unknown rail policy {policy!r}; choose from {', '.join(RAIL_POLICIES)}")
     return chains[policy]
+
+
+def is_paid_policy(policy: str) -> bool:
+    """Whether `policy` tries a paid Leap service (its windows need a run budget)."""
+    return any(name in PAID for name in rail_chain(policy))

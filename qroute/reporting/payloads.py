@@ -309,6 +309,9 @@ class RailWindow(_Open):
     wall_seconds: float
     window_mip_seconds: Number = None
     fallback_reason: str | None = None
+    cost_usd: float = Field(
+        default=0.0, description="what this window's paid dispatch charged (ledger actual)"
+    )
 
 
 class RailProvenance(BaseModel):
@@ -404,6 +407,10 @@ class RailResultPayload(_Open):
     gap_to_mip_percent: Number = None
     provenance: RailProvenance
     windows: list[RailWindow]
+    cloud_cost_usd: float = Field(
+        default=0.0,
+        description="sum of the windows' cost_usd (a replan's base plan: disruption.base_plan)",
+    )
     plan: list[RailPlanItem]
     service_loads: list[RailServiceLoad]
     by_truck: list[RailTruckEntry]

@@ -698,6 +698,32 @@ class FakeHybridSampler:
         return dimod.SampleSet.from_future(future, lambda f: f.sampleset)
 
 
+class FakeCQMSampler:
+    """LeapHybridCQMSampler look-alike: dimod's ExactCQMSolver (small models only); answers
+    with the best feasible sample, a problem id and a charge time; keeps every CQM sent."""
+
+    def __init__(self, *, min_limit: float = 5.0, charge_time_us: float = 5e6) -> None:
+        self.min_limit = min_limit
+        self.charge_time_us = charge_time_us
+        self.sent: list[dimod.ConstrainedQuadraticModel] = []
+
+    def min_time_limit(self, cqm: dimod.ConstrainedQuadraticModel) -> float:
+        return self.min_limit
+
+    def sample_cqm(
+        self, cqm: dimod.ConstrainedQuadraticModel, time_limit: float, label: str
+    ) -> dimod.SampleSet:
+        self.sent.append(cqm)
+        answer = dimod.ExactCQMSolver().sample_cqm(cqm)
+        best = answer.filter(lambda d: d.is_feasible).truncate(1)
+        best.info.update(
+            problem_id=f"cqm-{len(self.sent)}",
+            charge_time=self.charge_time_us,
+            run_time=self.charge_time_us,
+        )
+        return best
+
+
 # -- AWS's Braket price list rows (braket.tracking.pricing), for the Tracker cross-check --
 
 

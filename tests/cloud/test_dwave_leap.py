@@ -19,7 +19,7 @@ from qroute.hybrid.dispatch import Dispatcher
 from qroute.model.solver import BackendUnavailable, Budget
 from qroute.model.subproblem import random_route_tsp
 
-from .fakes import FakeHybridSampler, FakeLeap, profile
+from .fakes import FakeCQMSampler, FakeHybridSampler, FakeLeap, profile
 
 ADVANTAGE2 = profile("dwave-advantage2")
 HYBRID = profile("dwave-hybrid-bqm")
@@ -442,32 +442,16 @@ def test_live_solver_status_and_the_profiles_region(settings: CloudSettings) -> 
 def test_leap_hybrid_cqm_sends_route_selection_with_one_hot_cover_constraints(
     settings: CloudSettings,
 ) -> None:
-    import dimod
-
     from qroute.cloud.dwave_leap import LeapHybridCQMBackend
     from qroute.qubo.selection import SELECTION_KIND
     from tests.backends.kinds import KIND_CASES
 
     case = KIND_CASES["selection"]
     problem = case.small(11)
-    sent: list[dimod.ConstrainedQuadraticModel] = []
-
-    class FakeCQMSampler:
-        def min_time_limit(self, cqm: Any) -> float:
-            return 5.0
-
-        def sample_cqm(self, cqm: Any, time_limit: float, label: str) -> dimod.SampleSet:
-            sent.append(cqm)
-            answer = dimod.ExactCQMSolver().sample_cqm(cqm)
-            best = answer.filter(lambda d: d.is_feasible).truncate(1)
-            best.info.update(problem_id="cqm-1", charge_time=5e6, run_time=5e6)
-            return best
-
-    backend = LeapHybridCQMBackend(
-        profile("dwave-hybrid-cqm"), sampler=FakeCQMSampler(), settings=settings
-    )
+    fake = FakeCQMSampler()
+    backend = LeapHybridCQMBackend(profile("dwave-hybrid-cqm"), sampler=fake, settings=settings)
     result = backend.solve(problem, Budget(seed=1), kind=SELECTION_KIND)
-    cqm = sent[0]
+    cqm = fake.sent[0]
     covers = [c for c in cqm.constraints if str(c).startswith("cover-")]
     assert len(covers) == len(problem.customers)
     assert all(cqm.constraints[c].sense.value == "==" for c in covers)
@@ -481,6 +465,32 @@ def test_leap_hybrid_cqm_sends_route_selection_with_one_hot_cover_constraints(
     assert provenance_class(prov.backend_used, "hybrid_constrained_quadratic_model") == (
         "hybrid_service"
     )
+
+
+def test_a_kind_with_its_own_cqm_is_sent_as_that_cqm(settings: CloudSettings) -> None:
+    """The rail assignment kind (a higher layer) plugs in through ``to_cqm``: the window goes
+    with one-hot ``==`` and capacity ``<=`` constraints and no slack bits, and its answer is
+    the window optimum, read by the kind itself."""
+    from qroute.cloud.dwave_leap import LeapHybridCQMBackend
+    from qroute.cloud.leap_cqm import CQMKind
+    from qroute.rail.comparison import small_windows
+    from qroute.rail.kind import ASSIGNMENT_KIND
+
+    case = next(c for c in small_windows(4, 14) if c.qubo.rows)
+    assert isinstance(ASSIGNMENT_KIND, CQMKind)
+    fake = FakeCQMSampler()
+    backend = LeapHybridCQMBackend(profile("dwave-hybrid-cqm"), sampler=fake, settings=settings)
+    result = backend.solve(case, Budget(seed=1), kind=ASSIGNMENT_KIND)
+    cqm = fake.sent[0]
+    senses = sorted(c.sense.value for c in cqm.constraints.values())
+    assert senses == ["<="] * len(case.qubo.rows) + ["=="] * len(case.consignments)
+    assert all(v[0] == "x" for v in cqm.variables)  # option bits only: no slack
+    assert len(cqm.variables) == case.qubo.num_option_variables < case.qubo.num_variables
+    assert not result.repaired and result.cost == pytest.approx(case.optimum)
+    entry = settings.ledger().entries()[0]
+    assert entry.subproblem == ASSIGNMENT_KIND.label(case) and entry.state == "completed"
+    assert result.provenance.details["model"] == "cqm"
+    assert result.provenance.details["constraints"] == len(cqm.constraints)
 
 
 def test_a_planted_token_never_reaches_the_comparison_record(

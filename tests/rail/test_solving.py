@@ -207,6 +207,28 @@ def test_cli_rail_writes_outputs(tmp_path: Path) -> None:
     assert (out / "corridor.png").stat().st_size > 10_000
 
 
+def test_cli_paid_policy_without_credentials_sends_nothing_and_says_why(tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DWAVE_", "QROUTE_"))}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+    done = subprocess.run(
+        [sys.executable, "-m", "qroute.cli.app", "rail", "--size", "20", "--services", "8",
+         "--time-limit", "1", "--no-mip", "--policy", "cqm", "--budget-usd", "1",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    payload = json.loads((out / "result.json").read_text())
+    assert payload["feasible"] and payload["windows"] and payload["cloud_cost_usd"] == 0.0
+    for window in payload["windows"]:
+        assert window["backend_requested"] == "leap-hybrid-cqm"
+        assert window["backend_used"] != "leap-hybrid-cqm" and window["cost_usd"] == 0.0
+        assert window["fallback_reason"].startswith("leap-hybrid-cqm: ")
+        assert "token" in window["fallback_reason"].lower()
+
+
 def test_backend_comparison_on_assignment_windows() -> None:
     from qroute.rail.comparison import CONTROL, compare_backends, summary, window_cases
     from qroute.rail.scenario import hsr_yangtze
