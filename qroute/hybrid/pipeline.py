@@ -59,13 +59,13 @@ from qroute.qubo.tsp import TSP_KIND, window_encoded
 SolveBatch = Callable[[list[Subproblem], list[int]], list[SolveResult]]
 
 # Subproblem size cap per policy: the annealer (dwave-sa) gives useful answers up to about 12
-# stops (144 variables), the D-Wave QPU path takes at most 10; QAOA takes what its qubit limit
+# stops (144 variables), the D-Wave QPU path what its profile's max_variables holds
+# (10 stops, read when a config resolves it); QAOA takes what its qubit limit
 # holds (qroute.backends.gate.QAOA_MAX_QUBITS, derived from the qaoa-statevector profile's
 # max_variables, the one place it is written: 4 stops).
 DEFAULT_MAX_STOPS = {
     "local": 12,
     "mixed": 12,
-    "annealer": 10,
     "qaoa": TSP_KIND.capacity(QAOA_MAX_QUBITS),
     "exact": 12,
 }
@@ -132,6 +132,10 @@ class PipelineConfig:
             if self.max_stops < 1:
                 raise ValueError(f"max_stops must be at least 1, got {self.max_stops}")
             return self.max_stops
+        if self.policy == "annealer":  # what the D-Wave QPU's profile holds (10 stops)
+            from qroute.cloud.policy import qpu_max_variables
+
+            return TSP_KIND.capacity(qpu_max_variables())
         return DEFAULT_MAX_STOPS.get(self.policy, 12)
 
 

@@ -335,3 +335,11 @@ def test_exact_steps_pipeline_replaces_every_qubo_step() -> None:
     assert all(r.backend_used == "exact" for r in result.records)
     assert result.ablation["selection"]["solves"] == 0  # nothing QUBO to compare
     assert result.quantum_share["final_routes_selected_by_qubo"] == 0.0  # a MIP is no QUBO
+
+
+def test_the_annealer_policy_caps_routes_at_what_the_qpu_profile_holds() -> None:
+    """10 stops: the D-Wave QPU profile's max_variables (100) as whole route-TSPs (k² ≤ 100)."""
+    from qroute.cloud.policy import qpu_max_variables
+
+    assert qpu_max_variables() == 100
+    assert PipelineConfig(policy="annealer").resolved_max_stops() == 10
