@@ -130,13 +130,28 @@ def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     try:
         _refuse_newer(conn, path)  # before anything, even the journal mode, is written
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         _migrate(conn, path)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, wait_seconds: float = 30.0) -> None:
+    """Switch the file to WAL. Changing the journal mode does not wait on SQLite's busy
+    handler, so two threads or processes opening a new store at once (one migrating it) would
+    see "database is locked": retry for up to `wait_seconds`, as the connection timeout does."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _version(conn: sqlite3.Connection) -> int:

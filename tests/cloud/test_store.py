@@ -119,3 +119,30 @@ def test_reading_the_spend_of_a_folder_without_a_store_creates_none(tmp_path: Pa
     spend = SpendFile(tmp_path / "spend", date(2026, 1, 7))
     assert spend.total_usd() == 0.0 and spend.read()["entries"] == {}
     assert not (tmp_path / "spend").exists()  # e.g. a dry run writes nothing
+
+
+def test_threads_opening_new_stores_at_once_never_see_a_locked_database(tmp_path: Path) -> None:
+    """Six threads open (and so migrate) one new store at the same moment, 60 times: none sees
+    "database is locked" (the journal-mode switch does not wait on SQLite's busy handler; before
+    the retry about 2 of 360 opens failed, which refused a paid dispatch)."""
+    import threading
+
+    errors: list[BaseException] = []
+    for n in range(60):
+        path = tmp_path / str(n) / store.STORE_FILENAME
+        start = threading.Barrier(6)
+
+        def open_it(path: Path = path, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                with store.transaction(path) as conn:
+                    conn.execute("SELECT 1").fetchone()
+            except BaseException as exc:  # recorded, asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
