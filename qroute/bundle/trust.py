@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qroute.backends.hardware import as_utc  # the one UTC conversion
 from qroute.bundle.errors import first_error, invalid, read_capped, unreadable
 from qroute.bundle.keys import (
     VerifyKey,
@@ -35,11 +36,6 @@ from qroute.bundle.keys import (
 
 TRUST_FORMAT = "qroute-trust/1"
 MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
-
-
-def as_utc(value: datetime) -> datetime:
-    """Naive times are taken as UTC; aware ones are converted to UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def iso_utc(value: datetime) -> str:

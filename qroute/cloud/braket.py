@@ -37,7 +37,7 @@ import numpy as np
 
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import qaoa_max_variables
-from qroute.backends.hardware import HardwareProfile, Price, window_refusal
+from qroute.backends.hardware import HardwareProfile, Price, as_utc, window_refusal
 from qroute.cloud.braket_account import queue_depth, queue_refusal
 from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
 from qroute.cloud.braket_session import (
@@ -167,8 +167,7 @@ class BraketQAOABackend:
 
     def _utcnow(self) -> datetime:
         """Now, UTC-aware whatever the machine's time zone (a pinned naive clock is UTC)."""
-        now = self.settings.now()
-        return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+        return as_utc(self.settings.now())
 
     # -- availability ------------------------------------------------------------------------
 
