@@ -26,10 +26,10 @@ import os
 import time
 from typing import Any
 
-from qroute.cli.commands import prefect_defaults, start_api_server
+from qroute.orchestration.api_server import prefect_defaults, start_api_server
 
 prefect_defaults()  # before Prefect is imported: one API server for every row, as qroute solve
-_SERVER = start_api_server()  # starts in the background; dies with this process
+_SERVER = start_api_server()  # starts in the background (or reuses the shared server)
 
 from prefect import flow  # noqa: E402
 from prefect.futures import wait  # noqa: E402

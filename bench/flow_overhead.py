@@ -13,8 +13,11 @@ count as solve time, as they should; the default policy here is `local`.
     .venv/bin/python bench/flow_overhead.py                      # a 60 s run (30 s + 30 s)
     .venv/bin/python bench/flow_overhead.py --time-limit 5 --no-baselines --fresh-home
 
-`--fresh-home` uses a new PREFECT_HOME (the API server migrates a new database first, as on
-a fresh checkout); `--direct` also runs the same pipeline without Prefect for comparison.
+`--runs 2` (the default) runs the command twice in a row: the first finds no API server and
+starts the shared one (qroute.orchestration.api_server), the second reuses it - a fresh
+checkout's first and second run. `--fresh-home` uses a new PREFECT_HOME (the server migrates a
+new database first, as on a fresh checkout) and stops its server at the end; `--direct` also
+runs the same pipeline without Prefect for comparison.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def run_flow(args: argparse.Namespace, work: Path) -> tuple[float, float, dict[s
     out = work / "out"
     env = dict(os.environ)
     if args.fresh_home:
-        env["PREFECT_HOME"] = str(work / "prefect-home")
+        env["PREFECT_HOME"] = str(work.parent / "prefect-home")
     command = [
         sys.executable,
         "-c",
@@ -68,22 +71,23 @@ def run_direct(size: int, time_limit: float) -> tuple[float, int, float]:
     return time.perf_counter() - start, len(result.records), result.cost
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--time-limit", type=float, default=30.0)
-    parser.add_argument("--size", type=int, default=60)
-    parser.add_argument("--policy", default="local")
-    parser.add_argument("--no-baselines", dest="baselines", action="store_false")
-    parser.add_argument(
-        "--fresh-home", action="store_true", help="a new PREFECT_HOME (database migrated)"
-    )
-    parser.add_argument("--direct", action="store_true", help="also run without Prefect")
-    parser.add_argument("--skip-direct", action="store_true", help="(the default; kept)")
-    args = parser.parse_args()
+def server_before(home: Path) -> str:
+    """How the command will find its API server: configured, shared (running) or none."""
+    from qroute.orchestration.api_server import MODE_ENV, read_state, status
 
-    load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="qroute-bench-") as tmp:
-        spawned, wall, payload = run_flow(args, Path(tmp))
+    if os.environ.get("PREFECT_API_URL"):
+        return "configured PREFECT_API_URL (nothing started)"
+    if os.environ.get(MODE_ENV, "shared") == "per-command":
+        return "per-command server (started, stopped at exit)"
+    state = read_state(home)
+    if state is not None and status(home).get("healthy"):
+        return f"shared server reused ({state.url})"
+    return "shared server started by this command (it stays up)"
+
+
+def report(args: argparse.Namespace, label: str, spawned: float, wall: float,
+           payload: dict[str, Any], load: float) -> tuple[float, float]:  # fmt: skip
+    """Print one run's split; returns (overhead, wall)."""
     timing = payload["timing"]
     budget = args.time_limit * (2 if args.baselines else 1)
     overhead = wall - budget
@@ -102,14 +106,7 @@ def main() -> None:
         ("output writing (json, md, png)", output),
         ("after the flow: summary, exit, server stop", exit_seconds),
     ]
-    print(
-        f"qroute solve --policy {args.policy} --time-limit {args.time_limit:g} --size "
-        f"{args.size}{'' if args.baselines else ' --no-baselines'}"
-    )
-    print(
-        f"  PREFECT_HOME {'fresh (database migrated)' if args.fresh_home else 'reused'}; "
-        f"load average {load:.1f} on {os.cpu_count()} cpus at the start"
-    )
+    print(f"{label}; load average {load:.1f} on {os.cpu_count()} cpus at the start")
     print(f"total wall (process start to exit)       {wall:7.1f} s")
     print(f"  optimisation budget (time limits)      {budget:7.1f} s")
     print(f"  overhead = wall - budget               {overhead:7.1f} s")
@@ -117,11 +114,52 @@ def main() -> None:
         print(f"    {name:<46} {seconds:6.1f} s")
     print(f"  subproblem solves in the hybrid {len(payload['subproblems']):5d}, "
           f"cost {payload['cost']:,.1f}")  # fmt: skip
-    verdict = "met" if overhead <= GOAL_SECONDS and overhead / wall <= GOAL_SHARE else "not met"
-    print(
-        f"overhead ratio {overhead:.1f} s / {wall:.1f} s = {overhead / wall:.3f} "
-        f"(goal <= {GOAL_SECONDS:g} s and <= {GOAL_SHARE:g} of a 60 s run: {verdict})"
+    return overhead, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--size", type=int, default=60)
+    parser.add_argument("--policy", default="local")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false")
+    parser.add_argument(
+        "--fresh-home", action="store_true", help="a new PREFECT_HOME (database migrated)"
     )
+    parser.add_argument(
+        "--runs", type=int, default=2, help="commands in a row on one PREFECT_HOME (default 2)"
+    )
+    parser.add_argument("--direct", action="store_true", help="also run without Prefect")
+    parser.add_argument("--skip-direct", action="store_true", help="(the default; kept)")
+    args = parser.parse_args()
+
+    from qroute.orchestration.api_server import DEFAULT_PREFECT_HOME, stop_shared
+
+    print(
+        f"qroute solve --policy {args.policy} --time-limit {args.time_limit:g} --size "
+        f"{args.size}{'' if args.baselines else ' --no-baselines'}"
+    )
+    results: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="qroute-bench-") as tmp:
+        home = Path(tmp) / "prefect-home" if args.fresh_home else REPO / DEFAULT_PREFECT_HOME
+        for run in range(1, args.runs + 1):
+            fresh = args.fresh_home and run == 1
+            label = (
+                f"run {run}: PREFECT_HOME {'fresh (database migrated)' if fresh else 'reused'}, "
+                + server_before(home)
+            )
+            load = os.getloadavg()[0]
+            spawned, wall, payload = run_flow(args, Path(tmp) / f"run{run}")
+            overhead, wall = report(args, label, spawned, wall, payload, load)
+            results.append((label.split(",")[0], overhead, wall))
+        if args.fresh_home:
+            stop_shared(home)  # the throw-away home goes: its server with it
+    for label, overhead, wall in results:
+        verdict = "met" if overhead <= GOAL_SECONDS and overhead / wall <= GOAL_SHARE else "not met"
+        print(
+            f"{label}: overhead ratio {overhead:.1f} s / {wall:.1f} s = {overhead / wall:.3f} "
+            f"(goal <= {GOAL_SECONDS:g} s and <= {GOAL_SHARE:g} of a 60 s run: {verdict})"
+        )
     if args.direct:
         direct_wall, direct_solves, direct_cost = run_direct(args.size, args.time_limit)
         print(

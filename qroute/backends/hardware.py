@@ -33,6 +33,9 @@ from pydantic import (
     model_validator,
 )
 
+from qroute.model.clock import as_utc
+from qroute.model.errors import ProfileError
+
 __all__ = [
     "BACKENDS",
     "BRAKET_ARN_RE",
@@ -131,22 +134,6 @@ _DAY_GROUPS: Mapping[str, tuple[Day, ...]] = {
     "weekdays": _DAYS[:5],
     "weekend": _DAYS[5:],
 }
-
-
-class ProfileError(ValueError):
-    """An unusable hardware profile; ``str()`` is one line: ``file[:line]: field: problem``."""
-
-    def __init__(
-        self, path: str | Path, message: str, *, field: str | None = None, line: int | None = None
-    ) -> None:
-        self.path = str(path)
-        self.field = field
-        self.line = line
-        self.message = " ".join(message.split())
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(
-            f"{where}: {field}: {self.message}" if field else f"{where}: {self.message}"
-        )
 
 
 class _FieldIssue(ValueError):
@@ -626,12 +613,6 @@ def load_profiles(directory: str | os.PathLike[str] | None = None) -> dict[str, 
         profiles[profile.id] = profile
         origin[profile.id] = _shown(path)
     return profiles
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime; a naive one is taken to be UTC already (every
-    qroute clock is UTC: a naive local time is never what a caller means)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def window_refusal(profile: HardwareProfile, when: datetime) -> str | None:

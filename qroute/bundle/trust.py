@@ -24,7 +24,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from qroute.backends.hardware import as_utc  # the one UTC conversion
 from qroute.bundle.errors import first_error, invalid, read_capped, unreadable
 from qroute.bundle.keys import (
     VerifyKey,
@@ -33,6 +32,7 @@ from qroute.bundle.keys import (
     read_key_file,
     signing_keyid,
 )
+from qroute.model.clock import as_utc  # the one UTC conversion
 
 TRUST_FORMAT = "qroute-trust/1"
 MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024

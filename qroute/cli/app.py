@@ -44,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qroute.cli.cold_chain_commands",  # cold-chain
     "qroute.cli.rail_commands",  # rail
     "qroute.cli.profile_commands",  # profiles refresh
+    "qroute.cli.server_commands",  # prefect-server status, stop
 )
 
 

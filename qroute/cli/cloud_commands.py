@@ -15,13 +15,15 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from qroute.cloud.plan import Plan, plan_dispatches
 from qroute.model.problem import Problem
 from qroute.model.subproblem import Subproblem, path_window, route_subproblem
+
+if TYPE_CHECKING:  # qroute.cloud pulls in every backend: imported when a plan is made
+    from qroute.cloud.plan import Plan
 
 __all__ = [
     "BudgetUsdOption",
@@ -192,6 +194,7 @@ def print_dry_run(
     """
     from qroute.cloud import current_settings
     from qroute.cloud.credentials import redact
+    from qroute.cloud.plan import plan_dispatches
 
     subs = list(subproblems) if subproblems is not None else default_subproblems(problem)
     settings = current_settings()

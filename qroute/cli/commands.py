@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Annotated
 
@@ -33,145 +25,11 @@ from qroute.cli.cloud_commands import (
 from qroute.model.cold_chain import SCENARIO_NAME as COLD_CHAIN_INSTANCE
 from qroute.model.errors import UsageError
 from qroute.model.loader import load_problem
+from qroute.orchestration.api_server import prefect_defaults, start_api_server
 
 SOLVE_POLICIES = ("mixed", "local", "annealer", "qaoa", "cloud")
 DEFAULT_SOLVE_TIME_LIMIT = 30.0  # hybrid and each baseline; the command takes about 1-1.5 min
 DEFAULT_CACHE_DIR = Path(".qroute") / "cache"  # persisted subproblem results (Prefect)
-DEFAULT_PREFECT_HOME = Path(".qroute") / "prefect"
-
-
-# -- Prefect runtime ---------------------------------------------------------------------
-
-
-def prefect_defaults() -> None:
-    """Environment defaults for running the flow from the CLI; must run before Prefect is
-    imported. Nothing already set is overridden (a configured PREFECT_API_URL is used as is).
-
-    A project-local PREFECT_HOME (.qroute/prefect) keeps the API server's database
-    (migrated once, on the first run) out of ~/.prefect; logs stay in the terminal at
-    WARNING and are not shipped to the API (the live view shows progress instead).
-    """
-    home = Path(os.environ.setdefault("PREFECT_HOME", str(DEFAULT_PREFECT_HOME.resolve())))
-    home.mkdir(parents=True, exist_ok=True)
-    # the first start on a fresh home migrates the database: slow on a busy machine
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-
-
-class ApiServer:
-    """A local Prefect API server for one command, started the supported way - Prefect's own
-    `prefect server start` (API only: no UI, no background services), with PREFECT_API_URL
-    pointing this process at it - before Prefect is imported, so that its start-up (a few
-    seconds, longer on a busy machine; the first run on a fresh PREFECT_HOME also migrates the
-    database) overlaps with the heavy imports.
-
-    Launched by us rather than through Prefect's ephemeral mode so that the server's log goes
-    to PREFECT_HOME/api-server.log instead of the terminal and, on Linux, the server dies with
-    this process even after a hard crash (an ephemeral server would be left running, holding
-    the terminal's pipes).
-    """
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
-
-    def start(self) -> ApiServer:
-        self._start_lock = _lock_start(self.home)  # one start-up (and migration) at a time
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        log = open(self.home / "api-server.log", "ab")  # noqa: SIM115 (kept by the child)
-        env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--no-ui", "--no-services"]
-        command += ["--log-level", "ERROR", "--no-background"]
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
-        )
-        log.close()
-        os.environ["PREFECT_API_URL"] = self.url
-        atexit.register(self.stop, wait=None)  # after Prefect's own exit hooks flushed
-        return self
-
-    def wait_ready(self, timeout: float = 180.0) -> None:
-        """Block until /health answers; raise with the server log's tail if it never does."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        self._unlock_start()
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        log = (self.home / "api-server.log").read_text(errors="replace")[-2000:]
-        self.stop()
-        raise RuntimeError(f"the local Prefect API server did not start:\n{log}")
-
-    def stop(self, wait: float | None = 5.0) -> None:
-        """SIGTERM (a graceful shutdown: the server writes what it buffered); with `wait`,
-        wait that long for it and then kill it. At exit the command does not wait."""
-        self._unlock_start()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            if wait is not None:
-                try:
-                    self.process.wait(timeout=wait)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-        self.process = None
-
-    _start_lock: int | None = None
-
-    def _unlock_start(self) -> None:
-        if self._start_lock is not None:
-            os.close(self._start_lock)  # closing the descriptor releases the flock
-            self._start_lock = None
-
-
-def _lock_start(home: Path) -> int | None:
-    """Wait for any other qroute run's API server on this PREFECT_HOME to finish starting:
-    two servers migrating one fresh database at once kill each other's start-up."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover
-        return None
-    fd = os.open(home / "api-start.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies
-    return fd
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the parent dies (Linux prctl)."""
-    import ctypes
-
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def start_api_server() -> ApiServer | None:
-    """Start the command's API server unless PREFECT_API_URL names one or Prefect is
-    already imported in this process (then Prefect's own ephemeral mode applies)."""
-    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
-        return None
-    return ApiServer(Path(os.environ["PREFECT_HOME"])).start()
 
 
 @app.command(
@@ -310,4 +168,11 @@ def solve_command(
         )
     print_summary(payload)
     print(f"outputs: {out}/ (result.json, summary.md, routes.png, solution.sol)")
+    if server is not None and server.shared and not server.reused:
+        from qroute.orchestration.api_server import idle_minutes
+
+        print(
+            f"Prefect API server {server.url} stays up for the next command "
+            f"(stops after {idle_minutes():g} min idle; `qroute prefect-server stop`)"
+        )
     return 0 if payload["feasible"] else 1

@@ -15,8 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from qroute.backends.hardware import ProfileError
-from qroute.model.errors import InputError, UsageError
+from qroute.model.errors import InputError, ProfileError, UsageError
 
 EXIT_UNEXPECTED = 1
 EXIT_EXPECTED = 2

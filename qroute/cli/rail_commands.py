@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from qroute.cli.app import app, choice, option
 from qroute.cli.cloud_commands import BudgetUsdOption
 from qroute.model.errors import UsageError
-from qroute.rail.samplers import RAIL_POLICIES, is_paid_policy
+from qroute.rail.model import RAIL_POLICIES
 from qroute.rail.scenario import (
     DEFAULT_CONSIGNMENTS,
     DEFAULT_SEED,
@@ -73,6 +73,8 @@ def rail_main(args: RailArguments) -> int:
         raise UsageError("--time-limit must be positive")
     net = load_network(args)
     out = Path(args.out or Path("runs") / f"rail-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    from qroute.rail.samplers import is_paid_policy
+
     if is_paid_policy(args.policy):  # the run budget and the ledger (in --out) of paid windows
         from qroute.cli.cloud_commands import CloudOptions, configure_from_args
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from qroute.backends.base import Availability, interpreted_result
 from qroute.backends.gate import qaoa_max_variables
-from qroute.backends.hardware import HardwareProfile, Price, as_utc, window_refusal
+from qroute.backends.hardware import HardwareProfile, Price, window_refusal
 from qroute.cloud.braket_account import queue_depth, queue_refusal
 from qroute.cloud.braket_results import bits_payload, counts_to_sampleset
 from qroute.cloud.braket_session import (
@@ -73,6 +73,7 @@ from qroute.cloud.gate_device import (
 from qroute.cloud.guarded import CloudTaskFailed, JobNames, Reserve, guarded_solve, run_paid
 from qroute.cloud.ledger import Ledger, LedgerEntry, ledger_key
 from qroute.cloud.settings import CloudSettings, current_settings
+from qroute.model.clock import as_utc
 from qroute.model.solver import Budget, SolveResult
 from qroute.qubo.kind import QuboKind
 from qroute.qubo.tsp import TSP_KIND

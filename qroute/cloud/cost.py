@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from qroute.backends.hardware import HardwareProfile, as_utc
+from qroute.backends.hardware import HardwareProfile
 from qroute.cloud import store
 from qroute.cloud.ledger import Ledger
+from qroute.model.clock import as_utc
 from qroute.model.solver import BackendUnavailable, Budget
 
 __all__ = [

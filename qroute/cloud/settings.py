@@ -52,9 +52,9 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from qroute.backends.hardware import as_utc
 from qroute.cloud.cost import BudgetGuard
 from qroute.cloud.ledger import Ledger
+from qroute.model.clock import as_utc
 
 __all__ = [
     "DISPATCH_TAG",

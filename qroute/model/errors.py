@@ -16,6 +16,22 @@ class InputError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class ProfileError(ValueError):
+    """An unusable hardware profile; ``str()`` is one line: ``file[:line]: field: problem``."""
+
+    def __init__(
+        self, path: str | Path, message: str, *, field: str | None = None, line: int | None = None
+    ) -> None:
+        self.path = str(path)
+        self.field = field
+        self.line = line
+        self.message = " ".join(message.split())
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(
+            f"{where}: {field}: {self.message}" if field else f"{where}: {self.message}"
+        )
+
+
 class UsageError(ValueError):
     """A command-line argument that cannot be used (unknown backend, bad size)."""
 

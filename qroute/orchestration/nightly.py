@@ -90,7 +90,7 @@ def scheduled_start() -> datetime:
     """The flow run's scheduled start (kept by its retries and reruns), else now; UTC."""
     from prefect.runtime import flow_run
 
-    from qroute.backends.hardware import as_utc
+    from qroute.model.clock import as_utc
 
     scheduled = flow_run.scheduled_start_time
     return as_utc(scheduled) if isinstance(scheduled, datetime) else datetime.now(UTC)

@@ -8,6 +8,18 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+RAIL_POLICIES = (  # qroute rail --policy; qroute.rail.samplers.rail_chain gives each its backends
+    "local",
+    "bitflip",
+    "tabu",
+    "mixed",
+    "qaoa",
+    "annealer",
+    "hybrid",
+    "cqm",
+    "exact",
+)
+
 PRIORITY_CLASSES = ("standard", "express", "cold_chain")
 """Priority classes of a consignment, lowest first."""
 LATENESS_CNY_PER_MINUTE = {"standard": 1.0, "express": 4.0, "cold_chain": 12.0}

@@ -33,6 +33,7 @@ from qroute.model.solver import BackendUnavailable, Budget
 from qroute.rail import annealer
 from qroute.rail.annealer import NAME as ONEHOT
 from qroute.rail.cqm import window_cqm
+from qroute.rail.model import RAIL_POLICIES
 from qroute.rail.qubo import WindowQubo
 
 CLASSICAL = (ONEHOT, "dwave-sa", "dwave-tabu", "exact", "mip", "greedy", "repair")
@@ -296,19 +297,6 @@ class RailSamplers:
                 got.details,
             )
         raise BackendUnavailable("; ".join(reasons) or "empty chain")
-
-
-RAIL_POLICIES = (
-    "local",
-    "bitflip",
-    "tabu",
-    "mixed",
-    "qaoa",
-    "annealer",
-    "hybrid",
-    "cqm",
-    "exact",
-)
 
 
 def rail_chain(policy: str) -> list[str]:

@@ -149,7 +149,7 @@ def plot_cold_chain(scenario: ColdChainScenario, plan: ColdChainPlan, path: Path
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
     ax.set_title(f"{scenario.name}: routes by vehicle type")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
     ax.grid(alpha=0.2)
     return save_map(fig, path)
 

