@@ -87,6 +87,7 @@ SELECTIONS_PER_ROUND = 2
 # 20 s runs from PyVRP for no gain)
 INITIAL_TIME_SHARE = 0.03
 INITIAL_MIN_SECONDS = 1.0  # ... but a short run still gets this long for the start's routes
+INITIAL_MAX_SECONDS = 3.0  # ... and a long one no longer (X-n1001-k43 at 300 s: 8.5 s of it)
 INITIAL_CHUNK = 2
 MAX_FRESH_PER_ROUND = 2  # new route-QUBO solves per improve round
 # share of each round's search time given to PyVRP when both engines run (bench/pipeline.py:
@@ -105,6 +106,12 @@ HELD_KARP_ABLATION_MAX = 10  # route QUBO answers up to this size are compared w
 
 # improve(): share of wall time aimed at subproblem solves, and round length bounds (seconds)
 QUANTUM_TIME_SHARE = 0.1
+# ... while the steps pay; each round in which no step improved the best plan shrinks their
+# share by STEP_SHARE_DECAY, down to MIN_STEP_SHARE (they keep running), and an improving
+# round restores it: on the X set most rounds' steps changed nothing (bench/pipeline.py
+# `rec`, `seladp`), and that time is the search's
+STEP_SHARE_DECAY = 0.7
+MIN_STEP_SHARE = 0.03
 MIN_ROUND_SECONDS = 0.5
 FIRST_ROUND_SHARE = 0.05  # the first search slice, before any step time is measured
 END_RESERVE_SHARE = 0.02  # kept back for the final re-routing of the best plan
@@ -706,6 +713,12 @@ class _Hybrid:
         return len(fresh)
 
 
+def step_share(quiet_rounds: int) -> float:
+    """The share of a round's time aimed at its steps (route QUBOs, selections,
+    recombinations) after `quiet_rounds` rounds in which no step improved the best plan."""
+    return max(MIN_STEP_SHARE, QUANTUM_TIME_SHARE * STEP_SHARE_DECAY**quiet_rounds)
+
+
 def improve(
     problem: Problem,
     routes: list[list[int]],
@@ -728,7 +741,8 @@ def improve(
     steps over the pool the searches fed, and RECOMBINES_PER_ROUND MIP recombinations of
     wide neighbourhoods of the pool (each at most RECOMBINE_SHARE of the budget) (both when
     `config.selection`).
-    Slice lengths adapt so that about QUANTUM_TIME_SHARE of the time goes to the steps;
+    Slice lengths adapt so that about QUANTUM_TIME_SHARE of the time goes to the steps (less,
+    down to MIN_STEP_SHARE, while rounds pass in which no step improved the best plan);
     END_RESERVE_SHARE is kept back for a last re-routing of the best plan. `state`, when
     given, receives the pool, the selection records and the routes decided by selection
     answers. Never worse than, and as feasible as, the input. History times are seconds
@@ -771,6 +785,7 @@ def improve(
     round_seconds = max(MIN_ROUND_SECONDS, FIRST_ROUND_SHARE * total)
     end_reserve = END_RESERVE_SHARE * total  # kept for the last re-routing of the best plan
     round_no = 0
+    quiet_rounds = 0  # rounds since a step last improved the best plan
     seconds = {"sisr": 0.0, "pyvrp": 0.0, "route_qubo": 0.0, "selection": 0.0, "recombine": 0.0}
 
     def fitting_solves(reserve: float) -> int:
@@ -803,6 +818,7 @@ def improve(
             hybrid.run_pyvrp(budget - sisr_budget if use_sisr else budget)
             seconds["pyvrp"] += time.perf_counter() - mark
         q_start = time.perf_counter()
+        before_steps = engine.best_cost
         hybrid.reroute(offset=round_no, max_fresh=fitting_solves(end_reserve + selection_reserve))
         seconds["route_qubo"] += time.perf_counter() - q_start
         if hybrid.pool is not None and time.perf_counter() < deadline - end_reserve:
@@ -816,13 +832,21 @@ def improve(
                 seconds["recombine"] += time.perf_counter() - mark
         q_seconds = time.perf_counter() - q_start
         round_no += 1
-        round_seconds = max(
-            MIN_ROUND_SECONDS, q_seconds * (1 - QUANTUM_TIME_SHARE) / QUANTUM_TIME_SHARE
-        )
+        quiet_rounds = 0 if engine.best_cost < before_steps - 1e-9 else quiet_rounds + 1
+        share = step_share(quiet_rounds)
+        round_seconds = max(MIN_ROUND_SECONDS, q_seconds * (1 - share) / share)
         report("improve", round_no)
 
-    # the best solution, with every route / window it changed re-routed (what still fits)
+    # the end reserve less what the last re-routing is expected to take goes to a last search
+    # slice (it used to be left unused: 59.0 s of a 60 s run, 294.7 s of 300 s)
     engine.restore_best()
+    if hybrid.pyvrp is not None:
+        final_reroute = MAX_FRESH_PER_ROUND * hybrid.seconds_per_solve() + 0.05
+        mark = time.perf_counter()
+        hybrid.run_pyvrp(deadline - mark - final_reroute)
+        seconds["pyvrp"] += time.perf_counter() - mark
+        engine.restore_best()
+    # the best solution, with every route / window it changed re-routed (what still fits)
     hybrid.reroute(offset=round_no, max_fresh=fitting_solves(0.0))
     if engine.cost < engine.best_cost - 1e-9:
         engine.save_best()
@@ -1004,10 +1028,12 @@ def run_pipeline(
     view.set_phase("initial")
     subs = make_subproblems(problem, routes, max_stops)
     # the start's routes are solved in chunks until INITIAL_TIME_SHARE of the budget (at least
-    # INITIAL_MIN_SECONDS) is spent;
+    # INITIAL_MIN_SECONDS, at most INITIAL_MAX_SECONDS) is spent;
     # the rest are re-routed by improve() (every route without an answer is "changed")
     results: list[SolveResult] = []
-    initial_until = t0 + max(INITIAL_TIME_SHARE * config.time_limit, INITIAL_MIN_SECONDS)
+    initial_until = t0 + min(
+        max(INITIAL_TIME_SHARE * config.time_limit, INITIAL_MIN_SECONDS), INITIAL_MAX_SECONDS
+    )
     for first in range(0, len(subs), INITIAL_CHUNK):
         if first and time.perf_counter() >= initial_until:
             break

@@ -18,6 +18,7 @@ from qroute.hybrid.pipeline import (
     initial_routes,
     make_subproblems,
     run_pipeline,
+    step_share,
     stitch,
     window_bounds,
 )
@@ -343,3 +344,11 @@ def test_the_annealer_policy_caps_routes_at_what_the_qpu_profile_holds() -> None
 
     assert qpu_max_variables() == 100
     assert PipelineConfig(policy="annealer").resolved_max_stops() == 10
+
+
+def test_the_steps_share_shrinks_while_they_change_nothing_and_never_stops() -> None:
+    assert step_share(0) == pytest.approx(0.1)
+    assert step_share(1) == pytest.approx(0.07)
+    assert step_share(2) == pytest.approx(0.049)
+    assert step_share(3) == pytest.approx(0.0343)
+    assert step_share(4) == step_share(50) == pytest.approx(0.03)  # the floor: steps still run
