@@ -25,7 +25,7 @@ from qroute.cli.cloud_commands import (
 from qroute.model.cold_chain import SCENARIO_NAME as COLD_CHAIN_INSTANCE
 from qroute.model.errors import UsageError
 from qroute.model.loader import load_problem
-from qroute.orchestration.api_server import prefect_defaults, start_api_server
+from qroute.orchestration.api_server import idle_minutes, prefect_defaults, start_api_server
 
 SOLVE_POLICIES = ("mixed", "local", "annealer", "qaoa", "cloud")
 DEFAULT_SOLVE_TIME_LIMIT = 30.0  # hybrid and each baseline; the command takes about 1-1.5 min
@@ -169,8 +169,6 @@ def solve_command(
     print_summary(payload)
     print(f"outputs: {out}/ (result.json, summary.md, routes.png, solution.sol)")
     if server is not None and server.shared and not server.reused:
-        from qroute.orchestration.api_server import idle_minutes
-
         print(
             f"Prefect API server {server.url} stays up for the next command "
             f"(stops after {idle_minutes():g} min idle; `qroute prefect-server stop`)"

@@ -843,9 +843,8 @@ def improve(
     if hybrid.pyvrp is not None:
         final_reroute = MAX_FRESH_PER_ROUND * hybrid.seconds_per_solve() + 0.05
         mark = time.perf_counter()
-        hybrid.run_pyvrp(deadline - mark - final_reroute)
+        hybrid.run_pyvrp(deadline - mark - final_reroute)  # adopts only a better plan
         seconds["pyvrp"] += time.perf_counter() - mark
-        engine.restore_best()
     # the best solution, with every route / window it changed re-routed (what still fits)
     hybrid.reroute(offset=round_no, max_fresh=fitting_solves(0.0))
     if engine.cost < engine.best_cost - 1e-9:

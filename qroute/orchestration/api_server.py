@@ -194,16 +194,16 @@ class ApiServer:
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         """Block until /health answers; raise with the server log's tail if it never does."""
+        if self.reused:  # start() found it answering
+            return
         deadline = time.monotonic() + timeout
-        while not self.reused and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 break
             if _healthy(self.url):
                 self._unlock_start()
                 return
             time.sleep(0.1)
-        if self.reused:
-            return
         log = (self.home / LOG_FILE).read_text(errors="replace")[-2000:]
         self.stop()
         raise RuntimeError(f"the local Prefect API server did not start:\n{log}")
